@@ -54,4 +54,20 @@ describe('OperationOutcomeError', () => {
     const outcome = spineOutcome('INVALID_VALUE', { expression: 'Patient.gender' });
     expect(outcome.issue[0]?.expression).toEqual(['Patient.gender']);
   });
+
+  it('lets a context-specific display replace the catalogue one (PDS 401 ACCESS_DENIED)', () => {
+    const outcome = spineOutcome('ACCESS_DENIED', { display: 'Access Denied - Unauthorised' });
+    expect(outcome.issue[0]?.details?.coding?.[0]?.display).toBe('Access Denied - Unauthorised');
+    expect(spineOutcome('ACCESS_DENIED').issue[0]?.details?.coding?.[0]?.display).toBe('Access denied');
+  });
+
+  it('has the proxy code for unsupported paths (AssignMessage.Errors.UnsupportedRequest.xml)', () => {
+    const error = OperationOutcomeError.spine('UNSUPPORTED_REQUEST', {
+      diagnostics: "Unsupported path - '/HelloWorld'",
+    });
+    expect(error.status).toBe(400);
+    expect(error.outcome.issue[0]?.details?.coding?.[0]?.display).toBe(
+      'The request is not one that is supported.',
+    );
+  });
 });

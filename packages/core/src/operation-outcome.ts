@@ -124,6 +124,14 @@ export const SPINE_ERRORS = {
     severity: 'error',
     display: 'Unsupported Service',
   },
+  // The API platform proxy's answer to a path PDS does not have
+  // (personal-demographics-service-api proxies/live/apiproxy/policies/AssignMessage.Errors.UnsupportedRequest.xml).
+  UNSUPPORTED_REQUEST: {
+    status: 400,
+    issueType: 'value',
+    severity: 'error',
+    display: 'The request is not one that is supported.',
+  },
   UNSUPPORTED_VALUE: { status: 400, issueType: 'value', severity: 'error', display: 'Unsupported value' },
   VALIDATION_ERROR: { status: 400, issueType: 'invalid', severity: 'error', display: 'Validation error' },
   // Not a Spine code: what Junction itself answers when something inside it failed.
@@ -143,6 +151,11 @@ export interface SpineErrorOptions {
   diagnostics?: string;
   /** FHIRPath of the offending element, e.g. `Patient.name.given`. */
   expression?: string;
+  /**
+   * Overrides the catalogue display where NHS words it per context, e.g. ACCESS_DENIED as
+   * `Access Denied - Unauthorised` (401) or INVALID_METHOD as `Cannot update resource with … access token`.
+   */
+  display?: string;
 }
 
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -192,7 +205,14 @@ export function spineOutcome(
     severity: definition.severity,
     code: definition.issueType,
     details: {
-      coding: [{ system: SYSTEMS.spineErrorOrWarningCode, version: '1', code, display: definition.display }],
+      coding: [
+        {
+          system: SYSTEMS.spineErrorOrWarningCode,
+          version: '1',
+          code,
+          display: options.display ?? definition.display,
+        },
+      ],
     },
   };
   if (options.diagnostics !== undefined) issue.diagnostics = options.diagnostics;
