@@ -1,0 +1,72 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AccessTokenStore } from './oauth/access-token-store.js';
+import { oauthPlugin } from './oauth/oauth-plugin.js';
+import type { RegisteredApp } from './oauth/registered-app.js';
+import { type PdsPluginOptions, pdsPlugin } from './pds/index.js';
+
+/** Options of the whole sandbox (every simulated NHS API in one Fastify instance). */
+export interface SandboxOptions {
+  pds?: { mode?: 'stateful' | 'stateless'; syntheticPatients?: number; seed?: number };
+  /** When set, PDS requires a bearer token issued by /oauth2/token to one of these apps. */
+  auth?: {
+    apps: RegisteredApp[];
+    /** The `aud` the platform expects; default: derived from each request (`proto://host/oauth2/token`). */
+    tokenUrl?: string;
+  };
+  /** Fastify logger option; request URLs are logged without query strings or NHS numbers. */
+  logger?: boolean | object;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** Base paths of the real services, which the sandbox keeps. */
+export const PDS_BASE_PATH = '/personal-demographics/FHIR/R4';
+export const OAUTH_BASE_PATH = '/oauth2';
+
+/**
+ * Builds the sandbox server (not listening yet): PDS FHIR R4 at `/personal-demographics/FHIR/R4`,
+ * the API platform's OAuth 2.0 at `/oauth2`, and a `GET /_status` health check.
+ *
+ * @example
+ * const sandbox = await createSandboxServer({ auth: { apps: [registeredAppFromJwks(apiKey, jwks)] } });
+ * await sandbox.listen({ port: 9000 });
+ */
+export async function createSandboxServer(options: SandboxOptions = {}): Promise<FastifyInstance> {
+  const now = options.now ?? (() => new Date());
+  const app = Fastify({ logger: loggerOption(options.logger) });
+  const apps = options.auth?.apps ?? [];
+  const tokens = new AccessTokenStore({ now });
+
+  app.get('/_status', async () => ({ status: 'pass', auth: options.auth ? 'required' : 'off' }));
+
+  // The token endpoint is always there (as on the platform); only with `auth` does PDS need its tokens.
+  await app.register(oauthPlugin, {
+    prefix: OAUTH_BASE_PATH,
+    apps,
+    tokens,
+    now,
+    ...(options.auth?.tokenUrl !== undefined && { tokenUrl: options.auth.tokenUrl }),
+  });
+  const pdsOptions: PdsPluginOptions = { ...options.pds, now };
+  if (options.auth) pdsOptions.verifyAccessToken = (token) => tokens.verify(token);
+  await app.register(pdsPlugin, { prefix: PDS_BASE_PATH, ...pdsOptions });
+  return app;
+}
+
+function loggerOption(logger: SandboxOptions['logger']): NonNullable<FastifyServerOptions['logger']> {
+  if (!logger) return false;
+  const base = typeof logger === 'object' ? (logger as Record<string, unknown>) : {};
+  // Patient data never in logs: search parameters live in the query, NHS numbers in paths.
+  return {
+    ...base,
+    serializers: {
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
+      ...(base.serializers as object | undefined),
+    },
+  };
+}
+
+/** A request URL fit for logs: no query string, no 10-digit numbers (NHS numbers). */
+export function redactUrl(url: string): string {
+  return (url.split('?', 1)[0] ?? '').replace(/\d{10}/g, '**********');
+}
