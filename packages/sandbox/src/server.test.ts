@@ -1,0 +1,148 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { clientAssertion, type TestKey, testKey } from './oauth/test-keys.js';
+import { createSandboxServer, redactUrl, type SandboxOptions } from './server.js';
+
+// TEMPORARY stand-in for the PDS plugin (its routes are still being written): honours
+// verifyAccessToken as PDS will, so this tests the server's wiring. Remove once pds/ serves Patient.
+vi.mock('./pds/index.js', () => ({
+  pdsPlugin: async (
+    app: FastifyInstance,
+    options: { verifyAccessToken?: (token: string) => unknown },
+  ): Promise<void> => {
+    app.get<{ Params: { id: string } }>('/Patient/:id', async (request, reply) => {
+      const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (options.verifyAccessToken && !(token && options.verifyAccessToken(token))) {
+        return reply.code(401).send({ resourceType: 'OperationOutcome' });
+      }
+      return { resourceType: 'Patient', id: request.params.id };
+    });
+  },
+}));
+
+const NOW_MS = Date.UTC(2026, 0, 1);
+const API_KEY = 'e2e-app';
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const PATIENT = '/personal-demographics/FHIR/R4/Patient/9000000009';
+
+let key: TestKey;
+let server: FastifyInstance | undefined;
+beforeAll(async () => {
+  key = await testKey('e2e-1');
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function sandbox(options: Partial<SandboxOptions> = {}) {
+  server = await createSandboxServer({
+    now: () => new Date(NOW_MS),
+    auth: { apps: [{ apiKey: API_KEY, jwks: { keys: [key.publicJwk] } }] },
+    pds: { syntheticPatients: 0 },
+    ...options,
+  });
+  return server;
+}
+
+function tokenForm(aud: string): string {
+  return new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_assertion_type: CLIENT_ASSERTION_TYPE,
+    client_assertion: clientAssertion({ key, apiKey: API_KEY, aud, nowS: NOW_MS / 1000 }),
+  }).toString();
+}
+
+async function injectToken(app: FastifyInstance, aud = 'http://localhost:80/oauth2/token') {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth2/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: tokenForm(aud),
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json<{ access_token: string }>().access_token;
+}
+
+// Headers PDS requires of every call (specification/personal-demographics.yaml: X-Request-ID).
+const pdsHeaders = { 'x-request-id': '60E0B220-8136-4CA5-AE46-1D97EF59D068' };
+
+describe('createSandboxServer', () => {
+  it('answers GET /_status', async () => {
+    const app = await sandbox({ auth: undefined });
+    const response = await app.inject({ method: 'GET', url: '/_status' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ status: 'pass', auth: 'off' });
+  });
+
+  it('with auth, PDS refuses a request without a token (401) and serves one with a token from /oauth2/token', async () => {
+    const app = await sandbox();
+    const refused = await app.inject({ method: 'GET', url: PATIENT, headers: pdsHeaders });
+    expect(refused.statusCode).toBe(401);
+
+    const accessToken = await injectToken(app);
+    const served = await app.inject({
+      method: 'GET',
+      url: PATIENT,
+      headers: { ...pdsHeaders, authorization: `Bearer ${accessToken}` },
+    });
+    expect(served.statusCode).toBe(200);
+    expect(served.json()).toMatchObject({ resourceType: 'Patient', id: '9000000009' });
+  });
+
+  it('with auth, PDS refuses a token it did not issue and one that has expired', async () => {
+    let nowMs = NOW_MS;
+    const app = await sandbox({ now: () => new Date(nowMs) });
+    const accessToken = await injectToken(app);
+    const get = (token: string) =>
+      app.inject({
+        method: 'GET',
+        url: PATIENT,
+        headers: { ...pdsHeaders, authorization: `Bearer ${token}` },
+      });
+    expect((await get('made-up-token')).statusCode).toBe(401);
+    expect((await get(accessToken)).statusCode).toBe(200);
+    nowMs += 599_000;
+    expect((await get(accessToken)).statusCode).toBe(401);
+  });
+
+  it('without auth, PDS needs no token', async () => {
+    const app = await sandbox({ auth: undefined });
+    const response = await app.inject({ method: 'GET', url: PATIENT, headers: pdsHeaders });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("derives the token URL (the assertion's aud) from the port it listens on", async () => {
+    const app = await sandbox();
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const tokenUrl = `${address}/oauth2/token`;
+    // Node's fetch sends `application/x-www-form-urlencoded;charset=UTF-8`.
+    const ok = await fetch(tokenUrl, {
+      method: 'POST',
+      body: new URLSearchParams(tokenForm(tokenUrl)),
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ expires_in: '599', token_type: 'Bearer' });
+    const wrongPort = await fetch(tokenUrl, {
+      method: 'POST',
+      body: new URLSearchParams(tokenForm('http://127.0.0.1:1/oauth2/token')),
+    });
+    expect(wrongPort.status).toBe(401);
+  });
+
+  it('uses auth.tokenUrl as the aud when set (a sandbox behind a proxy)', async () => {
+    const tokenUrl = 'https://sandbox.example.org/oauth2/token';
+    const app = await sandbox({
+      auth: { apps: [{ apiKey: API_KEY, jwks: { keys: [key.publicJwk] } }], tokenUrl },
+    });
+    expect(typeof (await injectToken(app, tokenUrl))).toBe('string');
+  });
+});
+
+describe('redactUrl', () => {
+  it('drops the query and masks NHS numbers in paths', () => {
+    expect(redactUrl('/personal-demographics/FHIR/R4/Patient/9000000009?family=Smith')).toBe(
+      '/personal-demographics/FHIR/R4/Patient/**********',
+    );
+  });
+});
