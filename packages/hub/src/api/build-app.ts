@@ -1,0 +1,178 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { OperationOutcomeError } from '@junction/core';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ApiKeyInfo } from '../access/api-keys.js';
+import type { PdsPort } from '../journeys/patient-lookup.js';
+import type { HubMetrics } from '../observability/metrics.js';
+import type { Store } from '../store/database.js';
+import { outcomeOf, sendFhir } from './fhir-reply.js';
+import { patientRoutes, safeError } from './patient-routes.js';
+import { correlationIdFrom, requestIdFrom } from './request-context.js';
+import { UpstreamStatus } from './upstream-status.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** `X-Correlation-ID` of this request (the caller's or a new one); passed on to NHS APIs. */
+    correlationId: string;
+    apiKey: ApiKeyInfo | null;
+  }
+}
+
+export interface BuildAppOptions {
+  store: Store;
+  pds: PdsPort;
+  metrics: HubMetrics;
+  logger: Logger;
+  now: () => Date;
+  version?: string;
+}
+
+/**
+ * The hub's HTTP surface. Logging is done here, once per request, with the route *pattern* and
+ * never the URL (an NHS number or a trace query is patient data) and never a body.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { store, pds, metrics, now } = options;
+  const upstream = new UpstreamStatus(now);
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: (req) => requestIdFrom(req.headers),
+  });
+
+  app.decorateRequest('correlationId', '');
+  app.decorateRequest('apiKey', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.correlationId = correlationIdFrom(request.headers);
+    reply.header('x-correlation-id', request.correlationId);
+    reply.header('x-request-id', request.id);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? '(unmatched)';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime),
+        correlationId: request.correlationId,
+      },
+      'request completed',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof OperationOutcomeError) {
+      return sendFhir(reply, error.status, error.outcome);
+    }
+    const status = error.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      // Framework-level client errors (bad JSON, unsupported media type, …), as OperationOutcomes.
+      const outcome: OperationOutcome = {
+        resourceType: 'OperationOutcome',
+        issue: [
+          {
+            severity: 'error',
+            code: status === 415 ? 'not-supported' : 'invalid',
+            diagnostics: error.message,
+          },
+        ],
+      };
+      request.log.info({ status, code: error.code }, 'client error');
+      return sendFhir(reply, status, outcome);
+    }
+    request.log.error({ err: safeError(error) }, 'unhandled error');
+    const { status: s, outcome } = outcomeOf(error);
+    return sendFhir(reply, s, outcome);
+  });
+
+  app.setNotFoundHandler((_request, reply) => {
+    const outcome: OperationOutcome = {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'error',
+          code: 'not-found',
+          diagnostics: 'Unknown route: see /openapi.json for the hub API',
+        },
+      ],
+    };
+    return sendFhir(reply, 404, outcome);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Junction hub API',
+        version: options.version ?? '0.1.0',
+        description:
+          'The hub API for products. FHIR R4 resources from NHS national services; errors are OperationOutcomes. Every patient access is audited.',
+      },
+      components: {
+        securitySchemes: {
+          bearerApiKey: { type: 'http', scheme: 'bearer', description: 'Junction API key jct_…' },
+          headerApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      tags: [
+        { name: 'Patient', description: 'Patient lookup through PDS' },
+        { name: 'Operations', description: 'Health and metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(patientRoutes, { store, pds, metrics, upstream, now });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        summary: 'Liveness, store check and upstream reachability (from recent calls)',
+        tags: ['Operations'],
+        response: {
+          200: { type: 'object', additionalProperties: true },
+          503: { type: 'object', additionalProperties: true },
+        },
+      },
+      serializerCompiler: () => (data) => JSON.stringify(data),
+    },
+    async (_request, reply) => {
+      let storeCheck: { status: 'ok' | 'fail'; dialect: string };
+      try {
+        await store.db.selectFrom('audit_chain_head').select('id').limit(1).execute();
+        storeCheck = { status: 'ok', dialect: store.dialect };
+      } catch {
+        storeCheck = { status: 'fail', dialect: store.dialect };
+      }
+      const body = {
+        status: storeCheck.status === 'ok' ? 'ok' : 'fail',
+        time: now().toISOString(),
+        checks: { store: storeCheck, pds: upstream.summary() },
+      };
+      return reply.code(storeCheck.status === 'ok' ? 200 : 503).send(body);
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['Operations'] } },
+    async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    },
+  );
+
+  return app;
+}

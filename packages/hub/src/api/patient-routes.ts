@@ -1,0 +1,297 @@
+import type { RequestContext } from '@junction/client';
+import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AuthenticationResult, authenticateApiKey } from '../access/api-key-auth.js';
+import type { ApiKeyInfo, ApiKeyScope } from '../access/api-keys.js';
+import { appendAuditEvent } from '../audit/append-audit-event.js';
+import type { AuditAction, AuditEventInput, AuditOutcome } from '../audit/audit-hash.js';
+import { type PdsPort, readPatient, searchPatients } from '../journeys/patient-lookup.js';
+import type { RawQuery } from '../journeys/patient-search-query.js';
+import type { HubMetrics } from '../observability/metrics.js';
+import type { Store } from '../store/database.js';
+import { outcomeOf, sendFhir } from './fhir-reply.js';
+import type { UpstreamStatus } from './upstream-status.js';
+
+export interface PatientRoutesOptions {
+  store: Store;
+  pds: PdsPort;
+  metrics: HubMetrics;
+  upstream: UpstreamStatus;
+  now: () => Date;
+}
+
+export const FHIR_PREFIX = '/fhir/R4';
+
+// Documentation only: validation is ours (PDS's codes), so Fastify's validator is switched off on
+// these routes, and the serialiser is plain JSON so no field is dropped by a response schema.
+const noValidation = () => () => true;
+const plainJson = () => (data: unknown) => JSON.stringify(data);
+const fhirResponse = (description: string) => ({
+  description,
+  content: { 'application/fhir+json': { schema: { type: 'object', additionalProperties: true } } },
+});
+const commonResponses = {
+  400: fhirResponse('OperationOutcome: invalid request (PDS codes, e.g. INVALID_RESOURCE_ID, INVALID_VALUE)'),
+  401: fhirResponse('OperationOutcome ACCESS_DENIED: missing, unknown or revoked API key'),
+  403: fhirResponse('OperationOutcome ACCESS_DENIED: the API key lacks the scope'),
+  500: fhirResponse('OperationOutcome: internal error'),
+};
+const security = [{ bearerApiKey: [] }, { headerApiKey: [] }];
+const correlationHeaders = {
+  type: 'object',
+  properties: {
+    'x-correlation-id': {
+      type: 'string',
+      description: 'Passed on to NHS APIs and echoed; new UUID if absent',
+    },
+    'x-request-id': { type: 'string', description: 'UUID; echoed; new one if absent or not a UUID' },
+  },
+};
+
+/**
+ * Patient lookup for products: read by NHS number and trace by demographics, both through PDS.
+ * Every call is audited — success, not found, error and denied — before the answer is sent; if the
+ * audit record cannot be written the request fails and no patient data leaves the hub.
+ */
+export async function patientRoutes(app: FastifyInstance, options: PatientRoutesOptions): Promise<void> {
+  const { store, pds, metrics, upstream, now } = options;
+
+  const audit = async (
+    request: FastifyRequest,
+    event: Omit<AuditEventInput, 'correlationId' | 'requestId'>,
+  ) => {
+    try {
+      await appendAuditEvent(
+        store,
+        { ...event, correlationId: request.correlationId, requestId: request.id },
+        now,
+      );
+      metrics.auditWrites.inc({ outcome: 'ok' });
+    } catch (error) {
+      metrics.auditWrites.inc({ outcome: 'failed' });
+      throw error;
+    }
+  };
+
+  const actorOf = (key: ApiKeyInfo | undefined): AuditEventInput['actor'] =>
+    key ? { keyId: key.id, keyName: key.name, organisationOds: key.organisationOds } : null;
+
+  /** Authenticates and authorises, auditing a denial. Returns the key, or undefined after replying. */
+  const authorise = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: AuditAction,
+    scope: ApiKeyScope,
+    nhsNumbers: string[],
+  ): Promise<ApiKeyInfo | undefined> => {
+    const auth: AuthenticationResult = await authenticateApiKey(store, request.headers);
+    let denial: { status: number; diagnostics: string; key?: ApiKeyInfo } | undefined;
+    if (!auth.ok) {
+      denial = {
+        status: 401,
+        diagnostics:
+          auth.reason === 'missing'
+            ? 'Missing API key: send Authorization: Bearer <key> or X-API-Key'
+            : 'Invalid or revoked API key',
+      };
+    } else if (!auth.key.scopes.includes(scope)) {
+      denial = { status: 403, diagnostics: `The API key does not have the '${scope}' scope`, key: auth.key };
+    }
+    if (!denial) return auth.ok ? auth.key : undefined;
+    await audit(request, {
+      action,
+      actor: actorOf(denial.key),
+      nhsNumbers,
+      outcome: 'denied',
+      errorCode: 'ACCESS_DENIED',
+      httpStatus: denial.status,
+    });
+    const error = OperationOutcomeError.spine('ACCESS_DENIED', {
+      status: denial.status,
+      diagnostics: denial.diagnostics,
+    });
+    sendFhir(reply, error.status, error.outcome);
+    return undefined;
+  };
+
+  /** Runs an upstream call with timing, reachability and audit of failures; rethrows nothing. */
+  const failed = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: AuditAction,
+    key: ApiKeyInfo | undefined,
+    nhsNumbers: string[],
+    error: unknown,
+  ) => {
+    const { status, outcome, code } = outcomeOf(error);
+    const auditOutcome: AuditOutcome = status === 404 ? 'not-found' : 'error';
+    if (!(error instanceof OperationOutcomeError)) {
+      request.log.error({ err: safeError(error) }, 'patient lookup failed');
+    } else {
+      request.log.info({ status, code }, 'patient lookup answered with an OperationOutcome');
+    }
+    await audit(request, {
+      action,
+      actor: actorOf(key),
+      nhsNumbers,
+      outcome: auditOutcome,
+      errorCode: code,
+      httpStatus: status,
+    });
+    return sendFhir(reply, status, outcome);
+  };
+
+  const timed = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    const end = metrics.upstreamDuration.startTimer({ service: 'pds', operation });
+    try {
+      const result = await call();
+      end({ outcome: 'ok' });
+      upstream.record({ ok: true });
+      return result;
+    } catch (error) {
+      end({ outcome: error instanceof OperationOutcomeError ? String(error.status) : 'error' });
+      upstream.record({ ok: false, error });
+      throw error;
+    }
+  };
+
+  const contextOf = (request: FastifyRequest, key: ApiKeyInfo): RequestContext => {
+    const ctx: RequestContext = { correlationId: request.correlationId };
+    if (key.organisationOds) ctx.endUserOrganisationOds = key.organisationOds;
+    return ctx;
+  };
+
+  app.get<{ Params: { nhsNumber: string } }>(
+    `${FHIR_PREFIX}/Patient/:nhsNumber`,
+    {
+      validatorCompiler: noValidation,
+      serializerCompiler: plainJson,
+      schema: {
+        summary: 'Read a patient by NHS number (PDS)',
+        description:
+          'Reads the patient from PDS. Restricted patients never carry address, telecom, contact or generalPractitioner. Audited.',
+        tags: ['Patient'],
+        security,
+        headers: correlationHeaders,
+        params: {
+          type: 'object',
+          properties: { nhsNumber: { type: 'string', pattern: '^\\d{10}$', description: 'NHS number' } },
+          required: ['nhsNumber'],
+        },
+        response: {
+          200: fhirResponse('Patient (ETag header carries the PDS version)'),
+          404: fhirResponse('OperationOutcome RESOURCE_NOT_FOUND / INVALIDATED_RESOURCE from PDS'),
+          ...commonResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const action: AuditAction = 'patient.read';
+      const raw = request.params.nhsNumber;
+      const valid = /^\d{10}$/.test(raw) && isValidNhsNumber(raw);
+      const key = await authorise(request, reply, action, 'patient:read', valid ? [raw] : []);
+      if (!key) return reply;
+      if (!valid) {
+        // PDS answers a number failing the modulus 11 check with 400 INVALID_RESOURCE_ID; so do we, without calling it.
+        return failed(request, reply, action, key, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
+      }
+      let result: Awaited<ReturnType<typeof readPatient>>;
+      try {
+        result = await timed('read', () => readPatient(pds, raw, contextOf(request, key)));
+      } catch (error) {
+        return failed(request, reply, action, key, [raw], error);
+      }
+      await audit(request, {
+        action,
+        actor: actorOf(key),
+        nhsNumbers: result.nhsNumbers,
+        outcome: 'success',
+        httpStatus: 200,
+      });
+      if (result.etag) reply.header('etag', result.etag);
+      return sendFhir(reply, 200, result.patient);
+    },
+  );
+
+  app.get<{ Querystring: RawQuery }>(
+    `${FHIR_PREFIX}/Patient`,
+    {
+      validatorCompiler: noValidation,
+      serializerCompiler: plainJson,
+      schema: {
+        summary: 'Trace patients by demographics (PDS search)',
+        description:
+          'PDS search parameters, validated and passed through. Too many matches is HTTP 200 with OperationOutcome TOO_MANY_MATCHES, as PDS answers. Audited with the NHS numbers returned.',
+        tags: ['Patient'],
+        security,
+        headers: correlationHeaders,
+        querystring: {
+          type: 'object',
+          properties: {
+            family: { type: 'string' },
+            given: { type: 'array', items: { type: 'string' }, description: 'repeatable' },
+            gender: { type: 'string', enum: ['male', 'female', 'other', 'unknown'] },
+            birthdate: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'eq|ge|le + yyyy-mm-dd; repeatable',
+            },
+            'death-date': { type: 'array', items: { type: 'string' } },
+            'address-postalcode': { type: 'string' },
+            'general-practitioner': { type: 'string', description: 'GP practice ODS code' },
+            email: { type: 'string' },
+            phone: { type: 'string' },
+            '_fuzzy-match': { type: 'boolean' },
+            '_exact-match': { type: 'boolean' },
+            _history: { type: 'boolean' },
+            '_max-results': { type: 'integer', minimum: 1, maximum: 50 },
+          },
+        },
+        response: {
+          200: fhirResponse('searchset Bundle of Patient, or OperationOutcome TOO_MANY_MATCHES'),
+          ...commonResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const action: AuditAction = 'patient.search';
+      const key = await authorise(request, reply, action, 'patient:search', []);
+      if (!key) return reply;
+      const base = `${request.protocol}://${request.host}${FHIR_PREFIX}`;
+      let result: Awaited<ReturnType<typeof searchPatients>>;
+      try {
+        result = await searchPatients(
+          {
+            getPatient: pds.getPatient.bind(pds),
+            searchPatients: (p, c) => timed('search', () => pds.searchPatients(p, c)),
+          },
+          request.query,
+          contextOf(request, key),
+          base,
+        );
+      } catch (error) {
+        return failed(request, reply, action, key, [], error);
+      }
+      await audit(request, {
+        action,
+        actor: actorOf(key),
+        nhsNumbers: result.nhsNumbers,
+        outcome: result.tooManyMatches ? 'error' : 'success',
+        errorCode: result.tooManyMatches ? 'TOO_MANY_MATCHES' : null,
+        httpStatus: 200,
+      });
+      return sendFhir(reply, 200, result.body);
+    },
+  );
+}
+
+/** An error as it may be logged: type and stack frames, never the message (which may quote data). */
+export function safeError(error: unknown): { type: string; code?: string; stack?: string } {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const out: { type: string; code?: string; stack?: string } = { type: error.name };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  const frames = error.stack?.split('\n').slice(1).join('\n');
+  if (frames) out.stack = frames;
+  return out;
+}

@@ -1,0 +1,33 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { StoreDialect } from '../database.js';
+import * as m0001 from './0001-initial.js';
+
+interface DialectMigration {
+  up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
+  down?(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
+}
+
+/** Every migration, in order. Names are never changed once released (they are recorded in the DB). */
+const MIGRATIONS: Record<string, DialectMigration> = {
+  '0001-initial': m0001,
+};
+
+/**
+ * The same migrations for both databases, as TypeScript modules imported statically (no
+ * directory scanning, so they work from `src` under vitest and from `dist` alike). The rare
+ * dialect-specific statement (triggers) branches on `dialect` inside the migration.
+ */
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, m] of Object.entries(MIGRATIONS)) {
+        const migration: Migration = { up: (db) => m.up(db, dialect) };
+        const down = m.down;
+        if (down) migration.down = (db) => down(db, dialect);
+        out[name] = migration;
+      }
+      return out;
+    },
+  };
+}
