@@ -26,9 +26,11 @@ export { toPdsQuery } from './pds/search-params.js';
 export type {
   JsonPatchOperation,
   PdsCoverageResult,
+  PdsCreatePatientRequest,
   PdsCreateResult,
   PdsPatientResult,
   PdsRelatedPersonsResult,
   PdsSearchParams,
   PdsSearchResult,
+  PdsUpdateOptions,
 } from './pds/types.js';

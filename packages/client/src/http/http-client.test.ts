@@ -70,6 +70,15 @@ describe('HttpClient headers (personal-demographics.yaml components/parameters)'
     expect(calls[0]?.headers.get('nhsd-session-urid')).toBe('555254240100');
   });
 
+  it('rejects an illegal header value locally as INVALID_VALUE, without sending or retrying', async () => {
+    const { fetch, calls } = fakeFetch(OK);
+    const error = await rejection(client(fetch).http.request(GET, { correlationId: 'bad\nvalue' }));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('INVALID_VALUE');
+    expect(error.message).not.toContain('bad');
+    expect(calls).toHaveLength(0);
+  });
+
   it('uses a new X-Request-ID per logical request', async () => {
     const { fetch, calls } = fakeFetch(OK);
     const { http } = client(fetch);

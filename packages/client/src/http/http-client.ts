@@ -115,7 +115,9 @@ export class HttpClient {
       attempt++;
       const token = await this.accessToken(request.operation, signal);
       const headers = this.headers(request, ctx, requestId, correlationId, token);
-      const timeout = AbortSignal.timeout(this.retry.attemptTimeoutMs);
+      // Never beyond the total budget, so one slow attempt cannot stretch it by attemptTimeoutMs.
+      const remainingMs = this.retry.maxElapsedMs - (this.now().getTime() - startedMs);
+      const timeout = AbortSignal.timeout(Math.max(1, Math.min(this.retry.attemptTimeoutMs, remainingMs)));
       const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
 
       let response: Response;
@@ -178,7 +180,7 @@ export class HttpClient {
     requestId: string,
     correlationId: string,
     token: string | undefined,
-  ): Record<string, string> {
+  ): Headers {
     const headers: Record<string, string> = {
       accept: FHIR_JSON,
       'x-request-id': requestId,
@@ -189,7 +191,15 @@ export class HttpClient {
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (request.json !== undefined) headers['content-type'] = request.contentType ?? FHIR_JSON;
     for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
-    return headers;
+    try {
+      return new Headers(headers);
+    } catch {
+      // A caller's value (e.g. a correlation id with a newline) is not a legal header: a local error, not
+      // a network failure to retry. The value is not echoed.
+      throw OperationOutcomeError.spine('INVALID_VALUE', {
+        diagnostics: `${request.operation}: a request header value is not a valid HTTP header value`,
+      });
+    }
   }
 
   private async accessToken(operation: string, signal: AbortSignal | undefined): Promise<string | undefined> {

@@ -12,7 +12,10 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Give up rather than start a wait that would end later than this after the first attempt. Default 60000 ms. */
   maxElapsedMs?: number;
-  /** Abort one attempt that takes longer than this (then treated as a network failure). Default 30000 ms. */
+  /**
+   * Abort one attempt that takes longer than this, or than what is left of `maxElapsedMs` (then treated
+   * as a network failure). Default 30000 ms: above PDS's 10 s default `X-Sync-Wait`.
+   */
   attemptTimeoutMs?: number;
 }
 
@@ -65,6 +68,10 @@ export function backoffDelayMs(retry: number, options: ResolvedRetryOptions, ran
 /**
  * Parses `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns milliseconds
  * from `now`, never negative, or undefined when absent or unparseable.
+ *
+ * @example
+ * parseRetryAfterMs('5', new Date()); // 5000
+ * parseRetryAfterMs('Thu, 01 Jan 2026 12:00:30 GMT', new Date('2026-01-01T12:00:00Z')); // 30000
  */
 export function parseRetryAfterMs(value: string | null, now: Date): number | undefined {
   if (value === null) return undefined;

@@ -1,6 +1,11 @@
 import type { Sleep } from './types.js';
 
-/** The real-time `Sleep`: a timer that an AbortSignal cancels. */
+/**
+ * The real-time `Sleep`: a timer that an AbortSignal cancels. Tests inject their own instead.
+ *
+ * @example
+ * await realSleep(250, AbortSignal.timeout(1000));
+ */
 export const realSleep: Sleep = (ms, signal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {

@@ -6,6 +6,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeReply, fakeFetch, networkFailure, recordingSleep, UUID_V4 } from '../testing/fake-fetch.js';
 import { PdsClient, type PdsClientOptions } from './pds-client.js';
+import type { PdsCreatePatientRequest } from './types.js';
 
 // Fixtures are the published PDS spec's own examples and karate stubs (../shared/specs/pds).
 const PDS_SPEC = new URL('../../../../../shared/specs/pds/', import.meta.url);
@@ -185,6 +186,12 @@ describe('PdsClient.updatePatient (patient-patch.yaml)', () => {
     expect(result).toMatchObject({ versionId: '3', etag: 'W/"3"' });
   });
 
+  it('sends X-Sync-Wait when asked', async () => {
+    const { client, calls } = pds({ body: PATIENT });
+    await client.updatePatient('9000000009', patches, { versionId: '2', syncWaitS: 20 });
+    expect(calls[0]?.headers.get('x-sync-wait')).toBe('20');
+  });
+
   it('accepts the ETag form as versionId and rejects anything else locally', async () => {
     const { client, calls } = pds({ body: PATIENT });
     await client.updatePatient('9000000009', patches, { versionId: 'W/"2"' });
@@ -217,15 +224,15 @@ describe('PdsClient.updatePatient (patient-patch.yaml)', () => {
 });
 
 describe('PdsClient.createPatient (patient-create.yaml)', () => {
-  const newPatient: Patient = {
-    resourceType: 'Patient',
+  // PatientCreateRequest.yaml: resourceType may be left out.
+  const newPatient: PdsCreatePatientRequest = {
     name: [{ use: 'usual', family: 'Edwards', given: ['Jane'] }],
     gender: 'female',
     birthDate: '1986-07-01',
   };
 
   it('POSTs application/json and reports 201 as created with the allocated NHS number', async () => {
-    const created = { ...newPatient, id: '9990000018', meta: { versionId: '1' } };
+    const created = { resourceType: 'Patient', ...newPatient, id: '9990000018', meta: { versionId: '1' } };
     const { client, calls } = pds({ status: 201, body: created, headers: { etag: 'W/"1"' } });
     const result = await client.createPatient(newPatient);
     expect(calls[0]?.method).toBe('POST');

@@ -14,11 +14,13 @@ import { toPdsQuery } from './search-params.js';
 import type {
   JsonPatchOperation,
   PdsCoverageResult,
+  PdsCreatePatientRequest,
   PdsCreateResult,
   PdsPatientResult,
   PdsRelatedPersonsResult,
   PdsSearchParams,
   PdsSearchResult,
+  PdsUpdateOptions,
 } from './types.js';
 
 /** Options of `PdsClient`: the shared HTTP layer's (base URL, auth, fetch, retry, clock, sleep). */
@@ -94,7 +96,8 @@ export class PdsClient {
   /**
    * Updates a patient with JSON Patch (PATCH /Patient/{id}). PDS wants the operations wrapped as
    * `{"patches": [...]}` with `Content-Type: application/json-patch+json` and `If-Match: W/"<versionId>"`;
-   * a stale version gives 409 `RESOURCE_VERSION_MISMATCH`.
+   * a stale version gives 409 `RESOURCE_VERSION_MISMATCH`. A 503 (the update outlived `X-Sync-Wait`)
+   * is re-sent after `Retry-After` with the same `X-Request-ID`, as the spec asks.
    *
    * @example
    * const { versionId } = await pds.getPatient('9000000009');
@@ -103,16 +106,18 @@ export class PdsClient {
   async updatePatient(
     nhsNumber: string,
     patches: JsonPatchOperation[],
-    options: { versionId: string },
+    options: PdsUpdateOptions,
     ctx?: RequestContext,
   ): Promise<PdsPatientResult> {
     const id = checkedNhsNumber(nhsNumber);
     const operation = 'PDS update patient';
+    const headers: Record<string, string> = { 'if-match': ifMatch(options.versionId) };
+    if (options.syncWaitS !== undefined) headers['x-sync-wait'] = String(options.syncWaitS);
     const res = await this.http.request(
       {
         method: 'PATCH',
         path: `/Patient/${id}`,
-        headers: { 'if-match': ifMatch(options.versionId) },
+        headers,
         json: { patches },
         contentType: 'application/json-patch+json',
         retry: 'idempotent',
@@ -132,7 +137,7 @@ export class PdsClient {
    * const result = await pds.createPatient({ resourceType: 'Patient', name: [{ use: 'usual', family: 'Edwards', given: ['Jane'] }], gender: 'female', birthDate: '1986-07-01' });
    * if (result.created) console.log(result.patient.id); else console.log(result.reason);
    */
-  async createPatient(patient: Patient, ctx?: RequestContext): Promise<PdsCreateResult> {
+  async createPatient(patient: PdsCreatePatientRequest, ctx?: RequestContext): Promise<PdsCreateResult> {
     const operation = 'PDS create patient';
     const res = await this.http.request(
       {

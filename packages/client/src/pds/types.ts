@@ -50,6 +50,12 @@ export type JsonPatchOperation =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
   | { op: 'remove'; path: string };
 
+/**
+ * The body of POST /Patient (`schemas/PatientCreateRequest.yaml`): a Patient whose `resourceType`
+ * may be left out. PDS requires name (exactly one), gender, birthDate, address and extension.
+ */
+export type PdsCreatePatientRequest = Omit<Patient, 'resourceType'> & { resourceType?: 'Patient' };
+
 /** What POST /Patient did (`components/paths/patient-create.yaml`). */
 export type PdsCreateResult =
   | ({ created: true } & PdsPatientResult)
@@ -61,6 +67,14 @@ export type PdsCreateResult =
       matchedNhsNumber?: string;
       outcome: OperationOutcome;
     };
+
+/** Options of `PdsClient.updatePatient`. */
+export interface PdsUpdateOptions {
+  /** The version read with the patient: `"2"` or the ETag form `W/"2"`; sent as `If-Match`. */
+  versionId: string;
+  /** `X-Sync-Wait`: seconds PDS waits for the update before answering 503 (default 10). */
+  syncWaitS?: number;
+}
 
 export interface PdsRelatedPersonsResult {
   bundle: Bundle<RelatedPerson>;
