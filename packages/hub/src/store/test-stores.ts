@@ -30,7 +30,6 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
-// biome-ignore lint/complexity/useLiteralKeys: env index signature
 const env = process.env;
 const ADMIN_URL = env['JUNCTION_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const IN_CI = Boolean(env['CI']);

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load-config.js';
+
+const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+
+describe('loadConfig', () => {
+  it('starts in the sandbox with no variables set', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      nhsEnvironment: 'sandbox',
+      sandboxPort: 9000,
+      pds: { baseUrl: 'http://127.0.0.1:9000/personal-demographics/FHIR/R4' },
+      apiPlatform: { tokenUrl: 'http://127.0.0.1:9000/oauth2/token' },
+      dataDir: './data',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads JUNCTION_* variables and derives sandbox URLs from the sandbox port', () => {
+    const config = loadConfig({
+      JUNCTION_PORT: '3000',
+      JUNCTION_SANDBOX_PORT: '9100',
+      JUNCTION_DATABASE_URL: 'postgres://u@db:5432/junction',
+      JUNCTION_LOG_LEVEL: 'warn',
+      JUNCTION_DATA_DIR: '/var/lib/junction',
+    });
+    expect(config.port).toBe(3000);
+    expect(config.pds.baseUrl).toBe('http://127.0.0.1:9100/personal-demographics/FHIR/R4');
+    expect(config.databaseUrl).toBe('postgres://u@db:5432/junction');
+    expect(config.logLevel).toBe('warn');
+    expect(config.dataDir).toBe('/var/lib/junction');
+  });
+
+  it('uses the published INT URLs (CONTRACTS.md §1) and requires key material outside the sandbox', () => {
+    const config = loadConfig({
+      JUNCTION_NHS_ENVIRONMENT: 'int',
+      JUNCTION_NHS_API_KEY: 'app-key',
+      JUNCTION_NHS_PRIVATE_KEY: PEM,
+      JUNCTION_NHS_KEY_ID: 'int-1',
+    });
+    expect(config.pds.baseUrl).toBe('https://int.api.service.nhs.uk/personal-demographics/FHIR/R4');
+    expect(config.apiPlatform).toEqual({
+      tokenUrl: 'https://int.api.service.nhs.uk/oauth2/token',
+      apiKey: 'app-key',
+      privateKeyPem: PEM,
+      keyId: 'int-1',
+    });
+    expect(() => loadConfig({ JUNCTION_NHS_ENVIRONMENT: 'live' })).toThrow(/JUNCTION_NHS_API_KEY/);
+  });
+
+  it('lists every bad variable by name', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        JUNCTION_PORT: 'eighty',
+        JUNCTION_NHS_ENVIRONMENT: 'prod',
+        JUNCTION_PDS_BASE_URL: 'not a url',
+        JUNCTION_LOG_LEVEL: 'loud',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of [
+      'JUNCTION_PORT',
+      'JUNCTION_NHS_ENVIRONMENT',
+      'JUNCTION_PDS_BASE_URL',
+      'JUNCTION_LOG_LEVEL',
+    ]) {
+      expect(problems).toContain(name);
+    }
+    expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('in the sandbox, key material is optional but must be complete once started', () => {
+    expect(() => loadConfig({ JUNCTION_NHS_API_KEY: 'k' })).toThrow(/JUNCTION_NHS_KEY_ID/);
+    expect(() =>
+      loadConfig({
+        JUNCTION_NHS_PRIVATE_KEY: PEM,
+        JUNCTION_NHS_PRIVATE_KEY_PATH: '/k.pem',
+        JUNCTION_NHS_API_KEY: 'k',
+        JUNCTION_NHS_KEY_ID: 'x',
+      }),
+    ).toThrow(/not both/);
+  });
+
+  it('applies overrides on top of the environment', () => {
+    const config = loadConfig(
+      { JUNCTION_PORT: '3000' },
+      { port: 0, pds: { baseUrl: 'http://localhost:1/pds/' } },
+    );
+    expect(config.port).toBe(0);
+    expect(config.pds.baseUrl).toBe('http://localhost:1/pds');
+  });
+});
