@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
+  type CryptoKey,
   decodeJwt,
   decodeProtectedHeader,
   exportJWK,
