@@ -35,12 +35,16 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function sandbox(options: Partial<SandboxOptions> = {}) {
+/** A sandbox with one registered app and a fixed clock; `auth: null` runs it without auth. */
+async function sandbox(
+  options: Omit<SandboxOptions, 'auth'> & { auth?: SandboxOptions['auth'] | null } = {},
+) {
+  const { auth = { apps: [{ apiKey: API_KEY, jwks: { keys: [key.publicJwk] } }] }, ...rest } = options;
   server = await createSandboxServer({
     now: () => new Date(NOW_MS),
-    auth: { apps: [{ apiKey: API_KEY, jwks: { keys: [key.publicJwk] } }] },
     pds: { syntheticPatients: 0 },
-    ...options,
+    ...rest,
+    ...(auth !== null && { auth }),
   });
   return server;
 }
@@ -69,7 +73,7 @@ const pdsHeaders = { 'x-request-id': '60E0B220-8136-4CA5-AE46-1D97EF59D068' };
 
 describe('createSandboxServer', () => {
   it('answers GET /_status', async () => {
-    const app = await sandbox({ auth: undefined });
+    const app = await sandbox({ auth: null });
     const response = await app.inject({ method: 'GET', url: '/_status' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ status: 'pass', auth: 'off' });
@@ -107,7 +111,7 @@ describe('createSandboxServer', () => {
   });
 
   it('without auth, PDS needs no token', async () => {
-    const app = await sandbox({ auth: undefined });
+    const app = await sandbox({ auth: null });
     const response = await app.inject({ method: 'GET', url: PATIENT, headers: pdsHeaders });
     expect(response.statusCode).toBe(200);
   });
