@@ -1,0 +1,107 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import {
+  API_KEY_SCOPES,
+  createApiKey,
+  createHub,
+  type HubConfig,
+  listApiKeys,
+  loadConfig,
+  revokeApiKey,
+} from '@junction/hub';
+import { createSandboxServer, registeredAppFromJwks } from '@junction/sandbox';
+import type { FastifyInstance } from 'fastify';
+import { type StoreFlags, storeOverrides } from '../store-flags.js';
+
+/** The name given to the API key `junction start` makes, so the next start can retire it. */
+export const DEMO_KEY_NAME = 'demo (junction start)';
+/** The API platform app the hub acts as against the local sandbox. */
+const DEMO_APP_KEY = 'junction-local-hub';
+
+export interface StartOptions extends StoreFlags {
+  /** Hub port; 0 picks a free one. The sandbox listens on `sandboxPort` (default: hub port + 1). */
+  port?: number;
+  sandboxPort?: number;
+  host?: string;
+  stateless?: boolean;
+  logLevel?: HubConfig['logLevel'];
+}
+
+export interface RunningJunction {
+  hubUrl: string;
+  sandboxUrl: string;
+  pdsBaseUrl: string;
+  demoApiKey: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the hub and the sandbox together on the embedded store, wired as they would be against the
+ * NHS: the hub authenticates to the sandbox's API platform with a signed JWT (a key pair made for
+ * this run and registered as an app), then calls PDS with the token it gets.
+ */
+export async function startJunction(
+  env: NodeJS.ProcessEnv,
+  options: StartOptions = {},
+): Promise<RunningJunction> {
+  const host = options.host ?? '127.0.0.1';
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `junction-${randomUUID()}`;
+  const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS512', use: 'sig' };
+
+  const sandbox = await createSandboxServer({
+    pds: { mode: options.stateless ? 'stateless' : 'stateful' },
+    auth: { apps: [registeredAppFromJwks(DEMO_APP_KEY, { keys: [publicJwk] })] },
+  });
+  const requestedHubPort = options.port ?? 8080;
+  const sandboxPort = options.sandboxPort ?? (requestedHubPort === 0 ? 0 : requestedHubPort + 1);
+  const sandboxUrl = await listen(sandbox, host, sandboxPort);
+
+  try {
+    const config = loadConfig(env, {
+      port: requestedHubPort,
+      host,
+      nhsEnvironment: 'sandbox',
+      pds: { baseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4` },
+      apiPlatform: {
+        tokenUrl: `${sandboxUrl}/oauth2/token`,
+        apiKey: DEMO_APP_KEY,
+        privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        keyId: kid,
+      },
+      ...storeOverrides(options),
+      ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
+    });
+    const hub = await createHub(config);
+    const demoApiKey = await renewDemoKey(hub.store);
+    const hubUrl = await listen(hub.app, host, config.port);
+    return {
+      hubUrl,
+      sandboxUrl,
+      pdsBaseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4`,
+      demoApiKey,
+      close: async () => {
+        await hub.close();
+        await sandbox.close();
+      },
+    };
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
+}
+
+/** One demo key at a time: earlier ones made by `start` are revoked, their secrets were shown once. */
+async function renewDemoKey(store: Parameters<typeof createApiKey>[0]): Promise<string> {
+  for (const key of await listApiKeys(store)) {
+    if (key.name === DEMO_KEY_NAME && !key.revokedAt) await revokeApiKey(store, key.id);
+  }
+  const created = await createApiKey(store, { name: DEMO_KEY_NAME, scopes: [...API_KEY_SCOPES] });
+  return created.secret;
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address() as AddressInfo;
+  return `http://${host}:${address.port}`;
+}

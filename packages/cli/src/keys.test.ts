@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './program.js';
+import { testRuntime } from './test-runtime.js';
+
+describe('junction keys', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'junction-keys-'));
+  });
+  afterEach(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it('creates a key (secret shown once), lists it without the secret, and revokes it', async () => {
+    const created = testRuntime();
+    const code = await runCli(
+      [
+        'keys',
+        'create',
+        '--name',
+        'Pharmacy app',
+        '--org',
+        'FAB12',
+        '--scope',
+        'patient:read',
+        '--data-dir',
+        dataDir,
+      ],
+      created,
+    );
+    expect(code, created.err()).toBe(0);
+    const key = JSON.parse(created.out());
+    expect(key.secret).toMatch(/^jct_/);
+    expect(created.err()).toMatch(/shown only now/);
+
+    const listed = testRuntime();
+    expect(await runCli(['keys', 'list', '--data-dir', dataDir], listed)).toBe(0);
+    expect(listed.out()).toContain('Pharmacy app');
+    expect(listed.out()).not.toContain(key.secret);
+
+    const revoked = testRuntime();
+    expect(await runCli(['keys', 'revoke', key.id, '--data-dir', dataDir], revoked)).toBe(0);
+    const after = testRuntime();
+    await runCli(['keys', 'list', '--data-dir', dataDir], after);
+    expect(JSON.parse(after.out())[0].revokedAt).toBeTruthy();
+  });
+
+  it('refuses a key without a name or with an unknown scope, in plain words', async () => {
+    const noName = testRuntime();
+    expect(await runCli(['keys', 'create', '--data-dir', dataDir], noName)).toBe(1);
+    expect(noName.err()).toBe('junction: --name is required: say which product the key is for\n');
+
+    const badScope = testRuntime();
+    expect(
+      await runCli(
+        ['keys', 'create', '--name', 'x', '--scope', 'everything', '--data-dir', dataDir],
+        badScope,
+      ),
+    ).toBe(1);
+    expect(badScope.err()).toMatch(/^junction: unknown scope 'everything'/);
+  });
+
+  it('says plainly when the key to revoke does not exist', async () => {
+    const rt = testRuntime();
+    expect(await runCli(['keys', 'revoke', 'no-such-key', '--data-dir', dataDir], rt)).toBe(1);
+    expect(rt.err()).toMatch(/^junction: /);
+    expect(rt.err()).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,230 @@
+import { isOperationOutcome, OperationOutcomeError } from '@junction/core';
+import { ConfigError } from '@junction/hub';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  type PdsConnectionOptions,
+  type PdsSearchFlags,
+  pdsClientFrom,
+  requestContextFrom,
+  searchParamsFrom,
+} from './commands/pds.js';
+import { runSandbox } from './commands/sandbox.js';
+import { startJunction } from './commands/start.js';
+import {
+  auditVerify,
+  type KeyCreateFlags,
+  keysCreate,
+  keysList,
+  keysRevoke,
+} from './commands/store-commands.js';
+import { CliError, type CliIo, printJson } from './io.js';
+import type { StoreFlags } from './store-flags.js';
+
+export interface CliRuntime extends CliIo {
+  /** Resolves when a long-running command (`start`, `sandbox`) should stop, e.g. on SIGINT. */
+  untilStopped: () => Promise<void>;
+}
+
+/**
+ * Runs one `junction` command line and returns its exit code. Usage errors and the errors a user
+ * can fix are printed as one plain line, never a stack trace.
+ */
+export async function runCli(argv: string[], runtime: CliRuntime): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(runtime, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(runtime, error);
+  }
+}
+
+function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Command {
+  const program = new Command('junction')
+    .description('Junction: an NHS integration hub, its SDK and a local NHS sandbox')
+    .exitOverride()
+    .configureOutput({ writeOut: rt.stdout, writeErr: rt.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('start')
+    .description('run the hub and the sandbox together on the embedded SQLite store')
+    .addOption(
+      new Option('-p, --port <port>', 'hub port (0 = any free port)').argParser(parsePort).default(8080),
+    )
+    .addOption(
+      new Option('--sandbox-port <port>', 'sandbox port (default: hub port + 1)').argParser(parsePort),
+    )
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--stateless', 'sandbox PDS answers like NHS public sandbox (changes are not kept)')
+    .option('--data-dir <dir>', 'folder of the embedded SQLite store (default ./data)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL instead of SQLite')
+    .action(
+      async (
+        opts: { port: number; sandboxPort?: number; host: string; stateless?: boolean } & StoreFlags,
+      ) => {
+        const running = await startJunction(rt.env, opts);
+        rt.stdout(
+          [
+            'Junction is running.',
+            `  hub:          ${running.hubUrl}`,
+            `  API docs:     ${running.hubUrl}/docs`,
+            `  sandbox:      ${running.sandboxUrl}`,
+            `  sandbox PDS:  ${running.pdsBaseUrl}`,
+            `  demo API key: ${running.demoApiKey}`,
+            '',
+            'Trace a patient through the hub:',
+            `  curl -H 'Authorization: Bearer ${running.demoApiKey}' ${running.hubUrl}/fhir/R4/Patient/9000000009`,
+            '',
+            'Press Ctrl+C to stop.',
+            '',
+          ].join('\n'),
+        );
+        await rt.untilStopped();
+        await running.close();
+      },
+    );
+
+  program
+    .command('sandbox')
+    .description('run the NHS sandbox alone (PDS FHIR R4, API platform OAuth2)')
+    .addOption(new Option('-p, --port <port>', 'port (0 = any free port)').argParser(parsePort).default(9000))
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '--stateless',
+      'answer like NHS public sandbox: PATCH returns the patched record and keeps nothing',
+    )
+    .option('--app-key <key>', 'require API platform tokens for this app (with --app-jwks)')
+    .option('--app-jwks <file>', "the app's public JWKS file")
+    .addOption(
+      new Option('--synthetic-patients <n>', 'generated patients beside the spec ones').argParser(parseCount),
+    )
+    .action(async (opts) => {
+      const running = await runSandbox(opts);
+      rt.stdout(
+        `Sandbox is running at ${running.url}\n  PDS:   ${running.url}/personal-demographics/FHIR/R4\n  OAuth: ${running.url}/oauth2/token\nPress Ctrl+C to stop.\n`,
+      );
+      await rt.untilStopped();
+      await running.close();
+    });
+
+  const pds = program.command('pds').description('talk to any PDS FHIR R4 base URL (sandbox, INT, live)');
+  const withPdsOptions = (cmd: Command) =>
+    cmd
+      .option('--base-url <url>', 'PDS base URL (default: the local sandbox on port 9000)')
+      .option('--token-url <url>', 'API platform token URL (signed-JWT auth)')
+      .option('--api-key <key>', 'API platform application key')
+      .option('--private-key-file <file>', 'RS512 private key (PEM) registered with the app')
+      .option('--kid <kid>', 'key id of that key in the JWKS')
+      .option('--correlation-id <id>', 'X-Correlation-ID to send')
+      .option('--end-user-organisation <ods>', 'NHSD-End-User-Organisation-ODS to send');
+
+  withPdsOptions(pds.command('get <nhsNumber>').description('read a patient by NHS number')).action(
+    async (nhsNumber: string, opts: PdsConnectionOptions) => {
+      const client = await pdsClientFrom(opts);
+      const { patient } = await client.getPatient(nhsNumber, requestContextFrom(opts));
+      printJson(rt, patient);
+    },
+  );
+
+  withPdsOptions(
+    pds
+      .command('search')
+      .description('trace a patient by demographics')
+      .option('--family <name>', 'family name (* wildcard after 2 characters)')
+      .option('--given <name>', 'given name (repeat for several)', collect, [])
+      .option('--gender <gender>', 'male | female | other | unknown')
+      .option('--birthdate <date>', 'eq|ge|le + yyyy-mm-dd (repeat for a range)', collect, [])
+      .option('--death-date <date>', 'eq|ge|le + yyyy-mm-dd', collect, [])
+      .option('--postcode <postcode>', 'address-postalcode')
+      .option('--gp <ods>', 'general-practitioner ODS code')
+      .option('--email <email>')
+      .option('--phone <phone>')
+      .option('--fuzzy', '_fuzzy-match=true')
+      .option('--exact', '_exact-match=true')
+      .option('--history', '_history=true')
+      .addOption(new Option('--max-results <n>', '_max-results (1..50)').argParser(parseCount)),
+  ).action(async (opts: PdsConnectionOptions & PdsSearchFlags) => {
+    const client = await pdsClientFrom(opts);
+    const result = await client.searchPatients(searchParamsFrom(opts), requestContextFrom(opts));
+    if (result.tooManyMatches) {
+      rt.stderr('PDS: too many matches (TOO_MANY_MATCHES); narrow the search.\n');
+      setExitCode(2);
+    }
+    printJson(rt, result.bundle);
+  });
+
+  const keys = program.command('keys').description("manage products' API keys for the hub");
+  const withStoreOptions = (cmd: Command) =>
+    cmd
+      .option('--data-dir <dir>', 'folder of the embedded SQLite store (default ./data)')
+      .option('--database-url <url>', 'postgres://… to use PostgreSQL instead of SQLite');
+  withStoreOptions(
+    keys
+      .command('create')
+      .description('create an API key; the secret is printed once')
+      .option('--name <name>', 'which product the key is for')
+      .option('--org <ods>', "the product's organisation ODS code")
+      .option('--scope <scope>', 'a scope the key grants (repeat for several)', collect, []),
+  ).action((opts: KeyCreateFlags) => keysCreate(rt, opts));
+  withStoreOptions(keys.command('revoke <id>').description('revoke an API key')).action(
+    (id: string, opts: StoreFlags) => keysRevoke(rt, id, opts),
+  );
+  withStoreOptions(keys.command('list').description('list API keys (never their secrets)')).action(
+    (opts: StoreFlags) => keysList(rt, opts),
+  );
+
+  const audit = program.command('audit').description('the audit trail of patient data access');
+  withStoreOptions(
+    audit.command('verify').description('check the hash chain and name the first broken record'),
+  ).action(async (opts: StoreFlags) => setExitCode(await auditVerify(rt, opts)));
+
+  return program;
+}
+
+function reportError(io: CliIo, error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed the usage error or help already.
+    return error.exitCode === 0 ||
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version'
+      ? 0
+      : 1;
+  }
+  if (error instanceof CliError) {
+    io.stderr(`junction: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof ConfigError) {
+    io.stderr(`junction: ${error.message}\n`);
+    return 1;
+  }
+  if (error instanceof OperationOutcomeError) {
+    io.stderr(`junction: HTTP ${error.status} ${error.message}\n`);
+    if (isOperationOutcome(error.outcome)) printJson({ ...io, stdout: io.stderr }, error.outcome);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`junction: ${message}\n`);
+  return 1;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('a port is 0–65535');
+  return port;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

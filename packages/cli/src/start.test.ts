@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './program.js';
+import { testRuntime } from './test-runtime.js';
+
+// The issue's "done when": a new user runs `junction start`, traces 9000000009 through the hub with
+// the demo key, and the access is in a verifiable audit trail. Hub and sandbox are real servers on
+// loopback; the hub reaches PDS through the SDK with a signed-JWT token from the sandbox platform.
+describe('junction start: the PDS trace journey end to end', () => {
+  let dataDir: string;
+  let hubUrl: string;
+  let apiKey: string;
+  const rt = testRuntime();
+  let exited: Promise<number>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'junction-start-'));
+    exited = runCli(['start', '--port', '0', '--data-dir', dataDir], rt);
+    const out = await Promise.race([
+      rt.printed('Press Ctrl+C'),
+      exited.then((code) => `exited ${code}: ${rt.err()}`),
+    ]);
+    hubUrl = /hub:\s+(\S+)/.exec(out)?.[1] ?? '';
+    apiKey = /demo API key:\s+(\S+)/.exec(out)?.[1] ?? '';
+    expect(hubUrl, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  afterAll(async () => {
+    rt.stop();
+    expect(await exited).toBe(0);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${hubUrl}${path}`, { headers: { authorization: `Bearer ${apiKey}`, ...headers } });
+
+  it('reads 9000000009 through the hub with the demo key, mirroring the correlation id', async () => {
+    const res = await get('/fhir/R4/Patient/9000000009', { 'x-correlation-id': 'start-test-1' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-correlation-id')).toBe('start-test-1');
+    const patient = await res.json();
+    expect(patient).toMatchObject({ resourceType: 'Patient', id: '9000000009' });
+    expect(patient.name[0].family).toBe('Smith');
+  });
+
+  it('never shows restricted patient 9000000025 address, telecom or GP', async () => {
+    const res = await get('/fhir/R4/Patient/9000000025');
+    expect(res.status).toBe(200);
+    const patient = await res.json();
+    expect(patient.meta.security[0].code).toBe('R');
+    expect(patient.address).toBeUndefined();
+    expect(patient.telecom).toBeUndefined();
+    expect(patient.generalPractitioner).toBeUndefined();
+  });
+
+  it('answers a bad NHS number, an unknown patient and a missing key with the spec codes', async () => {
+    const bad = await get('/fhir/R4/Patient/9000000000');
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).issue[0].details.coding[0].code).toBe('INVALID_RESOURCE_ID');
+
+    const unknown = await get('/fhir/R4/Patient/9111231130');
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).issue[0].details.coding[0].code).toBe('RESOURCE_NOT_FOUND');
+
+    const anonymous = await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`);
+    expect(anonymous.status).toBe(401);
+    expect((await anonymous.json()).resourceType).toBe('OperationOutcome');
+  });
+
+  it('traces by demographics (application-restricted: one match, _max-results=1)', async () => {
+    const res = await get(
+      '/fhir/R4/Patient?family=Smith&gender=female&birthdate=eq2010-10-22&_max-results=1',
+    );
+    expect(res.status).toBe(200);
+    const bundle = await res.json();
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 1 });
+    expect(bundle.entry[0].resource.id).toBe('9000000009');
+  });
+
+  it('records every access in an audit chain that `junction audit verify` checks, and names an edited record', async () => {
+    const ok = testRuntime();
+    expect(await runCli(['audit', 'verify', '--data-dir', dataDir], ok)).toBe(0);
+    expect(ok.out()).toMatch(/verified: \d+ record/);
+
+    // Tamper as someone with file access would: drop the append-only trigger, edit one row.
+    const db = new Database(join(dataDir, 'junction.db'));
+    db.exec('drop trigger if exists audit_events_no_update');
+    db.prepare("update audit_events set outcome = 'success' where seq = 2").run();
+    db.close();
+
+    const broken = testRuntime();
+    expect(await runCli(['audit', 'verify', '--data-dir', dataDir], broken)).toBe(1);
+    expect(broken.out()).toMatch(/BROKEN at record 2: edited/);
+  });
+});
