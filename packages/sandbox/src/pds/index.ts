@@ -1,8 +1,16 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { OperationOutcomeError, spineOutcome } from '@junction/core';
+import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import type { VerifyAccessToken } from './access.js';
+import { PatientStore } from './patient-store.js';
+import { FHIR_JSON, mirrorTracingHeaders } from './request-context.js';
+import { registerPdsRoutes } from './routes.js';
+import { seedPatientRecords } from './seed-patients.js';
+import { syntheticPatients } from './synthetic-patients.js';
 
 /** Options of the PDS FHIR R4 simulator (`/personal-demographics/FHIR/R4`). */
 export interface PdsPluginOptions {
-  /** `stateful` (default, like NHS INT) keeps PATCH/POST changes; `stateless` (like NHS's public sandbox) does not. */
+  /** `stateful` (default, like NHS INT) keeps PATCH/POST changes in memory; `stateless` (like NHS's public sandbox) does not. */
   mode?: 'stateful' | 'stateless';
   /** How many generated patients to add to the spec's seed patients (default 2000). */
   syntheticPatients?: number;
@@ -14,7 +22,55 @@ export interface PdsPluginOptions {
   verifyAccessToken?: (token: string) => { accessMode: 'application-restricted' } | undefined;
 }
 
-/** The PDS FHIR R4 simulator as a Fastify plugin; mount it with prefix `/personal-demographics/FHIR/R4`. */
-export const pdsPlugin: FastifyPluginAsync<PdsPluginOptions> = async (_app, _options) => {
-  // Filled in by routes.ts (work in progress).
+const DEFAULT_SYNTHETIC_PATIENTS = 2000;
+
+/**
+ * The PDS FHIR R4 simulator as a Fastify plugin, faithful to NHS's published spec and sandbox
+ * (../shared/specs/pds). Mount it with prefix `/personal-demographics/FHIR/R4`; each registration
+ * keeps its own in-memory records.
+ * @example await app.register(pdsPlugin, { prefix: '/personal-demographics/FHIR/R4', mode: 'stateless' })
+ */
+export const pdsPlugin: FastifyPluginAsync<PdsPluginOptions> = async (app, options) => {
+  const now = options.now ?? (() => new Date());
+  const store = new PatientStore([
+    ...seedPatientRecords(),
+    ...syntheticPatients({
+      count: options.syntheticPatients ?? DEFAULT_SYNTHETIC_PATIENTS,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      today: now(),
+    }),
+  ]);
+
+  // Bodies are read as text and parsed by the routes, so that content type rules and bad JSON get
+  // PDS's answers rather than Fastify's 415/400.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.addHook('onSend', async (request, reply) => {
+    mirrorTracingHeaders(request, reply);
+  });
+
+  app.setErrorHandler(async (error: FastifyError | OperationOutcomeError, request, reply) => {
+    if (error instanceof OperationOutcomeError) {
+      return reply.code(error.status).type(FHIR_JSON).send(error.outcome);
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode < 500) {
+      return reply
+        .code(400)
+        .type(FHIR_JSON)
+        .send(
+          spineOutcome('INVALID_VALUE', { diagnostics: `Invalid request with error - ${error.message}` }),
+        );
+    }
+    request.log.error({ err: error }, 'PDS sandbox failure');
+    return reply.code(500).type(FHIR_JSON).send(spineOutcome('INTERNAL_SERVER_ERROR'));
+  });
+
+  registerPdsRoutes(app, {
+    store,
+    stateful: (options.mode ?? 'stateful') === 'stateful',
+    now,
+    verifyAccessToken: options.verifyAccessToken as VerifyAccessToken | undefined,
+    newId: () => randomBytes(4).toString('hex').toUpperCase(),
+  });
 };
