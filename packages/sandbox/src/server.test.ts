@@ -143,6 +143,22 @@ describe('createSandboxServer', () => {
   });
 });
 
+describe('sandbox logs', () => {
+  it('hold no NHS number, search parameter or bearer token', async () => {
+    const lines: string[] = [];
+    const stream = { write: (line: string) => lines.push(line) };
+    const app = await sandbox({ auth: null, logger: { level: 'info', stream } });
+    await app.inject({
+      method: 'GET',
+      url: `${PATIENT}?family=Smith`,
+      headers: { ...pdsHeaders, authorization: 'Bearer secret-token' },
+    });
+    const log = lines.join('');
+    expect(log).toContain('/personal-demographics/FHIR/R4/Patient/**********');
+    expect(log).not.toMatch(/9000000009|Smith|secret-token/);
+  });
+});
+
 describe('redactUrl', () => {
   it('drops the query and masks NHS numbers in paths', () => {
     expect(redactUrl('/personal-demographics/FHIR/R4/Patient/9000000009?family=Smith')).toBe(
