@@ -9,7 +9,7 @@ import {
   loadConfig,
   revokeApiKey,
 } from '@junction/hub';
-import { createSandboxServer, registeredAppFromJwks } from '@junction/sandbox';
+import { createSandboxServer, type RegisteredApp, registeredAppFromJwks } from '@junction/sandbox';
 import type { FastifyInstance } from 'fastify';
 import { type StoreFlags, storeOverrides } from '../store-flags.js';
 
@@ -18,6 +18,27 @@ export const DEMO_KEY_NAME = 'demo (junction start)';
 /** The API platform app the hub acts as against the local sandbox. */
 const DEMO_APP_KEY = 'junction-local-hub';
 
+/** An API platform app made for one run: its key pair, and its registration with the sandbox. */
+export interface LocalApp {
+  apiKey: string;
+  kid: string;
+  privateKeyPem: string;
+  registered: RegisteredApp;
+}
+
+/** Makes a fresh RS512 key pair and registers its public half as a sandbox API platform app. */
+export function createLocalApp(apiKey = DEMO_APP_KEY): LocalApp {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `junction-${randomUUID()}`;
+  const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS512', use: 'sig' };
+  return {
+    apiKey,
+    kid,
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    registered: registeredAppFromJwks(apiKey, { keys: [publicJwk] }),
+  };
+}
+
 export interface StartOptions extends StoreFlags {
   /** Hub port; 0 picks a free one. The sandbox listens on `sandboxPort` (default: hub port + 1). */
   port?: number;
@@ -25,6 +46,8 @@ export interface StartOptions extends StoreFlags {
   host?: string;
   stateless?: boolean;
   logLevel?: HubConfig['logLevel'];
+  /** The app the hub signs in as; a new one each run unless given (the benchmark shares it). */
+  localApp?: LocalApp;
 }
 
 export interface RunningJunction {
@@ -45,13 +68,10 @@ export async function startJunction(
   options: StartOptions = {},
 ): Promise<RunningJunction> {
   const host = options.host ?? '127.0.0.1';
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = `junction-${randomUUID()}`;
-  const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS512', use: 'sig' };
-
+  const app = options.localApp ?? createLocalApp();
   const sandbox = await createSandboxServer({
     pds: { mode: options.stateless ? 'stateless' : 'stateful' },
-    auth: { apps: [registeredAppFromJwks(DEMO_APP_KEY, { keys: [publicJwk] })] },
+    auth: { apps: [app.registered] },
   });
   const requestedHubPort = options.port ?? 8080;
   const sandboxPort = options.sandboxPort ?? (requestedHubPort === 0 ? 0 : requestedHubPort + 1);
@@ -65,9 +85,9 @@ export async function startJunction(
       pds: { baseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4` },
       apiPlatform: {
         tokenUrl: `${sandboxUrl}/oauth2/token`,
-        apiKey: DEMO_APP_KEY,
-        privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-        keyId: kid,
+        apiKey: app.apiKey,
+        privateKeyPem: app.privateKeyPem,
+        keyId: app.kid,
       },
       ...storeOverrides(options),
       ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
