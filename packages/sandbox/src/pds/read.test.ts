@@ -16,7 +16,10 @@ const code = (body: string) => (JSON.parse(body) as OperationOutcome).issue[0]?.
 
 describe('GET /Patient/{id} (specification/components/paths/patient-get.yaml)', () => {
   it('returns the patient with ETag W/"<versionId>", FHIR JSON and mirrored tracing headers', async () => {
-    const res = await get(`/Patient/${N.janeSmith}`, { 'x-request-id': REQUEST_ID, 'x-correlation-id': 'corr-1' });
+    const res = await get(`/Patient/${N.janeSmith}`, {
+      'x-request-id': REQUEST_ID,
+      'x-correlation-id': 'corr-1',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers.etag).toBe('W/"2"');
     expect(res.headers['content-type']).toContain('application/fhir+json');
@@ -107,7 +110,9 @@ describe('headers (supporting-functions.js validateRequestIDHeader)', () => {
     const res = await get(`/Patient/${N.janeSmith}`, { 'x-request-id': '1234' });
     expect(res.statusCode).toBe(400);
     expect(code(res.body)).toBe('INVALID_VALUE');
-    expect(res.json<OperationOutcome>().issue[0]?.diagnostics).toBe("Invalid value - '1234' in header 'X-Request-ID'");
+    expect(res.json<OperationOutcome>().issue[0]?.diagnostics).toBe(
+      "Invalid value - '1234' in header 'X-Request-ID'",
+    );
     expect(res.headers['x-request-id']).toBe('1234');
   });
 });
@@ -122,7 +127,11 @@ describe('unknown routes (AssignMessage.Errors.UnsupportedRequest.xml, requestEr
   });
 
   it('answers an unsupported method on a known path with 400 UNSUPPORTED_SERVICE', async () => {
-    const res = await app.inject({ method: 'PUT', url: `${PDS_PREFIX}/Patient/${N.janeSmith}`, headers: { 'x-request-id': REQUEST_ID } });
+    const res = await app.inject({
+      method: 'PUT',
+      url: `${PDS_PREFIX}/Patient/${N.janeSmith}`,
+      headers: { 'x-request-id': REQUEST_ID },
+    });
     expect(res.statusCode).toBe(400);
     expect(code(res.body)).toBe('UNSUPPORTED_SERVICE');
   });
