@@ -88,7 +88,7 @@ describe('junction start: the PDS trace journey end to end', () => {
     // Tamper as someone with file access would: drop the append-only trigger, edit one row.
     const db = new Database(join(dataDir, 'junction.db'));
     db.exec('drop trigger if exists audit_events_no_update');
-    db.prepare("update audit_events set outcome = 'success' where seq = 2").run();
+    db.prepare("update audit_events set correlation_id = 'tampered' where seq = 2").run();
     db.close();
 
     const broken = testRuntime();
