@@ -2,7 +2,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { OperationOutcomeError } from '@junction/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiKeyInfo } from '../access/api-keys.js';
 import type { PdsPort } from '../journeys/patient-lookup.js';
@@ -39,7 +44,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const upstream = new UpstreamStatus(now);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own request lines would carry the URL; ours (onResponse) carry the route pattern.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => requestIdFrom(req.headers),
   });
 
