@@ -31,8 +31,8 @@ export interface TestStore {
 }
 
 const env = process.env;
-const ADMIN_URL = env['JUNCTION_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const IN_CI = Boolean(env['CI']);
+const ADMIN_URL = env.JUNCTION_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const IN_CI = Boolean(env.CI);
 
 let pgReachable: Promise<string | undefined> | undefined;
 
