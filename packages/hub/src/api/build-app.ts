@@ -9,7 +9,6 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { ApiKeyInfo } from '../access/api-keys.js';
 import type { PdsPort } from '../journeys/patient-lookup.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/database.js';
@@ -22,7 +21,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** `X-Correlation-ID` of this request (the caller's or a new one); passed on to NHS APIs. */
     correlationId: string;
-    apiKey: ApiKeyInfo | null;
   }
 }
 
@@ -50,7 +48,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   app.decorateRequest('correlationId', '');
-  app.decorateRequest('apiKey', null);
 
   app.addHook('onRequest', async (request, reply) => {
     request.correlationId = correlationIdFrom(request.headers);

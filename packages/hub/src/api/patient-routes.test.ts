@@ -1,4 +1,4 @@
-import type { PdsSearchParams, RequestContext } from '@junction/client';
+import { AuthError, type PdsSearchParams, type RequestContext } from '@junction/client';
 import { OperationOutcomeError, SYSTEMS } from '@junction/core';
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { sql } from 'kysely';
@@ -289,6 +289,23 @@ describe.each(await testStores())('hub patient API on $dialect', (factory) => {
       outcome: 'error',
       error_code: 'TOO_MANY_REQUESTS',
       http_status: 429,
+    });
+  });
+
+  it('answers a failure to get an NHS access token with 502 UNABLE_TO_CALL_SERVICE', async () => {
+    pds.failWith = new AuthError('invalid_request', {
+      status: 400,
+      description: 'Invalid iss/sub claims in JWT',
+    });
+    const res = await hub.app.inject({ url: '/fhir/R4/Patient/9000000009', headers: auth() });
+    expect(res.statusCode).toBe(502);
+    expect(res.json<OperationOutcome>().issue?.[0]?.details?.coding?.[0]?.code).toBe(
+      'UNABLE_TO_CALL_SERVICE',
+    );
+    expect((await auditRows())[0]).toMatchObject({
+      outcome: 'error',
+      error_code: 'UNABLE_TO_CALL_SERVICE',
+      http_status: 502,
     });
   });
 

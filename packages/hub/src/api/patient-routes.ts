@@ -1,4 +1,4 @@
-import type { RequestContext } from '@junction/client';
+import { AuthError, type RequestContext } from '@junction/client';
 import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthenticationResult, authenticateApiKey } from '../access/api-key-auth.js';
@@ -125,7 +125,12 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
   ) => {
     const { status, outcome, code } = outcomeOf(error);
     const auditOutcome: AuditOutcome = status === 404 ? 'not-found' : 'error';
-    if (!(error instanceof OperationOutcomeError)) {
+    if (error instanceof AuthError) {
+      request.log.warn(
+        { code: error.code, tokenStatus: error.status },
+        'NHS API platform token request failed',
+      );
+    } else if (!(error instanceof OperationOutcomeError)) {
       request.log.error({ err: safeError(error) }, 'patient lookup failed');
     } else {
       request.log.info({ status, code }, 'patient lookup answered with an OperationOutcome');

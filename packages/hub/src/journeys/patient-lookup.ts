@@ -54,7 +54,7 @@ export async function searchPatients(
   const entries: BundleEntry<Patient>[] = [];
   for (const entry of result.bundle.entry ?? []) {
     const resource = entry.resource;
-    if (!resource || resource.resourceType !== 'Patient') continue;
+    if (resource?.resourceType !== 'Patient') continue;
     if (byLocation && isRestrictedPatient(resource)) continue;
     const patient = redactRestrictedPatient(resource, 'search');
     const out: BundleEntry<Patient> = { resource: patient };
