@@ -12,6 +12,17 @@ const invalid = (value: unknown, field: string) =>
     diagnostics: `Invalid value - '${String(value)}' in field '${field}'`,
   });
 
+/** A posted Coverage before validation: every field may be missing or of the wrong type. */
+interface PostedCoverage {
+  identifier?: { value?: unknown; assigner?: unknown }[];
+  status?: unknown;
+  type?: Coverage['type'];
+  subscriber?: { identifier?: { value?: unknown } };
+  beneficiary?: { identifier?: { value?: unknown } };
+  period?: { end?: unknown };
+  payor?: { identifier?: { value?: unknown } }[];
+}
+
 /** The searchset PDS answers GET and POST /Coverage with (karate-mock/stubs/coverageResponses/*.json). */
 export function coverageBundle(record: PatientRecord, baseUrl: string, now: Date): Bundle<Coverage> {
   const coverage = record.coverage ?? { versionId: 1, entries: [] };
@@ -36,7 +47,7 @@ export function coverageBundle(record: PatientRecord, baseUrl: string, now: Date
  * `postCoverageRequestIsValid`) and returns it with the subscriber's NHS number.
  */
 export function readCoverage(body: unknown): { coverage: Coverage; subscriber: string } {
-  const c = (typeof body === 'object' && body !== null ? body : {}) as Record<string, any>;
+  const c = (typeof body === 'object' && body !== null ? body : {}) as PostedCoverage;
   const identifier = Array.isArray(c.identifier) ? c.identifier[0] : undefined;
   if (!identifier?.value) throw missing('identifier/0/value');
   if (!c.status) throw missing('status');
@@ -63,14 +74,14 @@ export function readCoverage(body: unknown): { coverage: Coverage; subscriber: s
   const coverage: Coverage = {
     resourceType: 'Coverage',
     status: 'active',
-    identifier: c.identifier,
+    identifier: c.identifier as Coverage['identifier'],
     beneficiary: { type: 'Patient', identifier: { value: beneficiary } },
     subscriber: {
       type: 'Patient',
       identifier: { system: SYSTEMS.nhsNumber, value: String(c.subscriber.identifier.value) },
     },
     period: { end: c.period.end },
-    payor: c.payor ?? [],
+    payor: (c.payor ?? []) as Coverage['payor'],
   } as Coverage;
   if (c.type) coverage.type = c.type;
   return { coverage, subscriber: String(c.subscriber.identifier.value) };

@@ -19,7 +19,12 @@ const patch = (a: FastifyInstance, id: string, body: unknown, headers: Record<st
   a.inject({
     method: 'PATCH',
     url: `${PDS_PREFIX}/Patient/${id}`,
-    headers: { 'x-request-id': REQUEST_ID, 'if-match': 'W/"2"', 'content-type': 'application/json-patch+json', ...headers },
+    headers: {
+      'x-request-id': REQUEST_ID,
+      'if-match': 'W/"2"',
+      'content-type': 'application/json-patch+json',
+      ...headers,
+    },
     payload: typeof body === 'string' ? body : JSON.stringify(body),
   });
 const read = (a: FastifyInstance, id: string) =>
@@ -36,7 +41,10 @@ describe('PATCH /Patient/{id} (specification/components/paths/patient-patch.yaml
     const after = await read(a, N.janeSmith);
     expect(after.headers.etag).toBe('W/"3"');
     expect(after.json<Patient>().gender).toBe('male');
-    expect((await patch(a, N.janeSmith, { patches: [{ op: 'replace', path: '/gender', value: 'female' }] })).statusCode).toBe(409);
+    expect(
+      (await patch(a, N.janeSmith, { patches: [{ op: 'replace', path: '/gender', value: 'female' }] }))
+        .statusCode,
+    ).toBe(409);
   });
 
   it('in stateless mode returns the patched record but keeps the stored one (NHS public sandbox)', async () => {
@@ -56,7 +64,12 @@ describe('PATCH /Patient/{id} (specification/components/paths/patient-patch.yaml
     const added = res.json<Patient>().name?.[1];
     expect(added).toMatchObject({ ...name, period: { start: '2025-06-01' } });
     expect(added?.id).toMatch(/^[0-9A-F]{8}$/);
-    const indexed = await patch(a, N.janeSmith, { patches: [{ op: 'add', path: '/name/1', value: name }] }, { 'if-match': 'W/"3"' });
+    const indexed = await patch(
+      a,
+      N.janeSmith,
+      { patches: [{ op: 'add', path: '/name/1', value: name }] },
+      { 'if-match': 'W/"3"' },
+    );
     expect(indexed.statusCode).toBe(400);
     expect(outcome(indexed.body)?.details?.coding?.[0]?.code).toBe('INVALID_UPDATE');
   });
@@ -72,7 +85,10 @@ describe('PATCH /Patient/{id} (specification/components/paths/patient-patch.yaml
     });
     expect(res.statusCode).toBe(400);
     expect(outcome(res.body)?.details?.coding?.[0]?.code).toBe('INVALID_UPDATE');
-    expect((await read(a, N.janeSmith)).json<Patient>()).toMatchObject({ gender: 'female', meta: { versionId: '2' } });
+    expect((await read(a, N.janeSmith)).json<Patient>()).toMatchObject({
+      gender: 'female',
+      meta: { versionId: '2' },
+    });
   });
 
   it('removes a list item only right after a test of its id, and never the usual name', async () => {
@@ -89,15 +105,31 @@ describe('PATCH /Patient/{id} (specification/components/paths/patient-patch.yaml
     });
     expect(guarded.statusCode).toBe(200);
     expect(guarded.json<Patient>().address).toHaveLength(1);
-    const usual = await patch(a, N.janeSmith, { patches: [{ op: 'test', path: '/name/0/id', value: '123' }, { op: 'remove', path: '/name/0' }] }, { 'if-match': 'W/"3"' });
+    const usual = await patch(
+      a,
+      N.janeSmith,
+      {
+        patches: [
+          { op: 'test', path: '/name/0/id', value: '123' },
+          { op: 'remove', path: '/name/0' },
+        ],
+      },
+      { 'if-match': 'W/"3"' },
+    );
     expect(usual.statusCode).toBe(403);
-    expect(outcome(usual.body)).toMatchObject({ diagnostics: 'Forbidden update with error - not permitted to remove usual name' });
+    expect(outcome(usual.body)).toMatchObject({
+      diagnostics: 'Forbidden update with error - not permitted to remove usual name',
+    });
   });
 
   it('requires the item id when changing part of a list item', async () => {
     const a = await start();
-    const res = await patch(a, N.janeSmith, { patches: [{ op: 'replace', path: '/address/0/postalCode', value: 'LS1 4BU' }] });
-    expect(outcome(res.body)?.diagnostics).toBe('Invalid update with error - no id or url found for path with root /address/0');
+    const res = await patch(a, N.janeSmith, {
+      patches: [{ op: 'replace', path: '/address/0/postalCode', value: 'LS1 4BU' }],
+    });
+    expect(outcome(res.body)?.diagnostics).toBe(
+      'Invalid update with error - no id or url found for path with root /address/0',
+    );
     const ok = await patch(a, N.janeSmith, {
       patches: [
         { op: 'test', path: '/address/0/id', value: '456' },
@@ -110,15 +142,63 @@ describe('PATCH /Patient/{id} (specification/components/paths/patient-patch.yaml
   it.each([
     [{ patches: [] }, {}, 400, 'INVALID_UPDATE', 'Invalid update with error - No patches found'],
     [{ correction: false }, {}, 400, 'INVALID_UPDATE', 'Invalid update with error - No patches found'],
-    [{ patches: [{ op: 'bad_value', path: '/gender' }] }, {}, 400, 'INVALID_VALUE', "Invalid value - 'bad_value' in field '0/op'"],
-    [{ patches: [{ op: 'remove', path: '/gender' }] }, {}, 403, 'FORBIDDEN_UPDATE', "Forbidden update with error - source not permitted to remove 'gender'"],
-    [{ patches: [{ op: 'replace', path: '/pets', value: 1 }] }, {}, 400, 'INVALID_UPDATE', "Invalid update with error - Update unsupported for resource - 'pets'"],
-    [{ patches: [{ op: 'replace', path: '/id', value: '9000000017' }] }, {}, 403, 'FORBIDDEN_UPDATE', undefined],
-    [{ patches: [{ op: 'replace', path: '/gender', value: 'other' }] }, {}, 400, 'UNSUPPORTED_VALUE', undefined],
-    [{ patches: [{ op: 'add', path: '/name/-', value: { use: 'usual', family: 'X' } }] }, {}, 403, 'FORBIDDEN_UPDATE', 'Forbidden update with error - multiple usual names cannot be added'],
-    [{ patches: [] }, { 'if-match': '' }, 412, 'PRECONDITION_FAILED', 'Invalid request with error - If-Match header must be supplied to update this resource'],
+    [
+      { patches: [{ op: 'bad_value', path: '/gender' }] },
+      {},
+      400,
+      'INVALID_VALUE',
+      "Invalid value - 'bad_value' in field '0/op'",
+    ],
+    [
+      { patches: [{ op: 'remove', path: '/gender' }] },
+      {},
+      403,
+      'FORBIDDEN_UPDATE',
+      "Forbidden update with error - source not permitted to remove 'gender'",
+    ],
+    [
+      { patches: [{ op: 'replace', path: '/pets', value: 1 }] },
+      {},
+      400,
+      'INVALID_UPDATE',
+      "Invalid update with error - Update unsupported for resource - 'pets'",
+    ],
+    [
+      { patches: [{ op: 'replace', path: '/id', value: '9000000017' }] },
+      {},
+      403,
+      'FORBIDDEN_UPDATE',
+      undefined,
+    ],
+    [
+      { patches: [{ op: 'replace', path: '/gender', value: 'other' }] },
+      {},
+      400,
+      'UNSUPPORTED_VALUE',
+      undefined,
+    ],
+    [
+      { patches: [{ op: 'add', path: '/name/-', value: { use: 'usual', family: 'X' } }] },
+      {},
+      403,
+      'FORBIDDEN_UPDATE',
+      'Forbidden update with error - multiple usual names cannot be added',
+    ],
+    [
+      { patches: [] },
+      { 'if-match': '' },
+      412,
+      'PRECONDITION_FAILED',
+      'Invalid request with error - If-Match header must be supplied to update this resource',
+    ],
     [{ patches: [] }, { 'if-match': '2' }, 412, 'PRECONDITION_FAILED', undefined],
-    [{ patches: [{ op: 'replace', path: '/gender', value: 'male' }] }, { 'if-match': 'W/"1"' }, 409, 'RESOURCE_VERSION_MISMATCH', undefined],
+    [
+      { patches: [{ op: 'replace', path: '/gender', value: 'male' }] },
+      { 'if-match': 'W/"1"' },
+      409,
+      'RESOURCE_VERSION_MISMATCH',
+      undefined,
+    ],
     [{ patches: [] }, { 'content-type': 'application/fhir+json' }, 400, 'UNSUPPORTED_SERVICE', undefined],
     ['{not json', {}, 400, 'INVALID_UPDATE', undefined],
   ])('rejects %j with headers %j: %i %s', async (body, headers, status, code, diagnostics) => {

@@ -109,7 +109,10 @@ export class PatientStore {
   /** The next unused NHS number of the 999 test range (core `syntheticNhsNumbers`), for POST /Patient. */
   allocateNhsNumber(): string {
     this.#nextSynthetic ??= syntheticNhsNumbers();
-    for (const candidate of this.#nextSynthetic) if (!this.#records.has(candidate)) return candidate;
+    // next() by hand: a for-of would close the generator on return
+    for (let next = this.#nextSynthetic.next(); !next.done; next = this.#nextSynthetic.next()) {
+      if (!this.#records.has(next.value)) return next.value;
+    }
     throw new RangeError('the 999 test range is exhausted');
   }
 

@@ -11,7 +11,11 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const search = (query: string) =>
-  app.inject({ method: 'GET', url: `${PDS_PREFIX}/Patient?${query}`, headers: { 'x-request-id': REQUEST_ID } });
+  app.inject({
+    method: 'GET',
+    url: `${PDS_PREFIX}/Patient?${query}`,
+    headers: { 'x-request-id': REQUEST_ID },
+  });
 const ids = (body: string) => ((JSON.parse(body) as Bundle<Patient>).entry ?? []).map((e) => e.resource?.id);
 const issue = (body: string) => (JSON.parse(body) as OperationOutcome).issue[0];
 
@@ -34,9 +38,15 @@ describe('GET /Patient search (specification/components/paths/patient-search.yam
   });
 
   it('matches birth date ranges given as repeated ge/le parameters, and a plain date as eq', async () => {
-    expect(ids((await search('family=Smith&gender=female&birthdate=ge2010-10-21&birthdate=le2010-10-23')).body)).toEqual([N.janeSmith]);
-    expect(ids((await search('family=Smith&gender=female&birthdate=ge2010-10-23')).body)).not.toContain(N.janeSmith);
-    expect(ids((await search('family=smith&birthdate=2010-10-22&gender=female')).body)).toEqual([N.janeSmith]);
+    expect(
+      ids((await search('family=Smith&gender=female&birthdate=ge2010-10-21&birthdate=le2010-10-23')).body),
+    ).toEqual([N.janeSmith]);
+    expect(ids((await search('family=Smith&gender=female&birthdate=ge2010-10-23')).body)).not.toContain(
+      N.janeSmith,
+    );
+    expect(ids((await search('family=smith&birthdate=2010-10-22&gender=female')).body)).toEqual([
+      N.janeSmith,
+    ]);
   });
 
   it('wildcards match the start of names, score below 1, and sort by score then NHS number', async () => {
@@ -56,15 +66,25 @@ describe('GET /Patient search (specification/components/paths/patient-search.yam
   });
 
   it('filters exactly on phone and email (email case-insensitively)', async () => {
-    expect(ids((await search('family=Sm*&gender=female&birthdate=eq2010-10-22&phone=01632960587')).body)).toEqual([N.janeSmith]);
-    expect(ids((await search('family=Sm*&birthdate=eq2010-10-22&email=JAYNE.SMYTH@example.com')).body)).toEqual([N.jayneSmyth]);
-    const none = await search('family=Smith&gender=female&birthdate=eq2010-10-22&phone=0121111111&email=deb.trotter@example.com');
+    expect(
+      ids((await search('family=Sm*&gender=female&birthdate=eq2010-10-22&phone=01632960587')).body),
+    ).toEqual([N.janeSmith]);
+    expect(
+      ids((await search('family=Sm*&birthdate=eq2010-10-22&email=JAYNE.SMYTH@example.com')).body),
+    ).toEqual([N.jayneSmyth]);
+    const none = await search(
+      'family=Smith&gender=female&birthdate=eq2010-10-22&phone=0121111111&email=deb.trotter@example.com',
+    );
     expect(none.json()).toMatchObject({ total: 0 });
     expect(none.json()).not.toHaveProperty('entry');
   });
 
   it('matches compound given names position by position (given=John Paul&given=James)', async () => {
-    expect(ids((await search('family=Smith&given=John%20Paul&given=James&gender=male&birthdate=eq2010-10-22')).body)).toEqual([N.johnPaulSmith]);
+    expect(
+      ids(
+        (await search('family=Smith&given=John%20Paul&given=James&gender=male&birthdate=eq2010-10-22')).body,
+      ),
+    ).toEqual([N.johnPaulSmith]);
     expect(ids((await search('family=Smith&given=James&birthdate=eq2010-10-22')).body)).toEqual([]);
   });
 
@@ -73,7 +93,9 @@ describe('GET /Patient search (specification/components/paths/patient-search.yam
     const bundle = res.json<Bundle<Patient>>();
     expect(ids(res.body)).toEqual([N.jayneSmyth, N.janeSmith]);
     expect(bundle.entry?.[1]?.search?.score).toBeLessThan(1);
-    expect(ids((await search('family=Jane&given=Smith&birthdate=eq2010-10-22&_fuzzy-match=true')).body)).toContain(N.janeSmith);
+    expect(
+      ids((await search('family=Jane&given=Smith&birthdate=eq2010-10-22&_fuzzy-match=true')).body),
+    ).toContain(N.janeSmith);
     const notFuzzy = await search('family=Smyth&given=Jane&birthdate=eq2010-10-22');
     expect(bundle.entry?.[0]?.search?.score).toBe(1);
     expect(ids(notFuzzy.body)).toEqual([]);
@@ -83,7 +105,9 @@ describe('GET /Patient search (specification/components/paths/patient-search.yam
     const res = await search('family=Smith&gender=female&birthdate=eq2010-10-22&_fuzzy-match=true');
     expect(res.statusCode).toBe(400);
     expect(issue(res.body)?.details?.coding?.[0]?.code).toBe('INVALID_SEARCH_DATA');
-    const ok = await search('given=Jane&gender=female&address-postalcode=LS16AE&birthdate=eq2010-10-22&_fuzzy-match=true');
+    const ok = await search(
+      'given=Jane&gender=female&address-postalcode=LS16AE&birthdate=eq2010-10-22&_fuzzy-match=true',
+    );
     // Jayne Smyth shares the address, and Jayne sounds like Jane: exact first
     expect(ids(ok.body)).toEqual([N.janeSmith, N.jayneSmyth]);
   });
@@ -95,8 +119,12 @@ describe('GET /Patient search (specification/components/paths/patient-search.yam
   });
 
   it('_exact-match keeps only score 1 results', async () => {
-    expect(ids((await search('family=KNAPP&gender=female&birthdate=1943-07-03&_exact-match=true')).body)).toEqual([N.kathyKnapp]);
-    expect(ids((await search('family=Kn*&gender=female&birthdate=1943-07-03&_exact-match=true')).body)).toEqual([]);
+    expect(
+      ids((await search('family=KNAPP&gender=female&birthdate=1943-07-03&_exact-match=true')).body),
+    ).toEqual([N.kathyKnapp]);
+    expect(
+      ids((await search('family=Kn*&gender=female&birthdate=1943-07-03&_exact-match=true')).body),
+    ).toEqual([]);
   });
 
   it('answers too many matches with HTTP 200 and a TOO_MANY_MATCHES OperationOutcome', async () => {
@@ -127,35 +155,70 @@ describe('GET /Patient search (specification/components/paths/patient-search.yam
     const res = await search('family=Smythe&given=Janet&gender=female&birthdate=eq2005-06-16');
     const patient = res.json<Bundle<Patient>>().entry?.[0]?.resource;
     expect(patient?.id).toBe(N.restricted);
-    for (const field of ['address', 'telecom', 'generalPractitioner', 'contact']) expect(patient).not.toHaveProperty(field);
-    expect(ids((await search('family=Smythe&birthdate=eq2005-06-16&general-practitioner=Y12345')).body)).toEqual([]);
-    expect(ids((await search('family=Smythe&birthdate=eq2005-06-16&address-postalcode=LS17 9LF')).body)).toEqual([]);
+    for (const field of ['address', 'telecom', 'generalPractitioner', 'contact'])
+      expect(patient).not.toHaveProperty(field);
+    expect(
+      ids((await search('family=Smythe&birthdate=eq2005-06-16&general-practitioner=Y12345')).body),
+    ).toEqual([]);
+    expect(
+      ids((await search('family=Smythe&birthdate=eq2005-06-16&address-postalcode=LS17 9LF')).body),
+    ).toEqual([]);
   });
 
   it('never returns invalidated records; superseded ones come back as the superseding record', async () => {
     expect(ids((await search('family=Bentley&birthdate=eq1950-02-14')).body)).toEqual([]);
-    expect(ids((await search('family=Cuff&gender=female&birthdate=eq1926-01-07')).body)).toEqual([N.cuffSuperseding]);
+    expect(ids((await search('family=Cuff&gender=female&birthdate=eq1926-01-07')).body)).toEqual([
+      N.cuffSuperseding,
+    ]);
   });
 
   it('ignores spaces and case in postcodes, and supports postcode wildcards', async () => {
-    expect(ids((await search('family=Smith&gender=female&birthdate=eq2010-10-22&address-postalcode=ls16ae')).body)).toEqual([N.janeSmith]);
-    expect(ids((await search('family=Smith&gender=female&birthdate=eq2010-10-22&address-postcode=LS1*')).body)).toEqual([N.janeSmith]);
+    expect(
+      ids((await search('family=Smith&gender=female&birthdate=eq2010-10-22&address-postalcode=ls16ae')).body),
+    ).toEqual([N.janeSmith]);
+    expect(
+      ids((await search('family=Smith&gender=female&birthdate=eq2010-10-22&address-postcode=LS1*')).body),
+    ).toEqual([N.janeSmith]);
   });
 
   it.each([
     ['', 'UNSUPPORTED_SERVICE', undefined],
-    ['family=Smith&gender=mal&birthdate=eq2010-10-22', 'INVALID_VALUE', "Invalid value - 'mal' in field 'gender'"],
+    [
+      'family=Smith&gender=mal&birthdate=eq2010-10-22',
+      'INVALID_VALUE',
+      "Invalid value - 'mal' in field 'gender'",
+    ],
     ['family=Smith&birthdate=20101022', 'INVALID_VALUE', "Invalid value - '20101022' in field 'birthdate'"],
-    ['family=Smith&birthdate=2010-10-22&death-date=20101022', 'INVALID_VALUE', "Invalid value - '20101022' in field 'death-date'"],
-    ['family=Smith&birthdate=2010-13-40', 'INVALID_VALUE', "Invalid value - '2010-13-40' in field 'birthdate'"],
-    ['family=Smith&birthdate=2010-10-22&_max-results=51', 'INVALID_VALUE', "Invalid value - '51' in field '_max-results'"],
-    ['family=Smith&birthdate=2010-10-22&_fuzzy-match=yes', 'INVALID_VALUE', "Invalid value - 'yes' in field '_fuzzy-match'"],
+    [
+      'family=Smith&birthdate=2010-10-22&death-date=20101022',
+      'INVALID_VALUE',
+      "Invalid value - '20101022' in field 'death-date'",
+    ],
+    [
+      'family=Smith&birthdate=2010-13-40',
+      'INVALID_VALUE',
+      "Invalid value - '2010-13-40' in field 'birthdate'",
+    ],
+    [
+      'family=Smith&birthdate=2010-10-22&_max-results=51',
+      'INVALID_VALUE',
+      "Invalid value - '51' in field '_max-results'",
+    ],
+    [
+      'family=Smith&birthdate=2010-10-22&_fuzzy-match=yes',
+      'INVALID_VALUE',
+      "Invalid value - 'yes' in field '_fuzzy-match'",
+    ],
     [
       'family=Sm*&invalidParam=123&birthdate=eq2010-10-22',
       'ADDITIONAL_PROPERTIES',
       "Invalid request with error - Additional properties are not allowed ('invalidParam' was unexpected)",
     ],
-    ['email=j.smith@example.com&phone=0163', 'MISSING_VALUE', "Missing value - 'birth_date/birth_date_range_start/birth_date_range_end'"],
+    [
+      'email=j.smith@example.com&phone=0163',
+      'MISSING_VALUE',
+      "Missing value - 'birth_date/birth_date_range_start/birth_date_range_end'",
+    ],
     [
       'given=Jane&birthdate=2010-10-22',
       'INVALID_SEARCH_DATA',
@@ -169,7 +232,9 @@ describe('GET /Patient search (specification/components/paths/patient-search.yam
   });
 
   it('rejects address-postcode together with address-postalcode (INVALID_SEARCH_DATA)', async () => {
-    const res = await search('family=Smith&birthdate=2010-10-22&address-postcode=LS1 6AE&address-postalcode=LS1 6AE');
+    const res = await search(
+      'family=Smith&birthdate=2010-10-22&address-postcode=LS1 6AE&address-postalcode=LS1 6AE',
+    );
     expect(res.statusCode).toBe(400);
     expect(issue(res.body)?.details?.coding?.[0]?.code).toBe('INVALID_SEARCH_DATA');
   });
