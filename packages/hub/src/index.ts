@@ -11,6 +11,7 @@ export {
 } from './access/api-keys.js';
 export { appendAuditEvent } from './audit/append-audit-event.js';
 export type { AuditAction, AuditEventInput, AuditOutcome, AuditRecord } from './audit/audit-hash.js';
+export { type ListAuditEventsOptions, listAuditEvents } from './audit/list-audit-events.js';
 export { type AuditChainVerification, verifyAuditChain } from './audit/verify-audit-chain.js';
 export {
   ConfigError,

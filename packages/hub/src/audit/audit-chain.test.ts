@@ -4,6 +4,7 @@ import type { Store } from '../store/database.js';
 import { type TestStore, testStores } from '../store/test-stores.js';
 import { appendAuditEvent } from './append-audit-event.js';
 import type { AuditEventInput } from './audit-hash.js';
+import { listAuditEvents } from './list-audit-events.js';
 import { verifyAuditChain } from './verify-audit-chain.js';
 
 const T0 = Date.parse('2025-03-04T05:06:07.000Z');
@@ -195,6 +196,17 @@ describe.each(await testStores())('audit chain on $dialect', (factory) => {
     );
     expect(new Set(results.map((r) => r.seq)).size).toBe(50);
     expect(await verifyAuditChain(t.store)).toEqual({ ok: true, count: 50 });
+  });
+
+  it('lists records in order, by page and by NHS number', async () => {
+    const now = clock();
+    await appendAuditEvent(t.store, event(1), now);
+    await appendAuditEvent(t.store, { ...event(2), nhsNumbers: ['9000000017', '9000000025'] }, now);
+    await appendAuditEvent(t.store, event(3), now);
+    expect((await listAuditEvents(t.store)).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect((await listAuditEvents(t.store, { afterSeq: 1, limit: 1 })).map((r) => r.seq)).toEqual([2]);
+    const byPatient = await listAuditEvents(t.store, { nhsNumber: '9000000025' });
+    expect(byPatient.map((r) => [r.seq, r.nhsNumbers])).toEqual([[2, ['9000000017', '9000000025']]]);
   });
 
   it('stores NHS numbers only', async () => {
