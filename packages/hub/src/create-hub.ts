@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { applicationRestrictedAuth, PdsClient, type PdsClientOptions } from '@junction/client';
 import type { FastifyInstance } from 'fastify';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { buildApp } from './api/build-app.js';
 import type { HubConfig } from './config/load-config.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
@@ -19,6 +19,8 @@ export interface HubDeps {
   now?: () => Date;
   /** Where log lines go (default stdout). Tests capture them here. */
   logDestination?: DestinationStream;
+  /** A ready logger instead (build it with `createLogger` so credentials stay redacted). */
+  logger?: Logger;
   /** fetch for the default PdsClient and token requests. */
   fetch?: typeof fetch;
 }
@@ -41,7 +43,7 @@ export interface Hub {
  */
 export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
   const now = deps.now ?? (() => new Date());
-  const logger = createLogger(config.logLevel, deps.logDestination);
+  const logger = deps.logger ?? createLogger(config.logLevel, deps.logDestination);
   const ownsStore = deps.store === undefined;
   const store =
     deps.store ??
