@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger.js';
+
+describe('createLogger', () => {
+  it('redacts Authorization and X-API-Key wherever they are logged', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
+    logger.info(
+      { req: { headers: { authorization: 'Bearer jct_secret1', 'x-api-key': 'jct_secret2' } } },
+      'a',
+    );
+    logger.info({ headers: { authorization: 'Bearer jct_secret3', 'x-api-key': 'jct_secret4' } }, 'b');
+    const text = lines.join('');
+    expect(lines).toHaveLength(2);
+    expect(text).not.toMatch(/jct_secret/);
+    expect(text).toContain('[redacted]');
+  });
+});
