@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
@@ -41,16 +42,16 @@ describe('junction start: the PDS trace journey end to end', () => {
     const res = await get('/fhir/R4/Patient/9000000009', { 'x-correlation-id': 'start-test-1' });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-correlation-id')).toBe('start-test-1');
-    const patient = await res.json();
+    const patient = (await res.json()) as Patient;
     expect(patient).toMatchObject({ resourceType: 'Patient', id: '9000000009' });
-    expect(patient.name[0].family).toBe('Smith');
+    expect(patient.name?.[0]?.family).toBe('Smith');
   });
 
   it('never shows restricted patient 9000000025 address, telecom or GP', async () => {
     const res = await get('/fhir/R4/Patient/9000000025');
     expect(res.status).toBe(200);
-    const patient = await res.json();
-    expect(patient.meta.security[0].code).toBe('R');
+    const patient = (await res.json()) as Patient;
+    expect(patient.meta?.security?.[0]?.code).toBe('R');
     expect(patient.address).toBeUndefined();
     expect(patient.telecom).toBeUndefined();
     expect(patient.generalPractitioner).toBeUndefined();
@@ -59,15 +60,15 @@ describe('junction start: the PDS trace journey end to end', () => {
   it('answers a bad NHS number, an unknown patient and a missing key with the spec codes', async () => {
     const bad = await get('/fhir/R4/Patient/9000000000');
     expect(bad.status).toBe(400);
-    expect((await bad.json()).issue[0].details.coding[0].code).toBe('INVALID_RESOURCE_ID');
+    expect(spineCode(await bad.json())).toBe('INVALID_RESOURCE_ID');
 
     const unknown = await get('/fhir/R4/Patient/9111231130');
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).issue[0].details.coding[0].code).toBe('RESOURCE_NOT_FOUND');
+    expect(spineCode(await unknown.json())).toBe('RESOURCE_NOT_FOUND');
 
     const anonymous = await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`);
     expect(anonymous.status).toBe(401);
-    expect((await anonymous.json()).resourceType).toBe('OperationOutcome');
+    expect(((await anonymous.json()) as OperationOutcome).resourceType).toBe('OperationOutcome');
   });
 
   it('traces by demographics (application-restricted: one match, _max-results=1)', async () => {
@@ -75,9 +76,9 @@ describe('junction start: the PDS trace journey end to end', () => {
       '/fhir/R4/Patient?family=Smith&gender=female&birthdate=eq2010-10-22&_max-results=1',
     );
     expect(res.status).toBe(200);
-    const bundle = await res.json();
+    const bundle = (await res.json()) as Bundle<Patient>;
     expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 1 });
-    expect(bundle.entry[0].resource.id).toBe('9000000009');
+    expect(bundle.entry?.[0]?.resource?.id).toBe('9000000009');
   });
 
   it('records every access in an audit chain that `junction audit verify` checks, and names an edited record', async () => {
@@ -96,3 +97,7 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect(broken.out()).toMatch(/BROKEN at record 2: edited/);
   });
 });
+
+function spineCode(body: unknown): string | undefined {
+  return (body as OperationOutcome).issue[0]?.details?.coding?.[0]?.code;
+}
