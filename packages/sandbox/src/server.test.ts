@@ -1,24 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientAssertion, type TestKey, testKey } from './oauth/test-keys.js';
 import { createSandboxServer, redactUrl, type SandboxOptions } from './server.js';
-
-// TEMPORARY stand-in for the PDS plugin (its routes are still being written): honours
-// verifyAccessToken as PDS will, so this tests the server's wiring. Remove once pds/ serves Patient.
-vi.mock('./pds/index.js', () => ({
-  pdsPlugin: async (
-    app: FastifyInstance,
-    options: { verifyAccessToken?: (token: string) => unknown },
-  ): Promise<void> => {
-    app.get<{ Params: { id: string } }>('/Patient/:id', async (request, reply) => {
-      const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-      if (options.verifyAccessToken && !(token && options.verifyAccessToken(token))) {
-        return reply.code(401).send({ resourceType: 'OperationOutcome' });
-      }
-      return { resourceType: 'Patient', id: request.params.id };
-    });
-  },
-}));
 
 const NOW_MS = Date.UTC(2026, 0, 1);
 const API_KEY = 'e2e-app';
@@ -83,6 +66,7 @@ describe('createSandboxServer', () => {
     const app = await sandbox();
     const refused = await app.inject({ method: 'GET', url: PATIENT, headers: pdsHeaders });
     expect(refused.statusCode).toBe(401);
+    expect(JSON.stringify(refused.json())).toContain('ACCESS_DENIED');
 
     const accessToken = await injectToken(app);
     const served = await app.inject({
@@ -92,6 +76,23 @@ describe('createSandboxServer', () => {
     });
     expect(served.statusCode).toBe(200);
     expect(served.json()).toMatchObject({ resourceType: 'Patient', id: '9000000009' });
+  });
+
+  it('a token from /oauth2/token makes PDS apply the application-restricted rules (no create: 403 INVALID_METHOD)', async () => {
+    const app = await sandbox();
+    const accessToken = await injectToken(app);
+    const created = await app.inject({
+      method: 'POST',
+      url: '/personal-demographics/FHIR/R4/Patient',
+      headers: {
+        ...pdsHeaders,
+        authorization: `Bearer ${accessToken}`,
+        'content-type': 'application/fhir+json',
+      },
+      payload: JSON.stringify({ nhsNumberAllocation: 'Done' }),
+    });
+    expect(created.statusCode).toBe(403);
+    expect(JSON.stringify(created.json())).toContain('INVALID_METHOD');
   });
 
   it('with auth, PDS refuses a token it did not issue and one that has expired', async () => {
