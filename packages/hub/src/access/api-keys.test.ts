@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestStore, testStores } from '../store/test-stores.js';
+import { type TestStore, testStores } from '../testing/test-stores.js';
 import { authenticateApiKey } from './api-key-auth.js';
 import { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './api-keys.js';
 

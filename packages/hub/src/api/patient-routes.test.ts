@@ -8,7 +8,7 @@ import { verifyAuditChain } from '../audit/verify-audit-chain.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
 import type { PdsPort } from '../journeys/patient-lookup.js';
-import { type TestStore, testStores } from '../store/test-stores.js';
+import { type TestStore, testStores } from '../testing/test-stores.js';
 
 // Synthetic patients; NHS numbers fixed by the PDS spec sandbox (CONTRACTS.md §1 "Sandbox test data").
 const JANE: Patient = {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../store/database.js';
-import { type TestStore, testStores } from '../store/test-stores.js';
+import { type TestStore, testStores } from '../testing/test-stores.js';
 import { appendAuditEvent } from './append-audit-event.js';
 import type { AuditEventInput } from './audit-hash.js';
 import { listAuditEvents } from './list-audit-events.js';

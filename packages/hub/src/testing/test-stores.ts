@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Store, StoreDialect } from './database.js';
-import { openStore } from './open-store.js';
+import type { Store, StoreDialect } from '../store/database.js';
+import { openStore } from '../store/open-store.js';
 
 /**
  * Test helper (not exported from the package): store factories for SQLite and PostgreSQL so that
