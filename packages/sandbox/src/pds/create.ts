@@ -21,12 +21,12 @@ export type CreateResult =
 /**
  * POST /Patient: validates like NHS's sandbox (karate-tests/.../sandbox/post-patient.js
  * `postPatientRequestIsValid`), answers 200 SINGLE_MATCH / MULTIPLE_MATCHES when the demographics
- * already match a record (patient-create.yaml), else allocates a 999-range NHS number.
+ * already match a record (patient-create.yaml), else allocates an NHS number with `allocateNhsNumber`.
  */
 export function createPatient(
   store: PatientStore,
   body: unknown,
-  options: { newId: () => string },
+  options: { newId: () => string; allocateNhsNumber: () => string },
 ): CreateResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw OperationOutcomeError.spine('INVALID_CREATE', {
@@ -82,7 +82,7 @@ export function createPatient(
     };
   }
 
-  const nhsNumber = store.allocateNhsNumber();
+  const nhsNumber = options.allocateNhsNumber();
   const patient: Patient = {
     resourceType: 'Patient',
     id: nhsNumber,

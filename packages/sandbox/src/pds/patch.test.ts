@@ -1,9 +1,9 @@
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PDS_PREFIX, pdsTestApp, REQUEST_ID } from '../testing/pds-test-app.js';
 import type { PdsPluginOptions } from './index.js';
 import { SEED_NHS_NUMBERS as N } from './seed-patients.js';
-import { PDS_PREFIX, pdsTestApp, REQUEST_ID } from './test-app.js';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate, forbidWrites, type VerifyAccessToken } from './access.js';
 import { coverageBundle, readCoverage } from './coverage.js';
 import { createPatient } from './create.js';
+import { answerNhsSandboxScenario, NHS_SANDBOX_ALLOCATED_NHS_NUMBER } from './nhs-sandbox-scenarios.js';
 import { patchPatient, readPatches } from './patch.js';
 import type { PatientRecord, PatientStore } from './patient-store.js';
 import {
@@ -49,7 +50,11 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
   app.get('/Patient', async (request, reply) => {
     const caller = begin(request);
     const query = parsePatientSearch(rawQuery(request), caller);
-    const result = searchPatients(store, query, { baseUrl: baseUrl(request, prefix), now: ctx.now() });
+    const options = { baseUrl: baseUrl(request, prefix), now: ctx.now() };
+    // stateless mode is NHS's public sandbox: its published scenarios first, then the real engine
+    const result =
+      (ctx.stateful ? undefined : answerNhsSandboxScenario(store, query, options)) ??
+      searchPatients(store, query, options);
     return reply.type(FHIR_JSON).send(result);
   });
 
@@ -86,7 +91,12 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
     const caller = begin(request);
     forbidWrites(caller, 'create');
     requireJsonContentType(request);
-    const result = createPatient(store, jsonBody(request, 'INVALID_CREATE'), { newId: ctx.newId });
+    const result = createPatient(store, jsonBody(request, 'INVALID_CREATE'), {
+      newId: ctx.newId,
+      allocateNhsNumber: ctx.stateful
+        ? () => store.allocateNhsNumber()
+        : () => NHS_SANDBOX_ALLOCATED_NHS_NUMBER,
+    });
     if (result.kind === 'matched') return reply.code(200).type(FHIR_JSON).send(result.outcome);
     if (ctx.stateful)
       store.put({ nhsNumber: result.patient.id as string, patient: result.patient, state: 'active' });

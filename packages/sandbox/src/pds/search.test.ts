@@ -1,8 +1,8 @@
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PDS_PREFIX, pdsTestApp, REQUEST_ID } from '../testing/pds-test-app.js';
 import { SEED_NHS_NUMBERS as N } from './seed-patients.js';
-import { PDS_PREFIX, pdsTestApp, REQUEST_ID } from './test-app.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {

@@ -15,7 +15,7 @@ const PENALTY = {
 } as const;
 const MIN_SCORE = 0.5;
 
-interface Match {
+export interface Match {
   record: PatientRecord;
   score: number;
 }
@@ -47,8 +47,19 @@ export function searchPatients(
   let matches = [...best.values()];
   if (query.exact) matches = matches.filter((match) => match.score === 1);
   matches.sort((a, b) => b.score - a.score || a.record.nhsNumber.localeCompare(b.record.nhsNumber));
-  if (matches.length > query.maxResults) return spineOutcome('TOO_MANY_MATCHES');
+  return searchResult(matches, query.maxResults, options);
+}
 
+/**
+ * The answer to a search that found `matches` (best first): TOO_MANY_MATCHES (HTTP 200) beyond
+ * `maxResults`, else a searchset Bundle of the reduced search view of each patient.
+ */
+export function searchResult(
+  matches: Match[],
+  maxResults: number,
+  options: { baseUrl: string; now: Date },
+): Bundle<Patient> | OperationOutcome {
+  if (matches.length > maxResults) return spineOutcome('TOO_MANY_MATCHES');
   const bundle: Bundle<Patient> = {
     resourceType: 'Bundle',
     type: 'searchset',

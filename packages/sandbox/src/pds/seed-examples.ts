@@ -19,8 +19,22 @@ import type { Coverage, Patient, RelatedPerson } from '@medplum/fhirtypes';
  *  - the compound-name example's id 9000000015 fails the modulus 11 check, so it has a 999 number; its
  *    given names are ["John Paul", "James"] as in the `given=John Paul&given=James` scenario.
  *  - related people refer to seed patients instead of unpublished numbers.
- * Other scenarios the sandbox documents with INT-only numbers are seeded with 999-range numbers below.
+ * Published INT test patients that NHS's sandbox answers with (named by the Postman collection and
+ * the karate mock), transcribed as published; they live here only and never in generated data:
+ *   9736363120 Kathy Knapp     karate-mock/stubs/searchResponses/knap_kathy_exact_match.json
+ *   5900020584 Sam Matt Smith  karate-mock/stubs/searchResponses/historic_email_searchset.json
+ *   5182663366 the NHS number NHS's sandbox allocates to every new patient
+ *              (karate-tests/src/test/java/mocks/sandbox/post-patient.js `initializePatientData`)
+ * Other scenarios the sandbox documents with INT-only numbers are seeded with 999-range numbers
+ * (seed-patients.ts).
  */
+
+/** NHS numbers of the published INT test patients above (all pass the modulus 11 check). */
+export const INT_TEST_NHS_NUMBERS = {
+  kathyKnapp: '9736363120',
+  samSmithHistoric: '5900020584',
+  sandboxAllocated: '5182663366',
+} as const;
 
 export const JANE_SMITH: Patient = {
   resourceType: 'Patient',
@@ -1616,4 +1630,120 @@ export const JANE_SMITH_COVERAGE: Coverage = {
     },
     type: 'Patient',
   },
+};
+
+const NUMBER_PRESENT_AND_VERIFIED = {
+  url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus',
+  valueCodeableConcept: {
+    coding: [
+      {
+        code: '01',
+        display: 'Number present and verified',
+        system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatus',
+        version: '1.0.0',
+      },
+    ],
+  },
+};
+
+/** karate-mock/stubs/searchResponses/knap_kathy_exact_match.json `entry[0].resource`. */
+export const KATHY_KNAPP: Patient = {
+  address: [
+    {
+      id: 'QiCes',
+      line: ['44 NEWLAND AVENUE', 'SCUNTHORPE'],
+      period: { start: '1990-02-05' },
+      postalCode: 'DN15 7HQ',
+      use: 'home',
+    },
+  ],
+  birthDate: '1943-07-03',
+  gender: 'female',
+  generalPractitioner: [
+    {
+      id: 'XFbrV',
+      identifier: {
+        period: { start: '1971-04-06' },
+        system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+        value: 'A20047',
+      },
+      type: 'Organization',
+    },
+  ],
+  id: INT_TEST_NHS_NUMBERS.kathyKnapp,
+  identifier: [
+    {
+      extension: [NUMBER_PRESENT_AND_VERIFIED],
+      system: 'https://fhir.nhs.uk/Id/nhs-number',
+      value: INT_TEST_NHS_NUMBERS.kathyKnapp,
+    },
+  ],
+  meta: {
+    security: [
+      {
+        code: 'U',
+        display: 'unrestricted',
+        system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
+      },
+    ],
+    versionId: '1',
+  },
+  name: [
+    {
+      family: 'KNAPP',
+      given: ['Kathy', 'Megan'],
+      id: 'znQNN',
+      period: { start: '2005-10-30' },
+      prefix: ['MISS'],
+      use: 'usual',
+    },
+  ],
+  resourceType: 'Patient',
+};
+
+/** karate-mock/stubs/searchResponses/historic_email_searchset.json `entry[0].resource`. */
+export const SAM_SMITH_HISTORIC: Patient = {
+  address: [
+    {
+      id: '151D8EFA',
+      line: ['street', 'town'],
+      period: { start: '2022-08-24' },
+      postalCode: 'DN17 4AA',
+      use: 'home',
+    },
+  ],
+  birthDate: '2000-05-05',
+  gender: 'male',
+  id: INT_TEST_NHS_NUMBERS.samSmithHistoric,
+  identifier: [
+    {
+      extension: [NUMBER_PRESENT_AND_VERIFIED],
+      system: 'https://fhir.nhs.uk/Id/nhs-number',
+      value: INT_TEST_NHS_NUMBERS.samSmithHistoric,
+    },
+  ],
+  meta: {
+    security: [
+      {
+        code: 'U',
+        display: 'unrestricted',
+        system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
+      },
+    ],
+    versionId: '4',
+  },
+  name: [
+    {
+      family: 'Smith',
+      given: ['Sam', 'Matt'],
+      id: '8DC3F6AC',
+      period: { start: '2022-08-12' },
+      use: 'usual',
+    },
+  ],
+  resourceType: 'Patient',
+  telecom: [
+    { id: '17DACEA4', period: { start: '2022-08-11' }, system: 'phone', use: 'home', value: '0121000222' },
+    { id: 'C2FDE019', period: { start: '2022-08-11' }, system: 'email', use: 'home', value: 'New@new.com' },
+  ],
 };

@@ -1,6 +1,7 @@
 import { buildPatient } from './patient-builder.js';
 import type { PatientRecord } from './patient-store.js';
 import {
+  INT_TEST_NHS_NUMBERS,
   JANE_SMITH,
   JANE_SMITH_COVERAGE,
   JANE_SMITH_RELATED_PEOPLE,
@@ -8,7 +9,9 @@ import {
   JAYNE_SMYTH,
   JAYNE_SMYTH_RELATED_PEOPLE,
   JOHN_PAUL_SMITH,
+  KATHY_KNAPP,
   MINIMAL,
+  SAM_SMITH_HISTORIC,
 } from './seed-examples.js';
 
 /** NHS numbers of the seed records, for tests and docs. 9111231130 is valid and deliberately absent. */
@@ -20,8 +23,8 @@ export const SEED_NHS_NUMBERS = {
   notFound: '9111231130',
   invalid: '9000000000',
   johnPaulSmith: '9999900003',
-  kathyKnapp: '9999900011',
-  samSmithHistoric: '9999900038',
+  kathyKnapp: INT_TEST_NHS_NUMBERS.kathyKnapp,
+  samSmithHistoric: INT_TEST_NHS_NUMBERS.samSmithHistoric,
   mcMatchSingle: '9999900046',
   mcMatchMultiple1: '9999900054',
   mcMatchMultiple2: '9999900062',
@@ -31,10 +34,11 @@ export const SEED_NHS_NUMBERS = {
 } as const;
 
 /**
- * The sandbox's scenario patients (see seed-examples.ts for where each comes from). The search
- * scenarios NHS documents with INT numbers are rebuilt here with 999-range numbers and the same
- * demographics: karate-mock/stubs/searchResponses/{knap_kathy_exact_match,historic_email_searchset,
- * cuff_superseded_searchset}.json and the create scenarios of karate-tests/.../sandbox/post-patient.js.
+ * The sandbox's scenario patients (see seed-examples.ts for where each comes from). The published
+ * INT test patients the Postman collection names are seeded as published; the other scenarios NHS
+ * documents with INT numbers are rebuilt with 999-range numbers and the same demographics:
+ * karate-mock/stubs/searchResponses/cuff_superseded_searchset.json and the create scenarios of
+ * karate-tests/.../sandbox/post-patient.js.
  */
 export function seedPatientRecords(): PatientRecord[] {
   const n = SEED_NHS_NUMBERS;
@@ -61,29 +65,13 @@ export function seedPatientRecords(): PatientRecord[] {
       coverage: { versionId: 1, entries: [] },
     },
     { nhsNumber: n.johnPaulSmith, patient: structuredClone(JOHN_PAUL_SMITH), state: 'active' },
-    active(n.kathyKnapp, {
-      prefix: 'Miss',
-      given: ['Kathy', 'Megan'],
-      family: 'Knapp',
-      gender: 'female',
-      birthDate: '1943-07-03',
-      address: { lines: ['12 Church Lane', 'Scunthorpe'], postalCode: 'DN15 7HQ', since: '2005-10-30' },
-      gpOdsCode: 'B81001',
-    }),
+    { nhsNumber: n.kathyKnapp, patient: structuredClone(KATHY_KNAPP), state: 'active' },
     {
-      ...active(n.samSmithHistoric, {
-        given: ['Sam', 'Matt'],
-        family: 'Smith',
-        gender: 'male',
-        birthDate: '2000-05-05',
-        address: {
-          lines: ['4 Station Road', 'Epworth', 'Doncaster'],
-          postalCode: 'DN17 4AA',
-          since: '2022-08-11',
-        },
-        phone: '0121000222',
-        email: 'New@new.com',
-      }),
+      nhsNumber: n.samSmithHistoric,
+      patient: structuredClone(SAM_SMITH_HISTORIC),
+      state: 'active',
+      // What PDS holds beyond the published resource, so that `_history=true&email=Historic@historic.com`
+      // finds him (karate-tests/.../sandbox/get-patient-search.js "Include history flag for non fuzzy search").
       history: { emails: ['Historic@historic.com'], phones: ['0121000111'], postalCodes: ['DN17 1BX'] },
     },
     active(n.mcMatchSingle, createScenario('Jane', 'McMatch-Single', 'BAP 4WG')),

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type PdsPluginOptions, pdsPlugin } from './index.js';
+import { type PdsPluginOptions, pdsPlugin } from '../pds/index.js';
 
 export const PDS_PREFIX = '/personal-demographics/FHIR/R4';
 export const REQUEST_ID = '60E0B220-8136-4CA5-AE46-1D97EF59D068';
