@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientAssertion, type TestKey, testKey } from './oauth/test-keys.js';
 import { createSandboxServer, redactUrl, type SandboxOptions } from './server.js';
+import { clientAssertion, type TestKey, testKey } from './testing/oauth-test-keys.js';
 
 const NOW_MS = Date.UTC(2026, 0, 1);
 const API_KEY = 'e2e-app';

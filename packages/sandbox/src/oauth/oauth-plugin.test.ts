@@ -2,10 +2,10 @@
 // and the proxy's policies / resources/jsc/validate-client-assertion-claims.js (see token-errors.ts).
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AssertionOptions, clientAssertion, type TestKey, testKey } from '../testing/oauth-test-keys.js';
 import { AccessTokenStore } from './access-token-store.js';
 import { oauthPlugin } from './oauth-plugin.js';
 import type { RegisteredApp } from './registered-app.js';
-import { type AssertionOptions, clientAssertion, type TestKey, testKey } from './test-keys.js';
 
 const NOW_S = 1_767_225_600; // 2026-01-01T00:00:00Z
 const API_KEY = 'sandbox-app-api-key';
