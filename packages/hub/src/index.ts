@@ -5,6 +5,7 @@ export {
   type CreateApiKeyInput,
   type CreatedApiKey,
   createApiKey,
+  DEFAULT_API_KEY_SCOPES,
   listApiKeys,
   revokeApiKey,
   verifyApiKey,

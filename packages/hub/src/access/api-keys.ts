@@ -12,8 +12,10 @@ import type { Store } from '../store/database.js';
  * where scrypt would cost tens of milliseconds of CPU per request and hand attackers a DoS lever.
  */
 
-export const API_KEY_SCOPES = ['patient:read', 'patient:search'] as const;
+export const API_KEY_SCOPES = ['patient:read', 'patient:search', 'patient:update'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+/** What a key gets when no scopes are named: lookups only; writing to PDS must be asked for. */
+export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = ['patient:read', 'patient:search'];
 
 export interface ApiKeyInfo {
   id: string;
@@ -33,6 +35,7 @@ export interface CreatedApiKey extends ApiKeyInfo {
 export interface CreateApiKeyInput {
   name: string;
   organisationOds?: string;
+  /** Default {@link DEFAULT_API_KEY_SCOPES}. */
   scopes?: readonly ApiKeyScope[];
   /** Clock, for tests. */
   now?: () => Date;
@@ -55,7 +58,7 @@ export async function createApiKey(store: Store, input: CreateApiKeyInput): Prom
     organisationOds = normaliseOdsCode(input.organisationOds);
     if (!isOdsCode(organisationOds)) throw new RangeError(`not an ODS code: ${input.organisationOds}`);
   }
-  const scopes = [...new Set(input.scopes ?? API_KEY_SCOPES)];
+  const scopes = [...new Set(input.scopes ?? DEFAULT_API_KEY_SCOPES)];
   for (const scope of scopes) {
     if (!API_KEY_SCOPES.includes(scope)) throw new RangeError(`unknown scope: ${String(scope)}`);
   }

@@ -7,6 +7,8 @@ import { appendAuditEvent } from '../audit/append-audit-event.js';
 import type { AuditAction, AuditEventInput, AuditOutcome } from '../audit/audit-hash.js';
 import { type PdsPort, readPatient, searchPatients } from '../journeys/patient-lookup.js';
 import type { RawQuery } from '../journeys/patient-search-query.js';
+import { updatePatient } from '../journeys/patient-update.js';
+import { parsePatientUpdate } from '../journeys/patient-update-request.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/database.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
@@ -36,6 +38,26 @@ const commonResponses = {
   403: fhirResponse('OperationOutcome ACCESS_DENIED: the API key lacks the scope'),
   500: fhirResponse('OperationOutcome: internal error'),
 };
+const patchBodySchema = {
+  type: 'object',
+  required: ['patches'],
+  properties: {
+    patches: {
+      type: 'array',
+      minItems: 1,
+      description: 'RFC 6902 operations (add, replace, remove, test), wrapped as PDS wants',
+      items: {
+        type: 'object',
+        required: ['op', 'path'],
+        properties: {
+          op: { type: 'string', enum: ['add', 'replace', 'remove', 'test'] },
+          path: { type: 'string', example: '/gender' },
+          value: { description: 'required for add, replace and test' },
+        },
+      },
+    },
+  },
+};
 const security = [{ bearerApiKey: [] }, { headerApiKey: [] }];
 const correlationHeaders = {
   type: 'object',
@@ -49,12 +71,18 @@ const correlationHeaders = {
 };
 
 /**
- * Patient lookup for products: read by NHS number and trace by demographics, both through PDS.
- * Every call is audited — success, not found, error and denied — before the answer is sent; if the
+ * Patient lookup and update for products: read by NHS number, trace by demographics and PATCH,
+ * all through PDS. Every call is audited — success, not found, error and denied — before the answer is sent; if the
  * audit record cannot be written the request fails and no patient data leaves the hub.
  */
 export async function patientRoutes(app: FastifyInstance, options: PatientRoutesOptions): Promise<void> {
   const { store, pds, metrics, upstream, now } = options;
+
+  // PATCH bodies are read as text and parsed by the route, so that a wrong content type and bad
+  // JSON get PDS's answers (400 UNSUPPORTED_SERVICE / INVALID_UPDATE), not Fastify's 415 / 400.
+  // Scoped to this plugin; GET requests are never parsed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   const audit = async (
     request: FastifyRequest,
@@ -131,9 +159,9 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
         'NHS API platform token request failed',
       );
     } else if (!(error instanceof OperationOutcomeError)) {
-      request.log.error({ err: safeError(error) }, 'patient lookup failed');
+      request.log.error({ err: safeError(error), action }, 'patient request failed');
     } else {
-      request.log.info({ status, code }, 'patient lookup answered with an OperationOutcome');
+      request.log.info({ status, code, action }, 'patient request answered with an OperationOutcome');
     }
     await audit(request, {
       action,
@@ -266,10 +294,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       let result: Awaited<ReturnType<typeof searchPatients>>;
       try {
         result = await searchPatients(
-          {
-            getPatient: pds.getPatient.bind(pds),
-            searchPatients: (p, c) => timed('search', () => pds.searchPatients(p, c)),
-          },
+          { searchPatients: (p, c) => timed('search', () => pds.searchPatients(p, c)) },
           request.query,
           contextOf(request, key),
           base,
@@ -286,6 +311,95 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
         httpStatus: 200,
       });
       return sendFhir(reply, 200, result.body);
+    },
+  );
+
+  app.patch<{ Params: { nhsNumber: string } }>(
+    `${FHIR_PREFIX}/Patient/:nhsNumber`,
+    {
+      validatorCompiler: noValidation,
+      serializerCompiler: plainJson,
+      schema: {
+        summary: 'Update a patient with JSON Patch (PDS)',
+        description:
+          "PDS PATCH, validated with PDS's codes before calling it, then passed through. Read the patient first and send its ETag as If-Match. PDS allows updates only with healthcare worker (user-restricted) access: with application-restricted access it answers 403 INVALID_METHOD, passed on as is. Needs the patient:update scope. Audited (never the body).",
+        tags: ['Patient'],
+        security,
+        headers: {
+          type: 'object',
+          properties: {
+            'if-match': {
+              type: 'string',
+              pattern: '^W\\/"[0-9]+"$',
+              description: 'The ETag of the version read, e.g. W/"2"',
+            },
+            ...correlationHeaders.properties,
+          },
+          required: ['if-match'],
+        },
+        params: {
+          type: 'object',
+          properties: { nhsNumber: { type: 'string', pattern: '^\\d{10}$', description: 'NHS number' } },
+          required: ['nhsNumber'],
+        },
+        body: {
+          content: {
+            'application/json-patch+json': { schema: patchBodySchema },
+            'application/json': { schema: patchBodySchema },
+          },
+        },
+        response: {
+          200: fhirResponse('The updated Patient (ETag header carries the new version)'),
+          400: fhirResponse(
+            'OperationOutcome: INVALID_RESOURCE_ID, INVALID_UPDATE (no patches, bad JSON), UNSUPPORTED_SERVICE (Content-Type), MISSING_VALUE / INVALID_VALUE (a patch), or a PDS business rule',
+          ),
+          401: commonResponses[401],
+          403: fhirResponse(
+            'OperationOutcome ACCESS_DENIED (key lacks patient:update), or from PDS INVALID_METHOD / FORBIDDEN_UPDATE',
+          ),
+          404: fhirResponse('OperationOutcome RESOURCE_NOT_FOUND / INVALIDATED_RESOURCE from PDS'),
+          409: fhirResponse(
+            'OperationOutcome RESOURCE_VERSION_MISMATCH: If-Match is not the current version',
+          ),
+          412: fhirResponse('OperationOutcome PRECONDITION_FAILED: If-Match missing or not W/"<n>"'),
+          500: commonResponses[500],
+        },
+      },
+    },
+    async (request, reply) => {
+      const action: AuditAction = 'patient.update';
+      const raw = request.params.nhsNumber;
+      const valid = /^\d{10}$/.test(raw) && isValidNhsNumber(raw);
+      const key = await authorise(request, reply, action, 'patient:update', valid ? [raw] : []);
+      if (!key) return reply;
+      if (!valid) {
+        return failed(request, reply, action, key, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
+      }
+      let update: ReturnType<typeof parsePatientUpdate>;
+      try {
+        update = parsePatientUpdate({
+          ifMatch: request.headers['if-match'],
+          contentType: request.headers['content-type'],
+          body: request.body,
+        });
+      } catch (error) {
+        return failed(request, reply, action, key, [raw], error);
+      }
+      let result: Awaited<ReturnType<typeof updatePatient>>;
+      try {
+        result = await timed('update', () => updatePatient(pds, raw, update, contextOf(request, key)));
+      } catch (error) {
+        return failed(request, reply, action, key, [raw], error);
+      }
+      await audit(request, {
+        action,
+        actor: actorOf(key),
+        nhsNumbers: result.nhsNumbers,
+        outcome: 'success',
+        httpStatus: 200,
+      });
+      reply.header('etag', result.etag);
+      return sendFhir(reply, 200, result.patient);
     },
   );
 }

@@ -14,7 +14,7 @@ export interface AuditEventInput {
   requestId: string;
 }
 
-export type AuditAction = 'patient.read' | 'patient.search';
+export type AuditAction = 'patient.read' | 'patient.search' | 'patient.update';
 export type AuditOutcome = 'success' | 'not-found' | 'denied' | 'error';
 
 export interface AuditRecord {

@@ -4,8 +4,8 @@ import type { Bundle, BundleEntry, OperationOutcome, Patient } from '@medplum/fh
 import { parsePatientSearchQuery, type RawQuery, searchesByLocation } from './patient-search-query.js';
 import { isRestrictedPatient, redactRestrictedPatient } from './restricted-patient.js';
 
-/** What the hub needs from PDS: the two calls of the patient lookup journey. */
-export type PdsPort = Pick<PdsClient, 'getPatient' | 'searchPatients'>;
+/** What the hub needs from PDS: the lookup journey's read and search, and the update. */
+export type PdsPort = Pick<PdsClient, 'getPatient' | 'searchPatients' | 'updatePatient'>;
 
 export interface PatientReadResult {
   patient: Patient;
@@ -23,7 +23,7 @@ export interface PatientSearchResult {
 
 /** Reads a patient by NHS number (already validated by the caller) and redacts restricted ones. */
 export async function readPatient(
-  pds: PdsPort,
+  pds: Pick<PdsPort, 'getPatient'>,
   nhsNumber: string,
   ctx: RequestContext,
 ): Promise<PatientReadResult> {
@@ -40,7 +40,7 @@ export async function readPatient(
  * `fullUrl`s point at the hub; PDS's self link (which would carry the query) is dropped.
  */
 export async function searchPatients(
-  pds: PdsPort,
+  pds: Pick<PdsPort, 'searchPatients'>,
   query: RawQuery,
   ctx: RequestContext,
   hubBaseUrl: string,
