@@ -60,20 +60,31 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
     )
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--stateless', 'sandbox PDS answers like NHS public sandbox (changes are not kept)')
+    .option(
+      '--open-sandbox',
+      'sandbox PDS needs no API platform token, like NHS public sandbox (so PATCH is allowed)',
+    )
     .option('--data-dir <dir>', 'folder of the embedded SQLite store (default ./data)')
     .option('--database-url <url>', 'postgres://… to use PostgreSQL instead of SQLite')
     .action(
-      async (
-        opts: { port: number; sandboxPort?: number; host: string; stateless?: boolean } & StoreFlags,
-      ) => {
-        const running = await startJunction(rt.env, opts);
+      async ({
+        openSandbox,
+        ...opts
+      }: {
+        port: number;
+        sandboxPort?: number;
+        host: string;
+        stateless?: boolean;
+        openSandbox?: boolean;
+      } & StoreFlags) => {
+        const running = await startJunction(rt.env, { ...opts, sandboxAuth: openSandbox !== true });
         rt.stdout(
           [
             'Junction is running.',
             `  hub:          ${running.hubUrl}`,
             `  API docs:     ${running.hubUrl}/docs`,
             `  sandbox:      ${running.sandboxUrl}`,
-            `  sandbox PDS:  ${running.pdsBaseUrl}`,
+            `  sandbox PDS:  ${running.pdsBaseUrl}${running.sandboxAuth ? '' : ' (open: no API platform auth)'}`,
             `  demo API key: ${running.demoApiKey}`,
             '',
             'Trace a patient through the hub:',

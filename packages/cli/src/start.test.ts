@@ -81,6 +81,24 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect(bundle.entry?.[0]?.resource?.id).toBe('9000000009');
   });
 
+  it('passes PDS’s 403 INVALID_METHOD through for a PATCH: the hub signs in application-restricted', async () => {
+    const read = await get('/fhir/R4/Patient/9000000009');
+    const etag = read.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^W\/"\d+"$/);
+    const res = await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json-patch+json',
+        'if-match': etag,
+      },
+      body: JSON.stringify({ patches: [{ op: 'replace', path: '/gender', value: 'male' }] }),
+    });
+    expect(res.status).toBe(403);
+    expect(spineCode(await res.json())).toBe('INVALID_METHOD');
+    expect(((await (await get('/fhir/R4/Patient/9000000009')).json()) as Patient).gender).toBe('female');
+  });
+
   it('records every access in an audit chain that `junction audit verify` checks, and names an edited record', async () => {
     const ok = testRuntime();
     expect(await runCli(['audit', 'verify', '--data-dir', dataDir], ok)).toBe(0);

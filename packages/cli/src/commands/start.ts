@@ -4,6 +4,7 @@ import {
   API_KEY_SCOPES,
   createApiKey,
   createHub,
+  ENV_VARS,
   type HubConfig,
   listApiKeys,
   loadConfig,
@@ -45,6 +46,12 @@ export interface StartOptions extends StoreFlags {
   sandboxPort?: number;
   host?: string;
   stateless?: boolean;
+  /**
+   * Default true: PDS wants API platform tokens and the hub signs in as an application-restricted
+   * app (so PDS refuses PATCH with 403 INVALID_METHOD, as the real one does). False runs the sandbox
+   * open, like NHS's public sandbox: no tokens, and the hub gets no key material.
+   */
+  sandboxAuth?: boolean;
   logLevel?: HubConfig['logLevel'];
   /** The app the hub signs in as; a new one each run unless given (the benchmark shares it). */
   localApp?: LocalApp;
@@ -55,40 +62,42 @@ export interface RunningJunction {
   sandboxUrl: string;
   pdsBaseUrl: string;
   demoApiKey: string;
+  /** Whether the sandbox requires API platform tokens (see `StartOptions.sandboxAuth`). */
+  sandboxAuth: boolean;
   close(): Promise<void>;
 }
 
 /**
  * Runs the hub and the sandbox together on the embedded store, wired as they would be against the
  * NHS: the hub authenticates to the sandbox's API platform with a signed JWT (a key pair made for
- * this run and registered as an app), then calls PDS with the token it gets.
+ * this run and registered as an app), then calls PDS with the token it gets. With
+ * `sandboxAuth: false` both run open instead, as against NHS's public sandbox.
  */
 export async function startJunction(
   env: NodeJS.ProcessEnv,
   options: StartOptions = {},
 ): Promise<RunningJunction> {
   const host = options.host ?? '127.0.0.1';
-  const app = options.localApp ?? createLocalApp();
+  const sandboxAuth = options.sandboxAuth ?? true;
+  const app = sandboxAuth ? (options.localApp ?? createLocalApp()) : undefined;
   const sandbox = await createSandboxServer({
     pds: { mode: options.stateless ? 'stateless' : 'stateful' },
-    auth: { apps: [app.registered] },
+    ...(app && { auth: { apps: [app.registered] } }),
   });
   const requestedHubPort = options.port ?? 8080;
   const sandboxPort = options.sandboxPort ?? (requestedHubPort === 0 ? 0 : requestedHubPort + 1);
   const sandboxUrl = await listen(sandbox, host, sandboxPort);
 
   try {
-    const config = loadConfig(env, {
+    const tokenUrl = `${sandboxUrl}/oauth2/token`;
+    const config = loadConfig(app ? env : withoutKeyMaterial(env), {
       port: requestedHubPort,
       host,
       nhsEnvironment: 'sandbox',
       pds: { baseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4` },
-      apiPlatform: {
-        tokenUrl: `${sandboxUrl}/oauth2/token`,
-        apiKey: app.apiKey,
-        privateKeyPem: app.privateKeyPem,
-        keyId: app.kid,
-      },
+      apiPlatform: app
+        ? { tokenUrl, apiKey: app.apiKey, privateKeyPem: app.privateKeyPem, keyId: app.kid }
+        : { tokenUrl },
       ...storeOverrides(options),
       ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
     });
@@ -100,6 +109,7 @@ export async function startJunction(
       sandboxUrl,
       pdsBaseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4`,
       demoApiKey,
+      sandboxAuth,
       close: async () => {
         await hub.close();
         await sandbox.close();
@@ -109,6 +119,17 @@ export async function startJunction(
     await sandbox.close();
     throw error;
   }
+}
+
+/**
+ * The environment without API platform key material: against an open sandbox the hub's PdsClient
+ * must send no token (the sandbox has no apps to issue one), whatever the shell has set.
+ */
+function withoutKeyMaterial(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const keyVariables = Object.entries(ENV_VARS)
+    .filter(([, field]) => field.startsWith('apiPlatform.') && field !== 'apiPlatform.tokenUrl')
+    .map(([name]) => name);
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !keyVariables.includes(name)));
 }
 
 /** One demo key at a time: earlier ones made by `start` are revoked, their secrets were shown once. */
