@@ -15,7 +15,13 @@ describe('junction start --open-sandbox: PDS PATCH through the hub', () => {
   let hubUrl: string;
   let apiKey: string;
   let out: string;
-  const rt = testRuntime();
+  // Stray key material in the shell must not reach the hub: the open sandbox has no app to sign in
+  // as, and an unreadable key file would stop the hub starting at all.
+  const rt = testRuntime({
+    JUNCTION_NHS_API_KEY: 'stray-app-key',
+    JUNCTION_NHS_KEY_ID: 'stray-kid',
+    JUNCTION_NHS_PRIVATE_KEY_PATH: '/nonexistent/junction-test-key.pem',
+  });
   let exited: Promise<number>;
 
   beforeAll(async () => {
