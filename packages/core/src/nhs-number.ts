@@ -70,15 +70,9 @@ const SYNTHETIC_STEMS = 1_000_000; // stems 999000000 … 999999999
  */
 export function syntheticNhsNumber(index: number): string {
   if (!Number.isInteger(index) || index < 0) throw new RangeError('index must be a whole number ≥ 0');
-  let seen = -1;
-  for (let stem = 0; stem < SYNTHETIC_STEMS; stem++) {
-    const stemText = `999${String(stem).padStart(6, '0')}`;
-    const check = nhsNumberCheckDigit(stemText);
-    if (check === null) continue;
-    seen++;
-    if (seen === index) return `${stemText}${check}`;
-  }
-  throw new RangeError('the 999 test range has no more NHS numbers');
+  const { value, done } = syntheticNhsNumbers(index).next();
+  if (done) throw new RangeError('the 999 test range has no more NHS numbers');
+  return value;
 }
 
 /**
