@@ -200,6 +200,17 @@ describe.each(await testStores())('hub patient PATCH on $dialect', (factory) => 
     },
   );
 
+  it('answers a body over the limit with a 413 OperationOutcome, never Fastify’s error JSON', async () => {
+    const res = await patch(
+      '9000000009',
+      `{"patches":[${'{"op":"test","path":"/id","value":"x"},'.repeat(40_000)}]}`,
+    );
+    expect(res.statusCode).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
+    expect(res.json<OperationOutcome>().resourceType).toBe('OperationOutcome');
+    expect(pds.calls).toHaveLength(0);
+  });
+
   it('passes PDS’s 409 RESOURCE_VERSION_MISMATCH through for a stale If-Match', async () => {
     const res = await patch('9000000009', GENDER, { 'if-match': 'W/"1"' });
     expect(res.statusCode).toBe(409);
