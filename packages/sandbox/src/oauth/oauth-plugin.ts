@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { compactVerify, importJWK, type JWK } from 'jose';
-import { acceptRawBodies, formFields, mediaTypeOf } from '../http/form-body.js';
+import { acceptRawBodies, formFields, mediaTypeOf } from '../http/raw-body.js';
 import type { AccessTokenStore } from './access-token-store.js';
 import { checkAssertionClaims, decodeClientAssertion } from './client-assertion.js';
 import { JtiCache } from './jti-cache.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { OperationOutcomeError, spineOutcome } from '@junction/core';
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import { acceptRawBodies } from '../http/raw-body.js';
 import type { VerifyAccessToken } from './access.js';
 import { PatientStore } from './patient-store.js';
 import { FHIR_JSON, mirrorTracingHeaders } from './request-context.js';
@@ -43,8 +44,7 @@ export const pdsPlugin: FastifyPluginAsync<PdsPluginOptions> = async (app, optio
 
   // Bodies are read as text and parsed by the routes, so that content type rules and bad JSON get
   // PDS's answers rather than Fastify's 415/400.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  acceptRawBodies(app);
 
   app.addHook('onSend', async (request, reply) => {
     mirrorTracingHeaders(request, reply);
