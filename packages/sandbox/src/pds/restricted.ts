@@ -11,7 +11,8 @@ export function isRestricted(patient: Patient): boolean {
 
 /** What a read returns: a restricted record loses address, telecom and GP (patient-get.yaml "Restricted patients"). */
 export function readView(patient: Patient): Patient {
-  const view = structuredClone(patient);
+  // A shallow copy is enough: views only drop or replace top-level fields, never edit nested ones.
+  const view = { ...patient };
   if (isRestricted(view)) {
     delete view.address;
     delete view.telecom;
