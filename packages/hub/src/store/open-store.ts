@@ -83,7 +83,10 @@ export async function migrate(store: Store): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`database migration ${failed ?? ''} failed: ${String(error)}`, { cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    // No migration ran: the database could not be reached or locked, not a broken migration.
+    const what = failed ? `migration ${failed} failed` : `cannot prepare the ${store.dialect} store`;
+    throw new Error(`${what}: ${reason}`, { cause: error });
   }
 }
 
