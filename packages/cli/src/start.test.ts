@@ -113,6 +113,16 @@ describe('junction start: the PDS trace journey end to end', () => {
     const broken = testRuntime();
     expect(await runCli(['audit', 'verify', '--data-dir', dataDir], broken)).toBe(1);
     expect(broken.out()).toMatch(/BROKEN at record 2: edited/);
+
+    // Delete the edited row instead: now the gap is what verify names.
+    const db2 = new Database(join(dataDir, 'junction.db'));
+    db2.exec('drop trigger if exists audit_events_no_delete');
+    db2.prepare('delete from audit_events where seq = 2').run();
+    db2.close();
+
+    const gap = testRuntime();
+    expect(await runCli(['audit', 'verify', '--data-dir', dataDir], gap)).toBe(1);
+    expect(gap.out()).toMatch(/BROKEN at record 2: deleted/);
   });
 });
 
