@@ -119,7 +119,12 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
         resource: person,
       }));
     }
-    return reply.type(FHIR_JSON).send(bundle);
+    // relatedpersons-get.yaml documents the ETag on 200: the patient record's version, as NHS's
+    // sandbox sends it (createFhirResponse(h, relatedPersons, patient.meta.versionId)).
+    return reply
+      .type(FHIR_JSON)
+      .header('ETag', etag(record.patient.meta?.versionId ?? '1'))
+      .send(bundle);
   });
 
   app.get('/Coverage', async (request, reply) => {
