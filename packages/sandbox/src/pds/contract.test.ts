@@ -301,13 +301,13 @@ describe.skipIf(!pdsSpecPresent)(
       });
 
       it.each([
-        ['no patches', { patches: [] }, { 'if-match': 'W/"2"' }, N.janeSmith, 400, 'INVALID_UPDATE'],
-        ['a body that is not JSON', '{', { 'if-match': 'W/"2"' }, N.janeSmith, 400, 'INVALID_UPDATE'],
-        ['a bad NHS number', gender, { 'if-match': 'W/"2"' }, N.invalid, 400, 'INVALID_RESOURCE_ID'],
-        ['no record', gender, { 'if-match': 'W/"2"' }, N.notFound, 404, 'RESOURCE_NOT_FOUND'],
-        ['a stale version', gender, { 'if-match': 'W/"1"' }, N.janeSmith, 409, 'RESOURCE_VERSION_MISMATCH'],
-        ['no If-Match', gender, {}, N.janeSmith, 412, 'PRECONDITION_FAILED'],
-      ])('%s: %i %s', async (_name, body, headers, nhsNumber, status, code) => {
+        ['no patches', 400, 'INVALID_UPDATE', { patches: [] }, { 'if-match': 'W/"2"' }, N.janeSmith],
+        ['a body that is not JSON', 400, 'INVALID_UPDATE', '{', { 'if-match': 'W/"2"' }, N.janeSmith],
+        ['a bad NHS number', 400, 'INVALID_RESOURCE_ID', gender, { 'if-match': 'W/"2"' }, N.invalid],
+        ['no record', 404, 'RESOURCE_NOT_FOUND', gender, { 'if-match': 'W/"2"' }, N.notFound],
+        ['a stale version', 409, 'RESOURCE_VERSION_MISMATCH', gender, { 'if-match': 'W/"1"' }, N.janeSmith],
+        ['no If-Match', 412, 'PRECONDITION_FAILED', gender, {}, N.janeSmith],
+      ])('%s: %i %s', async (_name, status, code, body, headers, nhsNumber) => {
         const res = await call(app, { method: 'PATCH', url: `/Patient/${nhsNumber}`, body, headers });
         expect(res.statusCode).toBe(status);
         expect(spineCode(res)).toBe(code);
@@ -479,42 +479,42 @@ describe.skipIf(!pdsSpecPresent)(
       it.each([
         [
           'read without a token',
-          { method: 'GET', url: `/Patient/${N.janeSmith}` },
-          'GET /Patient/{id}',
           401,
           'ACCESS_DENIED',
+          'GET /Patient/{id}',
+          { method: 'GET', url: `/Patient/${N.janeSmith}` },
         ],
         [
           'search for more than one result',
+          403,
+          'INVALID_VALUE',
+          'GET /Patient',
           {
             method: 'GET',
             url: '/Patient?family=Smith&birthdate=2010-10-22&_max-results=2',
             headers: bearer,
           },
-          'GET /Patient',
-          403,
-          'INVALID_VALUE',
         ],
         [
           'update, application-restricted',
+          403,
+          'INVALID_METHOD',
+          'PATCH /Patient/{id}',
           {
             method: 'PATCH',
             url: `/Patient/${N.janeSmith}`,
             body: { patches: [{ op: 'replace', path: '/gender', value: 'male' }] },
             headers: { ...bearer, 'if-match': 'W/"2"' },
           },
-          'PATCH /Patient/{id}',
-          403,
-          'INVALID_METHOD',
         ],
         [
           'create, application-restricted',
-          { method: 'POST', url: '/Patient', body: { resourceType: 'Patient' }, headers: bearer },
-          'POST /Patient',
           403,
           'INVALID_METHOD',
+          'POST /Patient',
+          { method: 'POST', url: '/Patient', body: { resourceType: 'Patient' }, headers: bearer },
         ],
-      ] as const)('%s: %i %s', async (_name, request, operation, status, code) => {
+      ] as const)('%s: %i %s', async (_name, status, code, operation, request) => {
         const res = await call(guarded, request as Call);
         expect(res.statusCode).toBe(status);
         expect(spineCode(res)).toBe(code);
