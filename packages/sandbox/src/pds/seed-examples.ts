@@ -1743,7 +1743,7 @@ export const SAM_SMITH_HISTORIC: Patient = {
   ],
   resourceType: 'Patient',
   telecom: [
-    { id: '17DACEA4', period: { start: '2022-08-11' }, system: 'phone', use: 'home', value: '0121000222' },
+    { id: '17DACEA4', period: { start: '2022-08-11' }, system: 'phone', use: 'home', value: '01632960123' },
     { id: 'C2FDE019', period: { start: '2022-08-11' }, system: 'email', use: 'home', value: 'New@new.com' },
   ],
 };
