@@ -12,7 +12,20 @@ import type { Store } from '../store/database.js';
  * where scrypt would cost tens of milliseconds of CPU per request and hand attackers a DoS lever.
  */
 
-export const API_KEY_SCOPES = ['patient:read', 'patient:search', 'patient:update'] as const;
+/** One scope per policy action (`src/access/policy.ts` names the scope each action needs). */
+export const API_KEY_SCOPES = [
+  'patient:read',
+  'patient:search',
+  'patient:update',
+  'gp-record:read',
+  'scr:read',
+  'prescription:read',
+  'prescription:dispense',
+  'appointment:read',
+  'appointment:book',
+  'document:send',
+  'audit:read',
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 /** What a key gets when no scopes are named: lookups only; writing to PDS must be asked for. */
 export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = ['patient:read', 'patient:search'];

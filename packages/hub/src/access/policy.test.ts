@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ACCESS_ACTIONS,
+  type AccessAction,
+  type ClinicianPrincipal,
+  decide,
+  jobRoleOf,
+  type PatientPrincipal,
+  type Principal,
+  ROLE_ACTIONS,
+} from './policy.js';
+
+const JANE = '9000000009'; // P9 patient
+const CHILD = '9000000017';
+const OTHER = '9000000025';
+
+const patient = (level: 'P0' | 'P5' | 'P9', extra: Partial<PatientPrincipal> = {}): PatientPrincipal => ({
+  kind: 'patient',
+  sub: `sub-${level}`,
+  identityProofingLevel: level,
+  delegations: [],
+  ...(level === 'P0' ? {} : { nhsNumber: JANE }),
+  ...extra,
+});
+const clinician = (roleCode: string): ClinicianPrincipal => ({
+  kind: 'clinician',
+  uid: '555000000001',
+  roleId: '555000000001-1',
+  roleCode,
+  organisationOds: 'A12345',
+});
+const key = (...scopes: string[]): Principal => ({
+  kind: 'api-key',
+  id: 'k',
+  name: 'k',
+  organisationOds: null,
+  scopes: scopes as never,
+});
+
+const p9 = patient('P9');
+const p5 = patient('P5');
+const p0 = patient('P0');
+const proxy = patient('P9', { delegations: [CHILD] });
+const p5Proxy = patient('P5', { delegations: [CHILD] });
+const gp = clinician('S8000:G8000:R8000');
+const nurse = clinician('S8000:G8000:R8001');
+const pharmacist = clinician('S8000:G8000:R8003');
+const admin = clinician('S8001:G8002:R8008');
+const receptionist = clinician('S8001:G8002:R8009');
+const unknownRole = clinician('S9999:G9999:R9999');
+const malformedRole = clinician('R8000');
+
+type Row = [string, Principal | undefined, AccessAction, string | undefined, boolean, string];
+const rows: Row[] = [
+  ['nobody', undefined, 'patient.read', JANE, false, 'unauthenticated'],
+  // patients: own record, levels, search, proxy
+  ['P9 own demographics', p9, 'patient.read', JANE, true, 'patient.own-record'],
+  ['P9 own GP record', p9, 'gp-record.read', JANE, true, 'patient.own-record'],
+  ['P9 own prescriptions', p9, 'prescription.read', JANE, true, 'patient.own-record'],
+  ['P9 own update', p9, 'patient.update', JANE, true, 'patient.own-record'],
+  ['P9 own appointments', p9, 'appointment.book', JANE, true, 'patient.own-record'],
+  ['P9 other patient', p9, 'patient.read', OTHER, false, 'patient.other-record'],
+  ['P9 no NHS number named', p9, 'patient.read', undefined, false, 'patient.other-record'],
+  ['P9 search', p9, 'patient.search', undefined, false, 'patient.action'],
+  ['P9 SCR', p9, 'scr.read', JANE, false, 'patient.action'],
+  ['P9 dispense', p9, 'prescription.dispense', JANE, false, 'patient.action'],
+  ['P9 audit', p9, 'audit.read', undefined, false, 'patient.action'],
+  ['P5 own demographics', p5, 'patient.read', JANE, true, 'patient.own-record'],
+  ['P5 own GP record', p5, 'gp-record.read', JANE, false, 'patient.proofing-level'],
+  ['P5 own prescriptions', p5, 'prescription.read', JANE, false, 'patient.proofing-level'],
+  ['P5 own update', p5, 'patient.update', JANE, false, 'patient.proofing-level'],
+  ['P0 demographics', p0, 'patient.read', JANE, false, 'patient.proofing-level'],
+  ['proxy on delegated child', proxy, 'gp-record.read', CHILD, true, 'patient.proxy'],
+  ['proxy on own record', proxy, 'patient.read', JANE, true, 'patient.own-record'],
+  ['proxy on non-delegated patient', proxy, 'patient.read', OTHER, false, 'patient.other-record'],
+  [
+    'P5 proxy on delegated child GP record',
+    p5Proxy,
+    'gp-record.read',
+    CHILD,
+    false,
+    'patient.proofing-level',
+  ],
+  // clinicians: the selected role decides
+  ['GP reads GP record', gp, 'gp-record.read', JANE, true, 'clinician.role'],
+  ['GP traces', gp, 'patient.search', undefined, true, 'clinician.role'],
+  ['GP updates', gp, 'patient.update', JANE, true, 'clinician.role'],
+  ['GP dispenses', gp, 'prescription.dispense', JANE, false, 'clinician.role'],
+  ['nurse reads GP record', nurse, 'gp-record.read', JANE, true, 'clinician.role'],
+  ['pharmacist reads prescriptions', pharmacist, 'prescription.read', JANE, true, 'clinician.role'],
+  ['pharmacist dispenses', pharmacist, 'prescription.dispense', JANE, true, 'clinician.role'],
+  ['pharmacist updates demographics', pharmacist, 'patient.update', JANE, false, 'clinician.role'],
+  ['admin traces', admin, 'patient.search', undefined, true, 'clinician.role'],
+  ['admin reads demographics', admin, 'patient.read', JANE, true, 'clinician.role'],
+  ['admin reads GP record', admin, 'gp-record.read', JANE, false, 'clinician.role'],
+  ['admin reads prescriptions', admin, 'prescription.read', JANE, false, 'clinician.role'],
+  ['receptionist updates', receptionist, 'patient.update', JANE, false, 'clinician.role'],
+  ['unknown role', unknownRole, 'patient.read', JANE, false, 'clinician.unknown-role'],
+  ['malformed role code', malformedRole, 'patient.read', JANE, false, 'clinician.unknown-role'],
+  ['clinician audit', gp, 'audit.read', undefined, false, 'clinician.role'],
+  // API keys: only what the scopes name
+  ['key with patient:read reads', key('patient:read'), 'patient.read', JANE, true, 'api-key.scope'],
+  [
+    'key with patient:read searches',
+    key('patient:read'),
+    'patient.search',
+    undefined,
+    false,
+    'api-key.scope',
+  ],
+  ['key with patient:read updates', key('patient:read'), 'patient.update', JANE, false, 'api-key.scope'],
+  ['key with gp-record:read', key('gp-record:read'), 'gp-record.read', JANE, true, 'api-key.scope'],
+  ['key without scopes', key(), 'patient.read', JANE, false, 'api-key.scope'],
+];
+
+describe('access policy (decide)', () => {
+  it.each(rows)('%s → allow=%4$s', (_name, principal, action, nhsNumber, allowed, rule) => {
+    const decision = decide(principal, nhsNumber === undefined ? { action } : { action, nhsNumber });
+    expect(decision).toMatchObject({ allow: allowed, rule });
+    expect(decision.reason).not.toBe('');
+  });
+
+  it('grants every action to an API key holding its scope, and nothing to a key without', () => {
+    for (const action of ACCESS_ACTIONS) {
+      const scope = action.replace('.', ':');
+      expect(decide(key(scope), { action, nhsNumber: JANE }).allow, action).toBe(true);
+      expect(decide(key(), { action, nhsNumber: JANE }).allow, action).toBe(false);
+    }
+  });
+
+  it('never lets an administrative role read the clinical record', () => {
+    for (const code of ['R8004', 'R8006', 'R8008', 'R8009', 'R8010']) {
+      const c = clinician(`S1:G1:${code}`);
+      for (const action of ['gp-record.read', 'scr.read', 'prescription.read'] as const) {
+        expect(decide(c, { action, nhsNumber: JANE }).allow, `${code} ${action}`).toBe(false);
+      }
+    }
+    expect(Object.keys(ROLE_ACTIONS).every((r) => /^R\d{4}$/.test(r))).toBe(true);
+  });
+
+  it('reads the job role from S…:G…:R… codes only', () => {
+    expect(jobRoleOf('S8001:G8002:R8008')).toBe('R8008');
+    expect(jobRoleOf(' S8000:G8000:R8000 ')).toBe('R8000');
+    expect(jobRoleOf('R8000')).toBeUndefined();
+    expect(jobRoleOf('S1:G1:X1')).toBeUndefined();
+  });
+});

@@ -1,0 +1,216 @@
+import type { ApiKeyScope } from './api-keys.js';
+
+/**
+ * The hub's access policy: one pure function decides every request, for every kind of caller.
+ * Routes never check scopes, roles or NHS numbers themselves; they ask {@link decide} and audit
+ * what it answers. The tables below are the whole policy.
+ */
+
+/** A back-end product calling with an API key (`jct_…`). */
+export interface ApiKeyPrincipal {
+  kind: 'api-key';
+  id: string;
+  name: string;
+  organisationOds: string | null;
+  scopes: readonly ApiKeyScope[];
+}
+
+export type IdentityProofingLevel = 'P0' | 'P5' | 'P9';
+
+/** A person signed in with NHS login (CONTRACTS.md §2d). */
+export interface PatientPrincipal {
+  kind: 'patient';
+  /** NHS login `sub`. */
+  sub: string;
+  /** From the `nhs_number` claim; absent at P0. */
+  nhsNumber?: string;
+  identityProofingLevel: IdentityProofingLevel;
+  /** The `vot` claim, e.g. `P9.Cp.Cd`. */
+  vot?: string;
+  /** NHS numbers this person may act for as a proxy (delegated access). */
+  delegations: readonly string[];
+}
+
+/** A health or care worker signed in with CIS2, acting in the role they selected (CONTRACTS.md §2e). */
+export interface ClinicianPrincipal {
+  kind: 'clinician';
+  /** CIS2 `sub` / `nhsid_useruid`. */
+  uid: string;
+  /** `selected_roleid` (person_roleid): what goes in `NHSD-Session-URID`. */
+  roleId: string;
+  /** National RBAC code of the selected role, `S…:G…:R…`. */
+  roleCode: string;
+  roleName?: string;
+  /** ODS code of the organisation the selected role is held at. */
+  organisationOds: string;
+}
+
+export type Principal = ApiKeyPrincipal | PatientPrincipal | ClinicianPrincipal;
+
+/**
+ * Everything a caller can ask the hub to do, today's routes and the journeys to come, so the
+ * policy is complete before their routes exist.
+ */
+export const ACCESS_ACTIONS = [
+  'patient.read', // PDS read: demographics
+  'patient.search', // PDS search: trace
+  'patient.update', // PDS PATCH
+  'gp-record.read', // GP Connect Access Record (structured / HTML)
+  'scr.read', // Summary Care Record
+  'prescription.read', // EPS: prescriptions and their status
+  'prescription.dispense', // EPS dispensing
+  'appointment.read', // GP Connect / IM1 appointments
+  'appointment.book',
+  'document.send', // GP Connect Send Document / MESH
+  'audit.read', // the hub's own audit trail
+] as const;
+export type AccessAction = (typeof ACCESS_ACTIONS)[number];
+
+export interface AccessRequest {
+  action: AccessAction;
+  /** The patient the request is about, for per-patient actions. */
+  nhsNumber?: string;
+}
+
+export interface Decision {
+  allow: boolean;
+  /** Plain words for the caller and the audit trail; never a secret or patient data other than the rule. */
+  reason: string;
+  /** Stable id of the rule that decided, e.g. `patient.own-record`, `clinician.role`; audited. */
+  rule: string;
+}
+
+interface ActionRule {
+  /** The API-key scope that grants the action. */
+  scope: ApiKeyScope;
+  /** Whether the action is about one patient (the request must name them for a patient caller). */
+  perPatient: boolean;
+  /**
+   * Lowest NHS login identity proofing level at which a patient may do this for themselves (or as
+   * a proxy), or null when patients may not do it at all.
+   */
+  patientMinLevel: IdentityProofingLevel | null;
+}
+
+/**
+ * The action table. Patient levels follow issue #3: P5 (demographics matched to PDS) is enough to
+ * see one's own demographics; P9 (photo ID) for anything clinical (GP record, prescriptions,
+ * appointments) and for changing PDS, which only accepts patient-access tokens at P9 (CONTRACTS.md
+ * §1 "Access modes"). Patients cannot trace (PDS: "Search is not available" in patient access).
+ */
+const ACTIONS: Record<AccessAction, ActionRule> = {
+  'patient.read': { scope: 'patient:read', perPatient: true, patientMinLevel: 'P5' },
+  'patient.search': { scope: 'patient:search', perPatient: false, patientMinLevel: null },
+  'patient.update': { scope: 'patient:update', perPatient: true, patientMinLevel: 'P9' },
+  'gp-record.read': { scope: 'gp-record:read', perPatient: true, patientMinLevel: 'P9' },
+  'scr.read': { scope: 'scr:read', perPatient: true, patientMinLevel: null },
+  'prescription.read': { scope: 'prescription:read', perPatient: true, patientMinLevel: 'P9' },
+  'prescription.dispense': { scope: 'prescription:dispense', perPatient: true, patientMinLevel: null },
+  'appointment.read': { scope: 'appointment:read', perPatient: true, patientMinLevel: 'P9' },
+  'appointment.book': { scope: 'appointment:book', perPatient: true, patientMinLevel: 'P9' },
+  'document.send': { scope: 'document:send', perPatient: true, patientMinLevel: null },
+  'audit.read': { scope: 'audit:read', perPatient: false, patientMinLevel: null },
+};
+
+const DEMOGRAPHICS: AccessAction[] = ['patient.read', 'patient.search'];
+const AMEND_DEMOGRAPHICS: AccessAction[] = [...DEMOGRAPHICS, 'patient.update'];
+const APPOINTMENTS: AccessAction[] = ['appointment.read', 'appointment.book'];
+const CLINICAL_RECORD: AccessAction[] = ['gp-record.read', 'scr.read', 'prescription.read'];
+
+/**
+ * Job role (national RBAC "R" code) → what a worker acting in it may do. Modelled on the national
+ * RBAC baseline policy (digital.nhs.uk "National RBAC for developers": job roles R…, activities
+ * B…, e.g. R8000 performs B0825 Amend Patient Demographics, which includes B0820 View Patient
+ * Demographics): clinical roles read the clinical record; administrative roles trace, view and amend
+ * demographics and manage appointments but never read the clinical record. A role not listed here
+ * gets nothing. Names are the RBAC display names.
+ */
+export const ROLE_ACTIONS: Readonly<Record<string, { name: string; actions: readonly AccessAction[] }>> = {
+  R8000: {
+    name: 'Clinical Practitioner Access Role',
+    actions: [...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
+  },
+  R8001: {
+    name: 'Nurse Access Role',
+    actions: [...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
+  },
+  // Allied and other health professionals, pharmacists among them: dispensing, no demographics changes.
+  R8003: {
+    name: 'Health Professional Access Role',
+    actions: [...DEMOGRAPHICS, ...CLINICAL_RECORD, 'prescription.dispense'],
+  },
+  R8004: { name: 'Healthcare Student Access Role', actions: [...DEMOGRAPHICS] },
+  R8006: {
+    name: 'Medical Secretary Access Role',
+    actions: [...AMEND_DEMOGRAPHICS, ...APPOINTMENTS, 'document.send'],
+  },
+  R8008: { name: 'Admin/Clinical Support Access Role', actions: [...AMEND_DEMOGRAPHICS, ...APPOINTMENTS] },
+  R8009: { name: 'Receptionist Access Role', actions: [...DEMOGRAPHICS, ...APPOINTMENTS] },
+  R8010: { name: 'Clerical Access Role', actions: [...AMEND_DEMOGRAPHICS] },
+};
+
+/** The job role (`R….`) of a national RBAC code `S…:G…:R…`, or undefined if malformed. */
+export function jobRoleOf(roleCode: string): string | undefined {
+  return /^S\d+:G\d+:(R\d+)$/.exec(roleCode.trim())?.[1];
+}
+
+const LEVEL_RANK: Record<IdentityProofingLevel, number> = { P0: 0, P5: 5, P9: 9 };
+
+const allow = (rule: string, reason: string): Decision => ({ allow: true, rule, reason });
+const deny = (rule: string, reason: string): Decision => ({ allow: false, rule, reason });
+
+/**
+ * Decides one request. `principal` is undefined when the caller presented no valid credentials.
+ * Pure: no I/O, no clock; the caller audits the decision and turns a denial into 401/403.
+ * @example
+ * decide({ kind: 'patient', sub: 'x', nhsNumber: '9000000009', identityProofingLevel: 'P9', delegations: [] },
+ *   { action: 'gp-record.read', nhsNumber: '9000000009' }) // → { allow: true, rule: 'patient.own-record', … }
+ */
+export function decide(principal: Principal | undefined, request: AccessRequest): Decision {
+  const rule = ACTIONS[request.action];
+  if (!rule) return deny('unknown-action', 'Unknown action');
+  if (!principal) return deny('unauthenticated', 'No valid credentials');
+  switch (principal.kind) {
+    case 'api-key':
+      return principal.scopes.includes(rule.scope)
+        ? allow('api-key.scope', `The API key has the '${rule.scope}' scope`)
+        : deny('api-key.scope', `The API key does not have the '${rule.scope}' scope`);
+    case 'clinician':
+      return decideClinician(principal, request.action);
+    case 'patient':
+      return decidePatient(principal, request, rule);
+  }
+}
+
+function decideClinician(principal: ClinicianPrincipal, action: AccessAction): Decision {
+  const jobRole = jobRoleOf(principal.roleCode);
+  const role = jobRole === undefined ? undefined : ROLE_ACTIONS[jobRole];
+  if (!role) return deny('clinician.unknown-role', 'The selected role is not one the hub grants access to');
+  return role.actions.includes(action)
+    ? allow('clinician.role', `${role.name} (${jobRole}) may ${action}`)
+    : deny('clinician.role', `${role.name} (${jobRole}) may not ${action}`);
+}
+
+function decidePatient(principal: PatientPrincipal, request: AccessRequest, rule: ActionRule): Decision {
+  const min = rule.patientMinLevel;
+  if (min === null) return deny('patient.action', `Patients may not ${request.action}`);
+  if (LEVEL_RANK[principal.identityProofingLevel] < LEVEL_RANK[min]) {
+    return deny(
+      'patient.proofing-level',
+      `${request.action} needs identity proofing ${min}; this sign-in is ${principal.identityProofingLevel}`,
+    );
+  }
+  if (!rule.perPatient) return allow('patient.action', `Patients may ${request.action}`);
+  const target = request.nhsNumber;
+  if (target === undefined) return deny('patient.other-record', 'The request names no patient');
+  if (principal.nhsNumber !== undefined && target === principal.nhsNumber) {
+    return allow('patient.own-record', 'A patient may access their own record');
+  }
+  if (principal.delegations.includes(target)) {
+    return allow('patient.proxy', 'A proxy may access the record of a patient who delegated to them');
+  }
+  return deny(
+    'patient.other-record',
+    'A patient may access only their own record or one they are a proxy for',
+  );
+}
