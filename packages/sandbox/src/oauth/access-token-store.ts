@@ -8,8 +8,41 @@ export const ACCESS_TOKEN_TTL_S = 599;
 const TOKEN_LENGTH = 28;
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/**
+ * What an access token lets its bearer do; PDS picks its access mode from it (CONTRACTS.md §1).
+ * `healthcare-worker` comes from a CIS2 id_token, `patient` from an NHS login one (token exchange).
+ */
+export type AccessGrant =
+  | { accessMode: 'application-restricted' }
+  | {
+      accessMode: 'healthcare-worker';
+      /** The CIS2 `sub` (the user's UUID). */
+      userId: string;
+      /** The selected role profile id (`selected_roleid`), what `NHSD-Session-URID` must match. */
+      roleProfileId?: string;
+      roleCode?: string;
+      odsCode?: string;
+      /** The id_token's `authentication_assurance_level`; PDS's healthcare-worker mode needs 2 or 3. */
+      authenticationAssuranceLevel?: number;
+    }
+  | {
+      accessMode: 'patient';
+      /** The signed-in person's NHS number ('' when the id_token has none, e.g. at P0). */
+      nhsNumber: string;
+      identityProofingLevel: 'P0' | 'P5' | 'P9';
+      vot?: string;
+      /** Delegated (proxy) access: the NHS number of the patient acted for. */
+      proxyFor?: string;
+    };
+
+/** What {@link AccessTokenStore.verify} answers for a live token. */
+export type VerifiedAccessToken = { apiKey: string } & AccessGrant;
+
+const APPLICATION_RESTRICTED: AccessGrant = { accessMode: 'application-restricted' };
+
 interface IssuedToken {
   readonly apiKey: string;
+  readonly grant: AccessGrant;
   readonly expiresAtMs: number;
 }
 
@@ -27,21 +60,28 @@ export class AccessTokenStore {
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** Issues a new access token to `app`. */
-  issue(app: RegisteredApp): { accessToken: string; expiresInS: number } {
+  /** Issues a new access token to `app`, application-restricted unless a user's `grant` is given. */
+  issue(
+    app: RegisteredApp,
+    grant: AccessGrant = APPLICATION_RESTRICTED,
+  ): { accessToken: string; expiresInS: number } {
     const nowMs = this.#now().getTime();
     this.#sweep(nowMs);
     let accessToken = randomToken();
     while (this.#tokens.has(accessToken)) accessToken = randomToken();
-    this.#tokens.set(accessToken, { apiKey: app.apiKey, expiresAtMs: nowMs + ACCESS_TOKEN_TTL_S * 1000 });
+    this.#tokens.set(accessToken, {
+      apiKey: app.apiKey,
+      grant: structuredClone(grant),
+      expiresAtMs: nowMs + ACCESS_TOKEN_TTL_S * 1000,
+    });
     return { accessToken, expiresInS: ACCESS_TOKEN_TTL_S };
   }
 
-  /** Who a token was issued to, or `undefined` when it is unknown or has expired. */
-  verify(token: string): { apiKey: string; accessMode: 'application-restricted' } | undefined {
+  /** Who a token was issued to and what it grants, or `undefined` when it is unknown or has expired. */
+  verify(token: string): VerifiedAccessToken | undefined {
     const issued = this.#tokens.get(token);
     if (issued === undefined || this.#now().getTime() >= issued.expiresAtMs) return undefined;
-    return { apiKey: issued.apiKey, accessMode: 'application-restricted' };
+    return { apiKey: issued.apiKey, ...structuredClone(issued.grant) };
   }
 
   /** How many tokens are held (expired ones not yet swept included); for tests and metrics. */

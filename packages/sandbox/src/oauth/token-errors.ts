@@ -75,7 +75,7 @@ export const TOKEN_ERRORS = {
   },
   // policies/AssignMessage.NoMatchingPublicKeyClientCredentials.xml
   kidNoMatch: invalidRequest(401, "Invalid 'kid' header in client_assertion JWT - no matching public key"),
-  // policies/AssignMessage.InvalidJWTSignature.xml
+  // policies/AssignMessage.InvalidJWTSignature.xml (client assertion and subject token alike)
   signature: { status: 401, error: 'public_key error', description: 'JWT signature verification failed' },
   // policies/AssignMessage.AudClaimInvalid.xml
   audInvalid: invalidRequest(401, "Missing or invalid 'aud' claim in client_assertion JWT"),
@@ -89,4 +89,52 @@ export const TOKEN_ERRORS = {
   },
   // policies/RaiseFault.NotFound.xml
   notFound: invalidRequest(404, 'Not Found'),
+
+  // ---- Token exchange (Flow.PostTokenTokenExchange in proxies/default.xml) ----
+  // policies/RaiseFault.InvalidSubjectTokenType.xml (Flow.PostTokenInvalidSubjectTokenType)
+  subjectTokenType: invalidRequest(
+    400,
+    "missing or invalid subject_token_type - must be 'urn:ietf:params:oauth:token-type:id_token'",
+  ),
+  // policies/AssignMessage.MissingSubjectToken.xml
+  subjectTokenMissing: invalidRequest(400, 'Missing subject_token'),
+  // policies/AssignMessage.FailedToDecodeSubjectTokenJWTError.xml
+  subjectTokenMalformed: invalidRequest(400, 'Malformed JWT in subject_token'),
+  // resources/jsc/validate-subject-token-claims.js, in that script's order
+  subjectKidMissing: invalidRequest(400, "Missing 'kid' header in subject_token JWT"),
+  subjectTypInvalid: invalidRequest(400, "Invalid 'typ' header in subject_token JWT - must be 'JWT'"),
+  subjectAlgMissing: invalidRequest(400, "Missing 'alg' header in subject_token JWT"),
+  subjectExpMissing: invalidRequest(400, "Missing 'exp' claim in subject_token JWT"),
+  subjectExpNotInteger: invalidRequest(400, "Invalid 'exp' claim in subject_token JWT - must be an integer"),
+  subjectExpExpired: invalidRequest(400, "Invalid 'exp' claim in subject_token JWT - JWT has expired"),
+  subjectIssMissing: invalidRequest(400, "Missing 'iss' claim in subject_token JWT"),
+  subjectAudMissing: invalidRequest(401, "Missing 'aud' claim in subject_token JWT"),
+  // resources/jsc/validate-actor-token-claims.js (the nested `act.sub` JWT of delegated NHS login access)
+  actKidMissing: invalidRequest(400, "Missing 'kid' header in act.sub JWT"),
+  actTypInvalid: invalidRequest(400, "Invalid 'typ' header in act.sub JWT - must be 'JWT'"),
+  actAlgMissing: invalidRequest(400, "Missing 'alg' header in act.sub JWT"),
+  actExpMissing: invalidRequest(400, "Missing 'exp' claim in act.sub JWT"),
+  actExpNotInteger: invalidRequest(400, "Invalid 'exp' claim in act.sub JWT - must be an integer"),
+  actIssMissing: invalidRequest(400, "Missing 'iss' claim in act.sub JWT"),
+  actAudMissing: invalidRequest(401, "Missing 'aud' claim in act.sub JWT"),
+  // resources/jsc/SelectIdTokenIssuer.js (iss must be the configured CIS2 or NHS login issuer;
+  // an aud of [""] passes the script above but not this one, and gets a 400)
+  subjectIssNotMatching: invalidRequest(400, "Missing or non-matching 'iss' claim in subject_token JWT"),
+  subjectAudEmpty: invalidRequest(400, "Missing 'aud' claim in subject_token JWT"),
+  // resources/jsc/validate-id-token-claims.js: the platform's check that an identity provider's
+  // id_token was issued to the app (its auth-code callback flow); the sandbox applies it to token
+  // exchange as well, against the app's nhsLoginClientId / cis2ClientId.
+  subjectAudInvalid: invalidRequest(400, "Invalid 'aud' claim in external ID token JWT"),
+  // policies/AssignMessage.NoMatchingPublicKeySubjectToken.xml (kid not in the provider's JWKS)
+  subjectKidNoMatch: invalidRequest(
+    401,
+    "Invalid 'kid' header in subject_token JWT - no matching public key",
+  ),
+  // policies/RaiseFault.VerifyAccessLevel.xml: no product scope of the token's assurance level
+  accessLevel: {
+    status: 401,
+    error: 'unauthorized_client',
+    description:
+      'you have tried to request authorization but your application is not configured to use this authorization grant type',
+  },
 } as const satisfies Record<string, TokenError>;

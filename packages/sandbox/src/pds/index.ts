@@ -19,8 +19,11 @@ export interface PdsPluginOptions {
   seed?: number;
   /** Clock, for tests. */
   now?: () => Date;
-  /** When given, every request needs a bearer token this accepts (401 ACCESS_DENIED otherwise). */
-  verifyAccessToken?: (token: string) => { accessMode: 'application-restricted' } | undefined;
+  /**
+   * When given, every request needs a bearer token this accepts (401 ACCESS_DENIED otherwise), and
+   * PDS serves it in the access mode its grant says (AccessTokenStore.verify fits).
+   */
+  verifyAccessToken?: VerifyAccessToken;
 }
 
 const DEFAULT_SYNTHETIC_PATIENTS = 2000;
@@ -70,7 +73,7 @@ export const pdsPlugin: FastifyPluginAsync<PdsPluginOptions> = async (app, optio
     store,
     stateful: (options.mode ?? 'stateful') === 'stateful',
     now,
-    verifyAccessToken: options.verifyAccessToken as VerifyAccessToken | undefined,
+    verifyAccessToken: options.verifyAccessToken,
     newId: () => randomBytes(4).toString('hex').toUpperCase(),
   });
 };

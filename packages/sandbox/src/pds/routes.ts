@@ -1,7 +1,8 @@
 import { OperationOutcomeError, parseNhsNumber, spineOutcome } from '@junction/core';
 import type { Bundle, RelatedPerson } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, forbidWrites, type VerifyAccessToken } from './access.js';
+import { authenticate, authorise, type VerifyAccessToken } from './access.js';
+import { checkPatientPatches } from './access-patch.js';
 import { coverageBundle, readCoverage } from './coverage.js';
 import { createPatient } from './create.js';
 import { answerNhsSandboxScenario, NHS_SANDBOX_ALLOCATED_NHS_NUMBER } from './nhs-sandbox-scenarios.js';
@@ -49,6 +50,7 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
 
   app.get('/Patient', async (request, reply) => {
     const caller = begin(request);
+    authorise(caller, { kind: 'search' }, request);
     const query = parsePatientSearch(rawQuery(request), caller);
     const options = { baseUrl: baseUrl(request, prefix), now: ctx.now() };
     // stateless mode is NHS's public sandbox: its published scenarios first, then the real engine
@@ -59,7 +61,7 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
   });
 
   app.get<{ Params: { id: string } }>('/Patient/:id', async (request, reply) => {
-    begin(request);
+    authorise(begin(request), { kind: 'read', nhsNumber: request.params.id }, request);
     const record = live(request.params.id);
     const patient = readView(record.patient);
     return reply
@@ -70,7 +72,7 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
 
   app.patch<{ Params: { id: string } }>('/Patient/:id', async (request, reply) => {
     const caller = begin(request);
-    forbidWrites(caller, 'update');
+    authorise(caller, { kind: 'update', nhsNumber: request.params.id }, request);
     const nhsNumber = requireNhsNumber(request.params.id);
     const version = requireIfMatch(request);
     requireJsonContentType(request);
@@ -78,6 +80,7 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
     const patches = readPatches(jsonBody(request, 'INVALID_UPDATE'));
     if (version !== (record.patient.meta?.versionId ?? '1'))
       throw OperationOutcomeError.spine('RESOURCE_VERSION_MISMATCH');
+    if (caller.accessMode === 'patient') checkPatientPatches(record.patient, patches);
     const patched = patchPatient(record.patient, patches, { now: ctx.now(), newId: ctx.newId });
     if (ctx.stateful) store.put({ ...record, patient: patched });
     const body = readView(patched);
@@ -88,8 +91,7 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
   });
 
   app.post('/Patient', async (request, reply) => {
-    const caller = begin(request);
-    forbidWrites(caller, 'create');
+    authorise(begin(request), { kind: 'create' }, request);
     requireJsonContentType(request);
     const result = createPatient(store, jsonBody(request, 'INVALID_CREATE'), {
       newId: ctx.newId,
@@ -104,7 +106,7 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
   });
 
   app.get<{ Params: { id: string } }>('/Patient/:id/RelatedPerson', async (request, reply) => {
-    begin(request);
+    authorise(begin(request), { kind: 'read', nhsNumber: request.params.id }, request);
     const record = live(request.params.id);
     const people = record.relatedPersons ?? [];
     const bundle: Bundle<RelatedPerson> = {
@@ -128,9 +130,16 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
   });
 
   app.get('/Coverage', async (request, reply) => {
-    begin(request);
+    const caller = begin(request);
     const params = [...new URLSearchParams(rawQuery(request)).keys()];
     const subscriber = new URLSearchParams(rawQuery(request)).get('subscriber:identifier');
+    // RestrictRequest.js only knows `?subscriber:identifier=<10 digits>` as a Coverage search
+    const wellFormed = params.length === 1 && subscriber !== null && /^\d{10}$/.test(subscriber);
+    authorise(
+      caller,
+      { kind: 'coverage-read', method: 'GET', subscriber: wellFormed ? subscriber : undefined },
+      request,
+    );
     if (params.length !== 1 || subscriber === null) {
       // karate-tests/.../sandbox/get-coverage-retrieve.js
       throw OperationOutcomeError.spine('INVALID_SEARCH_DATA', {
@@ -147,8 +156,7 @@ export function registerPdsRoutes(app: FastifyInstance, ctx: PdsRouteContext): v
   });
 
   app.post('/Coverage', async (request, reply) => {
-    const caller = begin(request);
-    forbidWrites(caller, 'update');
+    authorise(begin(request), { kind: 'coverage-update', method: 'POST' }, request);
     const version = requireIfMatch(request);
     requireJsonContentType(request);
     const { coverage, subscriber } = readCoverage(jsonBody(request, 'INVALID_UPDATE'));
