@@ -1,3 +1,9 @@
+export { mountNhsLogin, NHS_LOGIN_BASE_PATH, type NhsLoginOptions } from './nhs-login/nhs-login.js';
+export {
+  type IdentityProofingLevel,
+  NHS_LOGIN_TEST_USERS,
+  type NhsLoginTestUser,
+} from './nhs-login/test-users.js';
 export {
   ACCESS_TOKEN_TTL_S,
   AccessTokenStore,
@@ -8,5 +14,6 @@ export {
   TOKEN_ERRORS,
   type TokenError,
 } from './oauth/index.js';
+export type { IdentityProviderHandle, OidcClientRegistration } from './oidc/identity-provider.js';
 export { type PdsPluginOptions, pdsPlugin } from './pds/index.js';
 export { createSandboxServer, OAUTH_BASE_PATH, PDS_BASE_PATH, type SandboxOptions } from './server.js';

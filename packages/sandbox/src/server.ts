@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { mountNhsLogin } from './nhs-login/nhs-login.js';
 import { AccessTokenStore } from './oauth/access-token-store.js';
 import { oauthPlugin } from './oauth/oauth-plugin.js';
 import type { RegisteredApp } from './oauth/registered-app.js';
+import type { IdentityProviderHandle, OidcClientRegistration } from './oidc/identity-provider.js';
 import { type PdsPluginOptions, pdsPlugin } from './pds/index.js';
 
 /** Options of the whole sandbox (every simulated NHS API in one Fastify instance). */
@@ -17,6 +19,15 @@ export interface SandboxOptions {
   logger?: boolean | object;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Relying parties registered with the sandbox NHS login (`/nhs-login`). */
+  nhsLogin?: { clients: OidcClientRegistration[] };
+  /** Relying parties registered with the sandbox CIS2 (`/openam/oauth2/realms/root/realms/oidc`). */
+  cis2?: { clients: OidcClientRegistration[] };
+  /**
+   * The origin clients reach the sandbox at (`https://sandbox.example`), used in the identity
+   * providers' issuers; default: each request's own `proto://host`.
+   */
+  publicUrl?: string;
 }
 
 /** Base paths of the real services, which the sandbox keeps. */
@@ -37,6 +48,12 @@ export async function createSandboxServer(options: SandboxOptions = {}): Promise
   const apps = options.auth?.apps ?? [];
   const tokens = new AccessTokenStore({ now });
 
+  // The identity providers are always there (discovery works with no client registered).
+  const publicUrl = options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {};
+  const identityProviders: IdentityProviderHandle[] = [
+    await mountNhsLogin(app, { clients: options.nhsLogin?.clients ?? [], ...publicUrl }),
+  ];
+
   app.get('/_status', async () => ({ status: 'pass', auth: options.auth ? 'required' : 'off' }));
 
   // The token endpoint is always there (as on the platform); only with `auth` does PDS need its tokens.
@@ -45,6 +62,8 @@ export async function createSandboxServer(options: SandboxOptions = {}): Promise
     apps,
     tokens,
     now,
+    identityProviders,
+    ...publicUrl,
     ...(options.auth?.tokenUrl !== undefined && { tokenUrl: options.auth.tokenUrl }),
   });
   const pdsOptions: PdsPluginOptions = { ...options.pds, now };

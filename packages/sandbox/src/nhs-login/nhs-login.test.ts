@@ -1,0 +1,315 @@
+// NHS login OP (CONTRACTS §2d; nhsconnect/nhslogin src/scopes-and-claims.md, src/vectors-of-trust.md).
+// oidc-provider reads the real clock, so these tests use it rather than a fixed one.
+import type { FastifyInstance } from 'fastify';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSandboxServer, type SandboxOptions } from '../server.js';
+import {
+  clientAssertion,
+  formOf,
+  InjectBrowser,
+  pkce,
+  rpKey,
+  type TestRpKey,
+} from '../testing/oidc-test-client.js';
+import { NHS_LOGIN_TEST_USERS } from './test-users.js';
+
+const ORIGIN = 'http://localhost';
+const ISSUER = `${ORIGIN}/nhs-login`;
+const CLIENT_ID = 'junction-hub';
+const REDIRECT_URI = 'https://hub.example/auth/nhs-login/callback';
+const JANE_SMITH = NHS_LOGIN_TEST_USERS.find((u) => u.nhsNumber === '9000000009');
+const JAYNE_SMYTH = NHS_LOGIN_TEST_USERS.find((u) => u.identityProofingLevel === 'P5');
+
+let key: TestRpKey;
+let server: FastifyInstance | undefined;
+beforeAll(async () => {
+  key = await rpKey('rp-1');
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function sandbox(options: SandboxOptions = {}) {
+  server = await createSandboxServer({
+    pds: { syntheticPatients: 0 },
+    nhsLogin: {
+      clients: [{ clientId: CLIENT_ID, redirectUris: [REDIRECT_URI], jwks: { keys: [key.publicJwk] } }],
+    },
+    ...options,
+  });
+  return server;
+}
+
+interface AuthorizeParams {
+  scope?: string;
+  vtr?: string;
+  nonce?: string | null;
+  redirectUri?: string;
+  challenge: string;
+}
+
+function authorizeUrl(p: AuthorizeParams): string {
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: p.redirectUri ?? REDIRECT_URI,
+    scope: p.scope ?? 'openid profile',
+    state: 'state-1',
+    code_challenge: p.challenge,
+    code_challenge_method: 'S256',
+    ...(p.nonce !== null && { nonce: p.nonce ?? 'nonce-1' }),
+    ...(p.vtr !== undefined && { vtr: p.vtr }),
+  });
+  return `/nhs-login/authorize?${query}`;
+}
+
+/** Authorize → sign-in page → pick `sub` → back at the client's redirect URI (that URL is returned). */
+async function signIn(app: FastifyInstance, sub: string, params: Omit<AuthorizeParams, 'challenge'> = {}) {
+  const { verifier, challenge } = pkce();
+  const browser = new InjectBrowser(app);
+  const start = await browser.request('GET', authorizeUrl({ ...params, challenge }));
+  expect(start.statusCode).toBe(303);
+  const signInPage = await browser.request('GET', String(start.headers.location));
+  expect(signInPage.statusCode).toBe(200);
+  const form = formOf(signInPage.body, 'user');
+  expect(form.values).toContain(sub);
+  const chosen = await browser.request('POST', form.action, { user: sub });
+  expect(chosen.statusCode).toBe(303);
+  const resumed = await browser.request('GET', String(chosen.headers.location));
+  expect(resumed.statusCode).toBe(303);
+  return { callback: new URL(String(resumed.headers.location)), verifier, signInPage: signInPage.body };
+}
+
+async function exchangeCode(app: FastifyInstance, code: string, verifier: string, assertionKey = key) {
+  return app.inject({
+    method: 'POST',
+    url: '/nhs-login/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+      client_id: CLIENT_ID,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await clientAssertion(assertionKey, CLIENT_ID, `${ISSUER}/token`),
+    }).toString(),
+  });
+}
+
+async function jwks(app: FastifyInstance) {
+  return (await app.inject({ method: 'GET', url: '/nhs-login/jwks' })).json<{
+    keys: Record<string, unknown>[];
+  }>();
+}
+
+describe('NHS login discovery', () => {
+  it('publishes the issuer, the endpoints, RS512, private_key_jwt, PKCE S256 and NHS login scopes', async () => {
+    const app = await sandbox({ nhsLogin: { clients: [] } });
+    const response = await app.inject({ method: 'GET', url: '/nhs-login/.well-known/openid-configuration' });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json();
+    expect(doc).toMatchObject({
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/authorize`,
+      token_endpoint: `${ISSUER}/token`,
+      userinfo_endpoint: `${ISSUER}/userinfo`,
+      jwks_uri: `${ISSUER}/jwks`,
+      response_types_supported: ['code'],
+      id_token_signing_alg_values_supported: ['RS512'],
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS512'],
+      code_challenge_methods_supported: ['S256'],
+    });
+    expect(doc.scopes_supported).toEqual(
+      expect.arrayContaining([
+        'openid',
+        'profile',
+        'basic_demographics',
+        'gp_integration_credentials',
+        'landline',
+      ]),
+    );
+    expect(doc.claims_supported).toEqual(
+      expect.arrayContaining(['vot', 'vtm', 'nhs_number', 'identity_proofing_level']),
+    );
+  });
+
+  it('uses publicUrl as the origin of the issuer and endpoints', async () => {
+    const app = await sandbox({ publicUrl: 'https://sandbox.example' });
+    const doc = (
+      await app.inject({ method: 'GET', url: '/nhs-login/.well-known/openid-configuration' })
+    ).json();
+    expect(doc.issuer).toBe('https://sandbox.example/nhs-login');
+    expect(doc.token_endpoint).toBe('https://sandbox.example/nhs-login/token');
+  });
+
+  it('derives the issuer from each request, with the same public RS512 key for every origin', async () => {
+    const app = await sandbox();
+    const other = await app.inject({
+      method: 'GET',
+      url: '/nhs-login/.well-known/openid-configuration',
+      headers: { host: '127.0.0.1:9000' },
+    });
+    expect(other.json().issuer).toBe('http://127.0.0.1:9000/nhs-login');
+    const here = await jwks(app);
+    const there = (
+      await app.inject({ method: 'GET', url: '/nhs-login/jwks', headers: { host: '127.0.0.1:9000' } })
+    ).json();
+    expect(there).toEqual(here);
+    expect(here.keys).toHaveLength(1);
+    expect(here.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS512', use: 'sig' });
+    expect(here.keys[0]).not.toHaveProperty('d');
+  });
+});
+
+describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () => {
+  it('signs a P9 user in: id token RS512 with the contract claims, nonce, vot and vtm', async () => {
+    const app = await sandbox();
+    const user = JANE_SMITH;
+    if (!user) throw new Error('no P9 test user');
+    const { callback, verifier, signInPage } = await signIn(app, user.sub, {
+      scope: 'openid profile profile_extended email phone gp_registration_details',
+    });
+    // The sign-in page is plain HTML with labelled choices grouped by proofing level.
+    expect(signInPage).toContain('<legend>High (P9)');
+    expect(signInPage).toContain('Sign in as Jane Smith, NHS number 9000000009');
+    expect(signInPage).not.toContain('<script');
+    expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
+    expect(callback.searchParams.get('state')).toBe('state-1');
+    const code = callback.searchParams.get('code');
+    expect(code).toBeTruthy();
+
+    const response = await exchangeCode(app, code ?? '', verifier);
+    expect(response.statusCode).toBe(200);
+    const tokens = response.json();
+    expect(tokens).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: expect.stringContaining('profile'),
+    });
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+
+    expect(decodeProtectedHeader(tokens.id_token).alg).toBe('RS512');
+    const { payload } = await jwtVerify(tokens.id_token, createLocalJWKSet(await jwks(app)), {
+      issuer: ISSUER,
+      audience: CLIENT_ID,
+      algorithms: ['RS512'],
+    });
+    expect(payload).toMatchObject({
+      sub: user.sub,
+      nonce: 'nonce-1',
+      vot: 'P9.Cp.Cd',
+      vtm: `${ISSUER}/trustmark/localhost`,
+      nhs_number: '9000000009',
+      family_name: 'Smith',
+      given_name: 'Jane',
+      birthdate: '2010-10-22',
+      identity_proofing_level: 'P9',
+      id_status: 'verified',
+      token_use: 'id',
+      email: 'jane.smith@example.com',
+      email_verified: true,
+      phone_number: user.phoneNumber,
+      gp_ods_code: 'Y12345',
+    });
+    for (const claim of ['iat', 'exp', 'jti', 'auth_time']) expect(payload).toHaveProperty(claim);
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+
+    const userinfo = await app.inject({
+      method: 'GET',
+      url: '/nhs-login/userinfo',
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(userinfo.statusCode).toBe(200);
+    expect(userinfo.json()).toMatchObject({ sub: user.sub, nhs_number: '9000000009', gp_ods_code: 'Y12345' });
+  });
+
+  it('releases only the granted scopes: basic_demographics has no NHS number, P5 has no GP credentials', async () => {
+    const app = await sandbox();
+    const user = JAYNE_SMYTH;
+    if (!user) throw new Error('no P5 test user');
+    const { callback, verifier } = await signIn(app, user.sub, {
+      scope: 'openid basic_demographics gp_integration_credentials',
+      vtr: '["P5.Cp.Cd"]',
+    });
+    const tokens = (await exchangeCode(app, callback.searchParams.get('code') ?? '', verifier)).json();
+    const { payload } = await jwtVerify(tokens.id_token, createLocalJWKSet(await jwks(app)));
+    expect(payload).toMatchObject({ vot: 'P5.Cp.Cd', family_name: 'Smyth', identity_proofing_level: 'P5' });
+    expect(payload).not.toHaveProperty('nhs_number');
+    expect(payload).not.toHaveProperty('gp_linkage_key');
+    expect(payload).not.toHaveProperty('email');
+  });
+
+  it('refuses a P5 user when the default vtr (P9) is requested: access_denied at the redirect URI', async () => {
+    const app = await sandbox();
+    const { callback } = await signIn(app, JAYNE_SMYTH?.sub ?? '');
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('code')).toBeNull();
+  });
+
+  it('refuses a wrong PKCE verifier with invalid_grant', async () => {
+    const app = await sandbox();
+    const { callback } = await signIn(app, JANE_SMITH?.sub ?? '');
+    const response = await exchangeCode(app, callback.searchParams.get('code') ?? '', pkce().verifier);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('refuses a client assertion signed with an unregistered key with invalid_client', async () => {
+    const app = await sandbox();
+    const { callback, verifier } = await signIn(app, JANE_SMITH?.sub ?? '');
+    const response = await exchangeCode(
+      app,
+      callback.searchParams.get('code') ?? '',
+      verifier,
+      await rpKey('rp-1'),
+    );
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('refuses an unregistered redirect URI without redirecting to it', async () => {
+    const app = await sandbox();
+    const response = await app.inject({
+      method: 'GET',
+      url: authorizeUrl({ challenge: pkce().challenge, redirectUri: 'https://evil.example/cb' }),
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers.location).toBeUndefined();
+    expect(response.body).toContain('redirect_uri did not match any of the client');
+  });
+
+  it('refuses a request without nonce with invalid_request', async () => {
+    const app = await sandbox();
+    const response = await app.inject({
+      method: 'GET',
+      url: authorizeUrl({ challenge: pkce().challenge, nonce: null }),
+    });
+    expect(response.statusCode).toBe(303);
+    const to = new URL(String(response.headers.location));
+    expect(to.searchParams.get('error')).toBe('invalid_request');
+    expect(to.searchParams.get('error_description')).toContain('nonce');
+  });
+
+  it('refuses a request without PKCE, with a malformed vtr, and with profile plus basic_demographics', async () => {
+    const app = await sandbox();
+    const errorOf = async (url: string) => {
+      const response = await app.inject({ method: 'GET', url });
+      return new URL(String(response.headers.location)).searchParams.get('error');
+    };
+    const noPkce = authorizeUrl({ challenge: 'x' }).replace(
+      /&code_challenge=[^&]*&code_challenge_method=S256/,
+      '',
+    );
+    expect(await errorOf(noPkce)).toBe('invalid_request');
+    expect(await errorOf(authorizeUrl({ challenge: pkce().challenge, vtr: 'P9' }))).toBe('invalid_request');
+    expect(
+      await errorOf(
+        authorizeUrl({ challenge: pkce().challenge, scope: 'openid profile basic_demographics' }),
+      ),
+    ).toBe('invalid_scope');
+  });
+});

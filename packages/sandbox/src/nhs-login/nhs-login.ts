@@ -1,0 +1,249 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { errors, type InteractionDetails, type KoaContextLike } from 'oidc-provider';
+import { escapeHtml, page } from '../oidc/html.js';
+import type { IdentityProviderHandle, OidcClientRegistration } from '../oidc/identity-provider.js';
+import { memoryAdapterClass } from '../oidc/memory-adapter.js';
+import { finishInteraction, grantIdOf, interactionOf, mountOidc, signInResult } from '../oidc/oidc-mount.js';
+import { createOidcProvider } from '../oidc/provider-config.js';
+import { generateSigningKey } from '../oidc/signing-key.js';
+import { NHS_LOGIN_TEST_USERS, type NhsLoginTestUser } from './test-users.js';
+import { parseVtr, vectorOfTrust } from './vectors-of-trust.js';
+
+/** NHS login's base path in the sandbox. */
+export const NHS_LOGIN_BASE_PATH = '/nhs-login';
+
+// CONTRACTS §2d: authorisation code 10 min, ID token 60 min, access token 5 min, refresh token 30 days.
+const CODE_TTL_S = 600;
+const ID_TOKEN_TTL_S = 3600;
+const ACCESS_TOKEN_TTL_S = 300;
+const REFRESH_TOKEN_TTL_S = 30 * 24 * 3600;
+
+// nhsconnect/nhslogin src/scopes-and-claims.md
+const CLAIMS: Record<string, string[]> = {
+  openid: ['sub', 'jti', 'vot', 'vtm', 'id_status', 'token_use'],
+  profile: ['nhs_number', 'family_name', 'birthdate', 'identity_proofing_level'],
+  basic_demographics: ['family_name', 'birthdate', 'identity_proofing_level'],
+  profile_extended: ['given_name'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified', 'phone_number_pds_matched'],
+  gp_registration_details: ['gp_ods_code'],
+  gp_integration_credentials: ['gp_linkage_key', 'gp_ods_code', 'gp_user_id'],
+  client_metadata: ['client_user_metadata'],
+};
+const SCOPES = [...Object.keys(CLAIMS), 'landline'];
+
+const LEVEL_NAMES = {
+  P9: 'High (P9): photo ID and physical comparison',
+  P5: 'Medium (P5): basic details matched to PDS',
+  P0: 'Low (P0): email and mobile verified',
+} as const;
+
+export interface NhsLoginOptions {
+  clients: readonly OidcClientRegistration[];
+  publicUrl?: string;
+  users?: readonly NhsLoginTestUser[];
+}
+
+/**
+ * Mounts the NHS login OpenID provider at `/nhs-login` (issuer `<origin>/nhs-login`):
+ * authorisation code with PKCE, `private_key_jwt`, RS512 tokens, vectors of trust (`vtr` →
+ * `vot`/`vtm`) and NHS login's scopes and claims, with a sign-in page listing test accounts.
+ *
+ * @example
+ * const nhsLogin = await mountNhsLogin(app, { clients: [{ clientId: 'my-app', redirectUris: ['https://app/cb'], jwks }] });
+ * nhsLogin.issuerFor('http://localhost:9000'); // 'http://localhost:9000/nhs-login'
+ */
+export async function mountNhsLogin(
+  app: FastifyInstance,
+  options: NhsLoginOptions,
+): Promise<IdentityProviderHandle> {
+  const users = options.users ?? NHS_LOGIN_TEST_USERS;
+  const signingKey = await generateSigningKey();
+  const adapter = memoryAdapterClass();
+  const cookieKeys = [randomBytes(32).toString('base64url')];
+  // What each sign-in earned (vot), by the grant it created; read back when tokens are issued.
+  const votByGrant = new Map<string, string>();
+
+  const findAccount = (ctx: KoaContextLike, sub: string, token?: { grantId?: string }) => {
+    const user = users.find((u) => u.sub === sub);
+    if (!user) return undefined;
+    const grantId = grantIdOf(ctx, token);
+    const issuer = ctx.oidc.provider.issuer;
+    return {
+      accountId: sub,
+      claims: (use: string) => ({
+        ...userClaims(user),
+        ...(use === 'id_token' && { jti: randomUUID(), token_use: 'id' }),
+        vot: grantId === undefined ? undefined : votByGrant.get(grantId),
+        vtm: trustmarkUrl(issuer),
+      }),
+    };
+  };
+
+  const mount = await mountOidc(app, {
+    prefix: NHS_LOGIN_BASE_PATH,
+    ...(options.publicUrl !== undefined && { publicUrl: options.publicUrl }),
+    makeProvider: (issuer) =>
+      createOidcProvider({
+        issuer,
+        signingKey,
+        adapter,
+        cookieKeys,
+        clients: options.clients,
+        routes: { authorization: '/authorize', token: '/token', userinfo: '/userinfo', jwks: '/jwks' },
+        claims: CLAIMS,
+        scopes: SCOPES,
+        ttlS: {
+          authorizationCode: CODE_TTL_S,
+          idToken: ID_TOKEN_TTL_S,
+          accessToken: ACCESS_TOKEN_TTL_S,
+          refreshToken: REFRESH_TOKEN_TTL_S,
+        },
+        findAccount,
+        extraParams: { vtr: checkAuthorizationRequest },
+        discovery: { vtr_supported: true },
+      }),
+    interactions: (scope, mount) => {
+      scope.get('/interaction/:uid', async (request, reply) => {
+        const provider = mount.providerFor(request);
+        const details = await interactionOf(provider, request, reply);
+        if (!details) return expired(reply);
+        return reply.type('text/html; charset=utf-8').send(signInPage(provider.issuer, details, users));
+      });
+      scope.post('/interaction/:uid', async (request, reply) => {
+        const provider = mount.providerFor(request);
+        const details = await interactionOf(provider, request, reply);
+        if (!details) return expired(reply);
+        const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
+        const user = users.find((u) => u.sub === form.get('user'));
+        if (!user) {
+          return reply
+            .code(400)
+            .type('text/html; charset=utf-8')
+            .send(signInPage(provider.issuer, details, users, true));
+        }
+        const vtr = parseVtr(details.params.vtr);
+        const vot = Array.isArray(vtr)
+          ? vectorOfTrust(user.identityProofingLevel, user.credentials, vtr)
+          : undefined;
+        if (vot === undefined) {
+          // Real NHS login would take the user through an uplift journey; the sandbox has none.
+          return finishInteraction(provider, request, reply, {
+            error: 'access_denied',
+            error_description: 'The user does not meet the requested vectors of trust (vtr)',
+          });
+        }
+        const { result, grantId } = await signInResult(provider, details, user.sub);
+        votByGrant.set(grantId, vot);
+        return finishInteraction(provider, request, reply, result);
+      });
+      // The trust mark the `vtm` claim points at (vectors-of-trust.md "Trust mark": self-hosted).
+      scope.get('/trustmark/:host', async (request) => ({
+        idp: mount.providerFor(request).issuer,
+        trustmark_provider: mount.providerFor(request).issuer,
+        vot: ['P0.Cp', 'P5.Cp.Cd', 'P5.Cp.Ck', 'P9.Cp.Cd', 'P9.Cp.Ck', 'P9.Cm'],
+      }));
+    },
+  });
+
+  return {
+    kind: 'nhs-login',
+    issuerFor: mount.issuerFor,
+    publicJwks: () => ({ keys: [signingKey.publicJwk] }),
+  };
+}
+
+/** NHS login's trust mark URL for an issuer, e.g. `https://auth.sandpit.signin.nhs.uk/trustmark/auth.sandpit.signin.nhs.uk`. */
+export function trustmarkUrl(issuer: string): string {
+  return `${issuer}/trustmark/${new URL(issuer).host}`;
+}
+
+/** Checks NHS login adds to an authorisation request: `vtr` syntax, `nonce` required, exclusive scopes. */
+function checkAuthorizationRequest(ctx: KoaContextLike, value: unknown): void {
+  const vtr = parseVtr(value);
+  if (!Array.isArray(vtr)) throw new errors.InvalidRequest(vtr.error);
+  const params = ctx.oidc.params;
+  if (typeof params.nonce !== 'string' || params.nonce === '') {
+    throw new errors.InvalidRequest("missing required parameter 'nonce'");
+  }
+  const scopes = String(params.scope ?? '').split(' ');
+  if (scopes.includes('profile') && scopes.includes('basic_demographics')) {
+    throw new errors.InvalidScope(
+      'profile and basic_demographics cannot be requested together',
+      'basic_demographics',
+    );
+  }
+}
+
+/** Every claim the account has; oidc-provider releases those the granted scopes name. */
+function userClaims(user: NhsLoginTestUser): Record<string, unknown> {
+  const traced = user.identityProofingLevel !== 'P0';
+  const p9 = user.identityProofingLevel === 'P9';
+  return {
+    sub: user.sub,
+    id_status: 'verified',
+    identity_proofing_level: user.identityProofingLevel,
+    email: user.email,
+    email_verified: true,
+    phone_number: user.phoneNumber,
+    phone_number_verified: true,
+    phone_number_pds_matched: false,
+    ...(traced && {
+      nhs_number: user.nhsNumber,
+      family_name: user.familyName,
+      given_name: user.givenName,
+      birthdate: user.birthdate,
+      gp_ods_code: user.gpOdsCode,
+    }),
+    ...(p9 &&
+      user.gpIntegration && {
+        gp_linkage_key: user.gpIntegration.linkageKey,
+        gp_user_id: user.gpIntegration.accountId,
+      }),
+  };
+}
+
+function signInPage(
+  issuer: string,
+  details: InteractionDetails,
+  users: readonly NhsLoginTestUser[],
+  invalid = false,
+): string {
+  const action = `${new URL(issuer).pathname}/interaction/${encodeURIComponent(details.uid)}`;
+  const vtr = parseVtr(details.params.vtr);
+  const groups = (['P9', 'P5', 'P0'] as const)
+    .map((level) => {
+      const members = users.filter((u) => u.identityProofingLevel === level);
+      if (members.length === 0) return '';
+      const buttons = members
+        .map((u) => {
+          const meets =
+            Array.isArray(vtr) && vectorOfTrust(u.identityProofingLevel, u.credentials, vtr) !== undefined;
+          const who = u.nhsNumber ? `${u.label}, NHS number ${u.nhsNumber}` : u.label;
+          const note = meets ? '' : ' (does not meet the requested level)';
+          return `<p><button type="submit" name="user" value="${escapeHtml(u.sub)}">Sign in as ${escapeHtml(who)}${note}</button></p>`;
+        })
+        .join('\n');
+      return `<fieldset><legend>${escapeHtml(LEVEL_NAMES[level])}</legend>\n${buttons}\n</fieldset>`;
+    })
+    .join('\n');
+  return page(
+    'Sign in with NHS login (sandbox)',
+    `<h1>Sign in with NHS login (sandbox)</h1>
+${invalid ? '<p role="alert">Choose one of the test accounts below.</p>' : ''}
+<p>Choose a synthetic test account. Requested vectors of trust: <code>${escapeHtml(Array.isArray(vtr) ? JSON.stringify(vtr) : '')}</code></p>
+<form method="post" action="${escapeHtml(action)}">
+${groups}
+</form>`,
+  );
+}
+
+function expired(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(400)
+    .type('text/html; charset=utf-8')
+    .send(
+      page('Sign-in expired', '<h1>Sign-in expired</h1><p>Go back to the service and sign in again.</p>'),
+    );
+}

@@ -1,0 +1,141 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { InteractionDetails } from 'oidc-provider';
+
+/** How a sandbox identity provider is put inside the Fastify server. */
+export interface OidcMountOptions {
+  /** Where it lives, e.g. `/nhs-login`; its issuer is `<origin><prefix>`. */
+  prefix: string;
+  /** The origin clients see (`https://sandbox.example`); default: each request's `proto://host`. */
+  publicUrl?: string;
+  /** Builds the provider for one issuer (called once per origin). */
+  makeProvider(issuer: string): Provider;
+  /** Adds the sign-in pages (`GET|POST <prefix>/interaction/:uid`); form bodies arrive as URLSearchParams. */
+  interactions(scope: FastifyInstance, mount: OidcMount): void;
+}
+
+export interface OidcMount {
+  /** The provider for this request's origin. */
+  providerFor(request: FastifyRequest): Provider;
+  issuerFor(origin: string): string;
+}
+
+/**
+ * The issuer of a provider mounted at `prefix` for clients on `origin`, written as URLs write it
+ * (default port and trailing slash dropped: `http://localhost:80` → `http://localhost/nhs-login`),
+ * since oidc-provider builds its endpoint URLs that way and clients compare issuers as strings.
+ */
+export function issuerAt(origin: string, prefix: string): string {
+  const url = new URL(origin);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}${prefix}`;
+}
+
+/**
+ * Mounts oidc-provider (a Koa application) under `prefix`: Fastify hands the untouched Node request
+ * and response to the provider, with the prefix moved from `req.url` to `req.originalUrl` (as
+ * Express's `app.use(prefix, provider.callback())` does, which oidc-provider reads to build its
+ * URLs) and the origin in `Host`/`X-Forwarded-Proto`. One provider per origin, made on first use.
+ */
+export async function mountOidc(app: FastifyInstance, options: OidcMountOptions): Promise<OidcMount> {
+  const providers = new Map<string, Provider>();
+  const publicUrl = options.publicUrl === undefined ? undefined : new URL(options.publicUrl);
+  const originOf = (request: FastifyRequest) =>
+    options.publicUrl !== undefined ? options.publicUrl : `${request.protocol}://${request.host}`;
+  const issuerFor = (origin: string) => issuerAt(origin, options.prefix);
+  const providerFor = (request: FastifyRequest) => {
+    const issuer = issuerFor(originOf(request));
+    let provider = providers.get(issuer);
+    if (!provider) {
+      provider = options.makeProvider(issuer);
+      providers.set(issuer, provider);
+    }
+    return provider;
+  };
+  const mount: OidcMount = { providerFor, issuerFor };
+
+  const forward = (request: FastifyRequest, reply: FastifyReply) => {
+    const provider = providerFor(request);
+    const raw = request.raw as typeof request.raw & { originalUrl?: string };
+    const url = raw.url ?? '/';
+    const rest = url.slice(options.prefix.length);
+    const below = rest.startsWith('/') ? rest : `/${rest}`;
+    raw.originalUrl = `${new URL(provider.issuer).pathname.replace(/\/$/, '')}${below}`;
+    raw.url = below;
+    raw.headers.host = publicUrl ? publicUrl.host : request.host;
+    raw.headers['x-forwarded-proto'] = publicUrl ? publicUrl.protocol.replace(/:$/, '') : request.protocol;
+    delete raw.headers['x-forwarded-host'];
+    reply.hijack();
+    provider.callback()(raw, reply.raw);
+  };
+
+  await app.register(
+    async (scope) => {
+      // Leave bodies unread: oidc-provider parses them itself from the raw stream.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+      scope.all('/', forward);
+      scope.all('/*', forward);
+    },
+    { prefix: options.prefix },
+  );
+  await app.register(
+    async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: 16 * 1024 },
+        (_request, body, done) => done(null, new URLSearchParams(body as string)),
+      );
+      options.interactions(scope, mount);
+    },
+    { prefix: options.prefix },
+  );
+  return mount;
+}
+
+/** The pending interaction of this browser, or undefined when its cookie is missing or stale. */
+export async function interactionOf(
+  provider: Provider,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<InteractionDetails | undefined> {
+  try {
+    const details = await provider.interactionDetails(request.raw, reply.raw);
+    return details.uid === (request.params as { uid?: string }).uid ? details : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Completes an interaction and sends the browser back to the provider's resume endpoint. */
+export async function finishInteraction(
+  provider: Provider,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  result: Record<string, unknown>,
+): Promise<FastifyReply> {
+  const to = await provider.interactionResult(request.raw, reply.raw, result, {
+    mergeWithLastSubmission: false,
+  });
+  return reply.redirect(to, 303);
+}
+
+/** Signs `accountId` in and grants every scope the client asked for (the sandbox has no consent screen). */
+export async function signInResult(
+  provider: Provider,
+  details: InteractionDetails,
+  accountId: string,
+): Promise<{ result: Record<string, unknown>; grantId: string }> {
+  const grant = new provider.Grant({ accountId, clientId: details.params.client_id ?? '' });
+  grant.addOIDCScope(details.params.scope ?? 'openid');
+  const grantId = await grant.save();
+  return { grantId, result: { login: { accountId, remember: false }, consent: { grantId } } };
+}
+
+/** Where a token lookup (findAccount) finds the grant the sign-in created. */
+export function grantIdOf(
+  ctx: { oidc: { entities: Record<string, { grantId?: string; jti?: string } | undefined> } },
+  token?: { grantId?: string },
+): string | undefined {
+  return token?.grantId ?? ctx.oidc.entities.Grant?.jti;
+}
