@@ -1,16 +1,16 @@
 import { AuthError, type RequestContext } from '@junction/client';
 import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AuthenticationResult, authenticateApiKey } from '../access/api-key-auth.js';
-import type { ApiKeyInfo, ApiKeyScope } from '../access/api-keys.js';
-import { appendAuditEvent } from '../audit/append-audit-event.js';
-import type { AuditAction, AuditEventInput, AuditOutcome } from '../audit/audit-hash.js';
+import type { AccessAction } from '../access/policy.js';
+import type { ActiveSession } from '../access/sessions.js';
+import type { AuditAction, AuditOutcome } from '../audit/audit-hash.js';
 import { type PdsPort, readPatient, searchPatients } from '../journeys/patient-lookup.js';
 import type { RawQuery } from '../journeys/patient-search-query.js';
 import { updatePatient } from '../journeys/patient-update.js';
 import { parsePatientUpdate } from '../journeys/patient-update-request.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/database.js';
+import { type AccessControl, accessControl, type Caller } from './authorise.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
 import type { UpstreamStatus } from './upstream-status.js';
 
@@ -20,6 +20,10 @@ export interface PatientRoutesOptions {
   metrics: HubMetrics;
   upstream: UpstreamStatus;
   now: () => Date;
+  /** Shared with the other route plugins; built here when absent. */
+  access?: AccessControl;
+  /** PDS for a signed-in person's session (token exchange with its id_token); default: `pds`. */
+  pdsForSession?: (session: ActiveSession) => PdsPort | undefined;
 }
 
 export const FHIR_PREFIX = '/fhir/R4';
@@ -34,8 +38,12 @@ const fhirResponse = (description: string) => ({
 });
 const commonResponses = {
   400: fhirResponse('OperationOutcome: invalid request (PDS codes, e.g. INVALID_RESOURCE_ID, INVALID_VALUE)'),
-  401: fhirResponse('OperationOutcome ACCESS_DENIED: missing, unknown or revoked API key'),
-  403: fhirResponse('OperationOutcome ACCESS_DENIED: the API key lacks the scope'),
+  401: fhirResponse(
+    'OperationOutcome ACCESS_DENIED: missing, unknown or revoked credentials, or an expired session',
+  ),
+  403: fhirResponse(
+    'OperationOutcome ACCESS_DENIED: the access policy refuses this caller (scope, role, own record, proofing level)',
+  ),
   500: fhirResponse('OperationOutcome: internal error'),
 };
 const patchBodySchema = {
@@ -84,70 +92,36 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  const audit = async (
-    request: FastifyRequest,
-    event: Omit<AuditEventInput, 'correlationId' | 'requestId'>,
-  ) => {
-    try {
-      await appendAuditEvent(
-        store,
-        { ...event, correlationId: request.correlationId, requestId: request.id },
-        now,
-      );
-      metrics.auditWrites.inc({ outcome: 'ok' });
-    } catch (error) {
-      metrics.auditWrites.inc({ outcome: 'failed' });
-      throw error;
-    }
-  };
+  const access = options.access ?? accessControl({ store, metrics, now });
+  const { audit } = access;
 
-  const actorOf = (key: ApiKeyInfo | undefined): AuditEventInput['actor'] =>
-    key ? { keyId: key.id, keyName: key.name, organisationOds: key.organisationOds } : null;
-
-  /** Authenticates and authorises, auditing a denial. Returns the key, or undefined after replying. */
-  const authorise = async (
+  /** Authenticates, asks the policy and audits a denial. Returns the caller, or undefined after replying. */
+  const authorise = (
     request: FastifyRequest,
     reply: FastifyReply,
-    action: AuditAction,
-    scope: ApiKeyScope,
-    nhsNumbers: string[],
-  ): Promise<ApiKeyInfo | undefined> => {
-    const auth: AuthenticationResult = await authenticateApiKey(store, request.headers);
-    let denial: { status: number; diagnostics: string; key?: ApiKeyInfo } | undefined;
-    if (!auth.ok) {
-      denial = {
-        status: 401,
-        diagnostics:
-          auth.reason === 'missing'
-            ? 'Missing API key: send Authorization: Bearer <key> or X-API-Key'
-            : 'Invalid or revoked API key',
-      };
-    } else if (!auth.key.scopes.includes(scope)) {
-      denial = { status: 403, diagnostics: `The API key does not have the '${scope}' scope`, key: auth.key };
-    }
-    if (!denial) return auth.ok ? auth.key : undefined;
-    await audit(request, {
+    action: AccessAction,
+    nhsNumber: string | undefined,
+    valid: boolean,
+  ) =>
+    access.authorise(
+      request,
+      reply,
       action,
-      actor: actorOf(denial.key),
-      nhsNumbers,
-      outcome: 'denied',
-      errorCode: 'ACCESS_DENIED',
-      httpStatus: denial.status,
-    });
-    const error = OperationOutcomeError.spine('ACCESS_DENIED', {
-      status: denial.status,
-      diagnostics: denial.diagnostics,
-    });
-    sendFhir(reply, error.status, error.outcome);
-    return undefined;
-  };
+      nhsNumber === undefined
+        ? { auditNhsNumbers: [] }
+        : { nhsNumber, auditNhsNumbers: valid ? [nhsNumber] : [] },
+    );
+
+  /** PDS as this caller may use it: user-restricted (token exchange) for a signed-in person, when configured. */
+  const pdsOf = (caller: Caller): PdsPort =>
+    (caller.session && options.pdsForSession?.(caller.session)) || pds;
 
   /** Runs an upstream call with timing, reachability and audit of failures; rethrows nothing. */
   const failed = async (
     request: FastifyRequest,
     reply: FastifyReply,
     action: AuditAction,
-    key: ApiKeyInfo | undefined,
+    caller: Caller,
     nhsNumbers: string[],
     error: unknown,
   ) => {
@@ -165,7 +139,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
     }
     await audit(request, {
       action,
-      actor: actorOf(key),
+      caller,
       nhsNumbers,
       outcome: auditOutcome,
       errorCode: code,
@@ -188,9 +162,12 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
     }
   };
 
-  const contextOf = (request: FastifyRequest, key: ApiKeyInfo): RequestContext => {
+  const contextOf = (request: FastifyRequest, caller: Caller): RequestContext => {
     const ctx: RequestContext = { correlationId: request.correlationId };
-    if (key.organisationOds) ctx.endUserOrganisationOds = key.organisationOds;
+    const p = caller.principal;
+    if (p.kind !== 'patient' && p.organisationOds) ctx.endUserOrganisationOds = p.organisationOds;
+    // CONTRACTS.md §2e: the selected role id goes in NHSD-Session-URID.
+    if (p.kind === 'clinician') ctx.sessionUrid = p.roleId;
     return ctx;
   };
 
@@ -219,24 +196,24 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       },
     },
     async (request, reply) => {
-      const action: AuditAction = 'patient.read';
+      const action: AccessAction = 'patient.read';
       const raw = request.params.nhsNumber;
       const valid = /^\d{10}$/.test(raw) && isValidNhsNumber(raw);
-      const key = await authorise(request, reply, action, 'patient:read', valid ? [raw] : []);
-      if (!key) return reply;
+      const caller = await authorise(request, reply, action, raw, valid);
+      if (!caller) return reply;
       if (!valid) {
         // PDS answers a number failing the modulus 11 check with 400 INVALID_RESOURCE_ID; so do we, without calling it.
-        return failed(request, reply, action, key, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
+        return failed(request, reply, action, caller, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
       }
       let result: Awaited<ReturnType<typeof readPatient>>;
       try {
-        result = await timed('read', () => readPatient(pds, raw, contextOf(request, key)));
+        result = await timed('read', () => readPatient(pdsOf(caller), raw, contextOf(request, caller)));
       } catch (error) {
-        return failed(request, reply, action, key, [raw], error);
+        return failed(request, reply, action, caller, [raw], error);
       }
       await audit(request, {
         action,
-        actor: actorOf(key),
+        caller,
         nhsNumbers: result.nhsNumbers,
         outcome: 'success',
         httpStatus: 200,
@@ -287,24 +264,24 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       },
     },
     async (request, reply) => {
-      const action: AuditAction = 'patient.search';
-      const key = await authorise(request, reply, action, 'patient:search', []);
-      if (!key) return reply;
+      const action: AccessAction = 'patient.search';
+      const caller = await authorise(request, reply, action, undefined, false);
+      if (!caller) return reply;
       const base = `${request.protocol}://${request.host}${FHIR_PREFIX}`;
       let result: Awaited<ReturnType<typeof searchPatients>>;
       try {
         result = await searchPatients(
-          { searchPatients: (p, c) => timed('search', () => pds.searchPatients(p, c)) },
+          { searchPatients: (p, c) => timed('search', () => pdsOf(caller).searchPatients(p, c)) },
           request.query,
-          contextOf(request, key),
+          contextOf(request, caller),
           base,
         );
       } catch (error) {
-        return failed(request, reply, action, key, [], error);
+        return failed(request, reply, action, caller, [], error);
       }
       await audit(request, {
         action,
-        actor: actorOf(key),
+        caller,
         nhsNumbers: result.nhsNumbers,
         outcome: result.tooManyMatches ? 'error' : 'success',
         errorCode: result.tooManyMatches ? 'TOO_MANY_MATCHES' : null,
@@ -355,7 +332,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
           ),
           401: commonResponses[401],
           403: fhirResponse(
-            'OperationOutcome ACCESS_DENIED (key lacks patient:update), or from PDS INVALID_METHOD / FORBIDDEN_UPDATE',
+            'OperationOutcome ACCESS_DENIED (the policy refuses: key without patient:update, role, own record, P9), or from PDS INVALID_METHOD / FORBIDDEN_UPDATE',
           ),
           404: fhirResponse('OperationOutcome RESOURCE_NOT_FOUND / INVALIDATED_RESOURCE from PDS'),
           409: fhirResponse(
@@ -367,13 +344,13 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       },
     },
     async (request, reply) => {
-      const action: AuditAction = 'patient.update';
+      const action: AccessAction = 'patient.update';
       const raw = request.params.nhsNumber;
       const valid = /^\d{10}$/.test(raw) && isValidNhsNumber(raw);
-      const key = await authorise(request, reply, action, 'patient:update', valid ? [raw] : []);
-      if (!key) return reply;
+      const caller = await authorise(request, reply, action, raw, valid);
+      if (!caller) return reply;
       if (!valid) {
-        return failed(request, reply, action, key, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
+        return failed(request, reply, action, caller, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
       }
       let update: ReturnType<typeof parsePatientUpdate>;
       try {
@@ -383,17 +360,19 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
           body: request.body,
         });
       } catch (error) {
-        return failed(request, reply, action, key, [raw], error);
+        return failed(request, reply, action, caller, [raw], error);
       }
       let result: Awaited<ReturnType<typeof updatePatient>>;
       try {
-        result = await timed('update', () => updatePatient(pds, raw, update, contextOf(request, key)));
+        result = await timed('update', () =>
+          updatePatient(pdsOf(caller), raw, update, contextOf(request, caller)),
+        );
       } catch (error) {
-        return failed(request, reply, action, key, [raw], error);
+        return failed(request, reply, action, caller, [raw], error);
       }
       await audit(request, {
         action,
-        actor: actorOf(key),
+        caller,
         nhsNumbers: result.nhsNumbers,
         outcome: 'success',
         httpStatus: 200,

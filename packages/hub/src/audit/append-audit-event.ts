@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/database.js';
-import { type AuditEventInput, type AuditRecord, hashAuditRecord } from './audit-hash.js';
+import {
+  type AuditEventInput,
+  type AuditRecord,
+  CURRENT_HASH_VERSION,
+  hashAuditRecord,
+} from './audit-hash.js';
 
 const AUDIT_FIELD_MAX = 200;
 
@@ -36,10 +41,14 @@ export async function appendAuditEvent(
     const current = await head.executeTakeFirstOrThrow();
     const unhashed = {
       seq: Number(current.seq) + 1,
+      hashVersion: CURRENT_HASH_VERSION,
       occurredAt: now().toISOString(),
       action: event.action,
+      actorKind: event.actor?.kind ?? null,
       actorKeyId: event.actor?.keyId ?? null,
       actorKeyName: event.actor?.keyName ?? null,
+      actorUserId: clip(event.actor?.userId),
+      actorRoleCode: clip(event.actor?.roleCode, 64),
       actorOrganisationOds: event.actor?.organisationOds ?? null,
       nhsNumbers: [...event.nhsNumbers],
       outcome: event.outcome,
@@ -47,6 +56,8 @@ export async function appendAuditEvent(
       httpStatus: event.httpStatus,
       correlationId: event.correlationId.slice(0, AUDIT_FIELD_MAX),
       requestId: event.requestId.slice(0, 64),
+      decision: event.decision ? (event.decision.allowed ? 'allowed' : 'denied') : null,
+      decisionRule: clip(event.decision?.rule, 64),
       prevHash: current.hash,
     };
     const record: AuditRecord = { ...unhashed, hash: hashAuditRecord(unhashed) };
@@ -54,10 +65,14 @@ export async function appendAuditEvent(
       .insertInto('audit_events')
       .values({
         seq: record.seq,
+        hash_version: record.hashVersion,
         occurred_at: record.occurredAt,
         action: record.action,
+        actor_kind: record.actorKind,
         actor_key_id: record.actorKeyId,
         actor_key_name: record.actorKeyName,
+        actor_user_id: record.actorUserId,
+        actor_role_code: record.actorRoleCode,
         actor_organisation_ods: record.actorOrganisationOds,
         nhs_numbers: JSON.stringify(record.nhsNumbers),
         outcome: record.outcome,
@@ -65,6 +80,8 @@ export async function appendAuditEvent(
         http_status: record.httpStatus,
         correlation_id: record.correlationId,
         request_id: record.requestId,
+        decision: record.decision,
+        decision_rule: record.decisionRule,
         prev_hash: record.prevHash,
         hash: record.hash,
       })
@@ -76,4 +93,8 @@ export async function appendAuditEvent(
       .execute();
     return record;
   });
+}
+
+function clip(value: string | null | undefined, max = AUDIT_FIELD_MAX): string | null {
+  return value == null ? null : value.slice(0, max);
 }

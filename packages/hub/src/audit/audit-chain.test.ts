@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../store/database.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 import { appendAuditEvent } from './append-audit-event.js';
-import type { AuditEventInput } from './audit-hash.js';
+import { type AuditEventInput, hashAuditRecord } from './audit-hash.js';
 import { listAuditEvents } from './list-audit-events.js';
 import { verifyAuditChain } from './verify-audit-chain.js';
 
@@ -13,18 +13,26 @@ const clock = () => {
   return () => new Date(T0 + 1000 * i++);
 };
 
-const event = (i: number): AuditEventInput => ({
-  action: i % 2 ? 'patient.search' : 'patient.read',
-  actor: {
-    keyId: `00000000-0000-4000-8000-00000000000${i % 10}`,
-    keyName: `product-${i}`,
+const ACTORS: AuditEventInput['actor'][] = [
+  { kind: 'patient', userId: '555000000009', organisationOds: null },
+  {
+    kind: 'api-key',
+    keyId: '00000000-0000-4000-8000-000000000001',
+    keyName: 'product-1',
     organisationOds: 'FA123',
   },
+  { kind: 'clinician', userId: '555000000101', roleCode: 'S8000:G8000:R8000', organisationOds: 'A12345' },
+];
+
+const event = (i: number): AuditEventInput => ({
+  action: i % 2 ? 'patient.search' : 'patient.read',
+  actor: ACTORS[i % 3] ?? null,
   nhsNumbers: ['9000000009'],
   outcome: 'success',
   httpStatus: 200,
   correlationId: `corr-${i}`,
   requestId: `req-${i}`,
+  decision: { allowed: true, rule: i % 3 === 1 ? 'api-key.scope' : 'clinician.role' },
 });
 
 /** What an attacker with database access does first. */
@@ -51,6 +59,12 @@ const COLUMN_EDITS: Record<string, string | number> = {
   request_id: 'req-x',
   prev_hash: 'a'.repeat(64),
   hash: 'b'.repeat(64),
+  hash_version: 1,
+  actor_kind: 'admin',
+  actor_user_id: '555999999999',
+  actor_role_code: 'S9:G9:R9999',
+  decision: 'denied',
+  decision_rule: 'forged',
 };
 
 describe.each(await testStores())('audit chain on $dialect', (factory) => {
@@ -84,6 +98,91 @@ describe.each(await testStores())('audit chain on $dialect', (factory) => {
     const [first] = await appendN(1);
     // Fixed inputs and clock: this value is the same on SQLite and PostgreSQL, and across releases.
     expect(first?.hash).toBe(EXPECTED_FIRST_HASH);
+  });
+
+  it('keeps records written before access control (hash v1) verifiable, before new ones', async () => {
+    // Exactly what the hub wrote before migration 0002: the v1 canonical form of the old fixture.
+    const v1 = {
+      seq: 1,
+      hashVersion: 1,
+      occurredAt: new Date(T0).toISOString(),
+      action: 'patient.search',
+      actorKind: null,
+      actorKeyId: '00000000-0000-4000-8000-000000000001',
+      actorKeyName: 'product-1',
+      actorUserId: null,
+      actorRoleCode: null,
+      actorOrganisationOds: 'FA123',
+      nhsNumbers: ['9000000009'],
+      outcome: 'success',
+      errorCode: null,
+      httpStatus: 200,
+      correlationId: 'corr-1',
+      requestId: 'req-1',
+      decision: null,
+      decisionRule: null,
+      prevHash: '0'.repeat(64),
+    };
+    const hash = hashAuditRecord(v1);
+    expect(hash).toBe(EXPECTED_FIRST_V1_HASH);
+    await t.store.db
+      .insertInto('audit_events')
+      .values({
+        seq: 1,
+        occurred_at: v1.occurredAt,
+        action: v1.action,
+        actor_kind: null,
+        actor_key_id: v1.actorKeyId,
+        actor_key_name: v1.actorKeyName,
+        actor_user_id: null,
+        actor_role_code: null,
+        actor_organisation_ods: v1.actorOrganisationOds,
+        nhs_numbers: JSON.stringify(v1.nhsNumbers),
+        outcome: v1.outcome,
+        error_code: null,
+        http_status: 200,
+        correlation_id: v1.correlationId,
+        request_id: v1.requestId,
+        decision: null,
+        decision_rule: null,
+        prev_hash: v1.prevHash,
+        hash,
+      })
+      .execute();
+    await t.store.db.updateTable('audit_chain_head').set({ seq: 1, hash }).where('id', '=', 1).execute();
+    const stored = await t.store.db
+      .selectFrom('audit_events')
+      .select('hash_version')
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.hash_version)).toBe(1); // the column default: old rows are v1
+    const now = clock();
+    const next = await appendAuditEvent(t.store, event(2), now);
+    expect(next).toMatchObject({ seq: 2, hashVersion: 2, prevHash: hash });
+    expect(await verifyAuditChain(t.store)).toEqual({ ok: true, count: 2 });
+    // Relabelling a v2 record as v1 does not pass: the version is inside what was hashed.
+    await dropAppendOnlyTriggers(t.store);
+    await sql`update audit_events set hash_version = 1 where seq = 2`.execute(t.store.db);
+    expect(await verifyAuditChain(t.store)).toMatchObject({ ok: false, firstBroken: { id: 2 } });
+  });
+
+  it('records who acted and what the policy decided', async () => {
+    const now = clock();
+    for (let i = 0; i < 3; i++) await appendAuditEvent(t.store, event(i), now);
+    const rows = await listAuditEvents(t.store);
+    expect(
+      rows.map((r) => [
+        r.actorKind,
+        r.actorUserId,
+        r.actorRoleCode,
+        r.actorOrganisationOds,
+        r.decision,
+        r.decisionRule,
+      ]),
+    ).toEqual([
+      ['patient', '555000000009', null, null, 'allowed', 'clinician.role'],
+      ['api-key', null, null, 'FA123', 'allowed', 'api-key.scope'],
+      ['clinician', '555000000101', 'S8000:G8000:R8000', 'A12345', 'allowed', 'clinician.role'],
+    ]);
   });
 
   it('refuses UPDATE and DELETE through the append-only trigger', async () => {
@@ -129,7 +228,6 @@ describe.each(await testStores())('audit chain on $dialect', (factory) => {
   it('finds an edit whose hash was recomputed, at the edited record', async () => {
     const records = await appendN(4);
     await dropAppendOnlyTriggers(t.store);
-    const { hashAuditRecord } = await import('./audit-hash.js');
     const target = records[1]!;
     const forged = { ...target, outcome: 'denied' };
     const { hash: _old, ...unhashed } = forged;
@@ -216,4 +314,6 @@ describe.each(await testStores())('audit chain on $dialect', (factory) => {
   });
 });
 
-const EXPECTED_FIRST_HASH = '75f438203eec8475ea45ed1cdb0eb714f54a5fce66cd50f77d78f92dae25183e';
+const EXPECTED_FIRST_HASH = '3cb59d789aa9014cef12450d69b70d743406887f94f855625ddfd7c89d395c47';
+/** The hash the hub wrote for the first record before access control (hash v1); must never change. */
+const EXPECTED_FIRST_V1_HASH = '75f438203eec8475ea45ed1cdb0eb714f54a5fce66cd50f77d78f92dae25183e';

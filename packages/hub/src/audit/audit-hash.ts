@@ -1,9 +1,25 @@
 import { createHash } from 'node:crypto';
+import type { AccessAction } from '../access/policy.js';
+
+/** Who acted, as audited. API keys fill `keyId`/`keyName`; people fill `userId` (and `roleCode` for CIS2). */
+export interface AuditActor {
+  kind: PrincipalKind;
+  keyId?: string | null;
+  keyName?: string | null;
+  /** NHS login `sub` or CIS2 user id. Never an NHS number: that belongs in `nhsNumbers`. */
+  userId?: string | null;
+  /** National RBAC code of the selected CIS2 role, `S…:G…:R…`. */
+  roleCode?: string | null;
+  organisationOds: string | null;
+}
+
+export type PrincipalKind = 'api-key' | 'patient' | 'clinician';
 
 /** What a caller records; the chain fields (seq, prevHash, hash) are added by appendAuditEvent. */
 export interface AuditEventInput {
   action: AuditAction;
-  actor: { keyId: string; keyName: string; organisationOds: string | null } | null;
+  /** Null when the caller presented no valid credentials. */
+  actor: AuditActor | null;
   /** NHS numbers touched, numbers only. */
   nhsNumbers: string[];
   outcome: AuditOutcome;
@@ -12,17 +28,24 @@ export interface AuditEventInput {
   httpStatus: number;
   correlationId: string;
   requestId: string;
+  /** The access policy's decision for this request (`src/access/policy.ts`). */
+  decision?: { allowed: boolean; rule: string } | null;
 }
 
-export type AuditAction = 'patient.read' | 'patient.search' | 'patient.update';
+export type AuditAction = AccessAction | 'session.create' | 'session.end';
 export type AuditOutcome = 'success' | 'not-found' | 'denied' | 'error';
 
 export interface AuditRecord {
   seq: number;
+  /** Canonical form the hash was computed with: 1 (before access control) or 2. */
+  hashVersion: number;
   occurredAt: string;
   action: string;
+  actorKind: string | null;
   actorKeyId: string | null;
   actorKeyName: string | null;
+  actorUserId: string | null;
+  actorRoleCode: string | null;
   actorOrganisationOds: string | null;
   nhsNumbers: string[];
   outcome: string;
@@ -30,12 +53,15 @@ export interface AuditRecord {
   httpStatus: number;
   correlationId: string;
   requestId: string;
+  /** `allowed` / `denied`; null in version-1 records. */
+  decision: string | null;
+  decisionRule: string | null;
   prevHash: string;
   hash: string;
 }
 
-/** Bumped if the canonical form ever changes; part of every hash so versions cannot be confused. */
-const CANONICAL_VERSION = 'junction-audit-v1';
+/** The canonical form new records are hashed with. */
+export const CURRENT_HASH_VERSION = 2;
 
 /**
  * The canonical serialisation: a JSON *array* of the fields in a fixed order (no object key order
@@ -43,15 +69,41 @@ const CANONICAL_VERSION = 'junction-audit-v1';
  * of these is deterministic on every Node version and database, because timestamps are stored as
  * ISO text and `bigint` columns are read back as numbers before hashing. The previous hash is part
  * of the serialisation, which is what chains the records.
+ *
+ * The version tag leads the array, so a record cannot be passed off under another version: v1
+ * records (written before access control) keep their v1 form and stay verifiable; v2 adds the
+ * principal kind, user id, role code and the policy decision.
  */
 export function canonicalAuditRecord(r: Omit<AuditRecord, 'hash'>): string {
+  if (r.hashVersion === 1) {
+    return JSON.stringify([
+      'junction-audit-v1',
+      r.seq,
+      r.occurredAt,
+      r.action,
+      r.actorKeyId,
+      r.actorKeyName,
+      r.actorOrganisationOds,
+      r.nhsNumbers,
+      r.outcome,
+      r.errorCode,
+      r.httpStatus,
+      r.correlationId,
+      r.requestId,
+      r.prevHash,
+    ]);
+  }
+  if (r.hashVersion !== 2) throw new RangeError(`unknown audit hash version ${r.hashVersion}`);
   return JSON.stringify([
-    CANONICAL_VERSION,
+    'junction-audit-v2',
     r.seq,
     r.occurredAt,
     r.action,
+    r.actorKind,
     r.actorKeyId,
     r.actorKeyName,
+    r.actorUserId,
+    r.actorRoleCode,
     r.actorOrganisationOds,
     r.nhsNumbers,
     r.outcome,
@@ -59,6 +111,8 @@ export function canonicalAuditRecord(r: Omit<AuditRecord, 'hash'>): string {
     r.httpStatus,
     r.correlationId,
     r.requestId,
+    r.decision,
+    r.decisionRule,
     r.prevHash,
   ]);
 }

@@ -6,10 +6,14 @@ import type { AuditRecord } from './audit-hash.js';
 export function fromRow(row: Selectable<AuditEventsTable>): AuditRecord {
   return {
     seq: Number(row.seq),
+    hashVersion: Number(row.hash_version),
     occurredAt: row.occurred_at,
     action: row.action,
+    actorKind: row.actor_kind,
     actorKeyId: row.actor_key_id,
     actorKeyName: row.actor_key_name,
+    actorUserId: row.actor_user_id,
+    actorRoleCode: row.actor_role_code,
     actorOrganisationOds: row.actor_organisation_ods,
     nhsNumbers: JSON.parse(row.nhs_numbers) as string[],
     outcome: row.outcome,
@@ -17,6 +21,8 @@ export function fromRow(row: Selectable<AuditEventsTable>): AuditRecord {
     httpStatus: Number(row.http_status),
     correlationId: row.correlation_id,
     requestId: row.request_id,
+    decision: row.decision,
+    decisionRule: row.decision_rule,
     prevHash: row.prev_hash,
     hash: row.hash,
   };

@@ -9,6 +9,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   audit_chain_head: AuditChainHeadTable;
+  sessions: SessionsTable;
+  auth_requests: AuthRequestsTable;
 }
 
 export interface ApiKeysTable {
@@ -28,10 +30,18 @@ export interface ApiKeysTable {
 export interface AuditEventsTable {
   /** Position in the chain, 1, 2, 3, … assigned under the chain lock (never by the database). */
   seq: ColumnType<number | string, number, never>;
+  /** Canonical form of the hash (1: before access control, 2: with principal and decision). */
+  hash_version: ColumnType<number, number | undefined, never>;
   occurred_at: string;
   action: string;
+  /** `api-key`, `patient` or `clinician`; null when unauthenticated (and in v1 records). */
+  actor_kind: string | null;
   actor_key_id: string | null;
   actor_key_name: string | null;
+  /** NHS login sub / CIS2 user id. */
+  actor_user_id: string | null;
+  /** National RBAC role code of the selected CIS2 role. */
+  actor_role_code: string | null;
   actor_organisation_ods: string | null;
   /** JSON array of NHS numbers (numbers only, never demographics). */
   nhs_numbers: string;
@@ -40,6 +50,9 @@ export interface AuditEventsTable {
   http_status: number;
   correlation_id: string;
   request_id: string;
+  /** `allowed` / `denied` by the access policy; null in v1 records. */
+  decision: string | null;
+  decision_rule: string | null;
   prev_hash: string;
   hash: string;
 }
@@ -49,6 +62,34 @@ export interface AuditChainHeadTable {
   id: Generated<number>;
   seq: ColumnType<number | string, number, number>;
   hash: string;
+}
+
+/** Server-side sign-in sessions (NHS login, CIS2). The session token itself is never stored. */
+export interface SessionsTable {
+  /** Hex SHA-256 of the token's secret part: finds the row. */
+  id_hash: string;
+  /** `patient` / `clinician`. */
+  kind: string;
+  /** The principal as JSON (`src/access/policy.ts`); no secrets. */
+  principal: string;
+  /** The id_token, AES-256-GCM encrypted with a key derived from the session token (see sessions.ts). */
+  id_token_enc: string | null;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  revoked_at: string | null;
+}
+
+/** Sign-ins under way: what the callback needs, keyed by the OAuth `state`; minutes-long. */
+export interface AuthRequestsTable {
+  state: string;
+  provider: string;
+  code_verifier: string;
+  nonce: string;
+  /** Where to send the browser / app afterwards (already checked against the allow-list). */
+  return_to: string | null;
+  created_at: string;
+  expires_at: string;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

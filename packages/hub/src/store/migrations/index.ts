@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../database.js';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-access.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -10,6 +11,7 @@ interface DialectMigration {
 /** Every migration, in order. Names are never changed once released (they are recorded in the DB). */
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': m0001,
+  '0002-access': m0002,
 };
 
 /**

@@ -1,0 +1,57 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Store } from '../store/database.js';
+import { presentedApiKey } from './api-key-auth.js';
+import { verifyApiKey } from './api-keys.js';
+import type { Principal } from './policy.js';
+import { type ActiveSession, findSession, SESSION_TOKEN_PREFIX } from './sessions.js';
+
+/** Name of the browser session cookie. */
+export const SESSION_COOKIE = 'junction_session';
+
+export type Authentication =
+  | { ok: true; principal: Principal; session?: ActiveSession; sessionToken?: string }
+  | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'revoked' };
+
+/**
+ * Who is calling. Credentials, first found wins: `Authorization: Bearer jss_…` (mobile apps) or
+ * `Bearer jct_…` / `X-API-Key` (API keys), then the `junction_session` cookie (browsers).
+ */
+export async function authenticate(
+  store: Store,
+  headers: IncomingHttpHeaders,
+  now: () => Date,
+): Promise<Authentication> {
+  const presented = presentedApiKey(headers) ?? sessionCookie(headers);
+  if (presented === undefined) return { ok: false, reason: 'missing' };
+  if (presented.startsWith(SESSION_TOKEN_PREFIX)) {
+    const found = await findSession(store, presented, now);
+    if (found.status !== 'active') return { ok: false, reason: found.status };
+    return { ok: true, principal: found.session.principal, session: found.session, sessionToken: presented };
+  }
+  const key = await verifyApiKey(store, presented);
+  if (!key) return { ok: false, reason: 'invalid' };
+  return {
+    ok: true,
+    principal: {
+      kind: 'api-key',
+      id: key.id,
+      name: key.name,
+      organisationOds: key.organisationOds,
+      scopes: key.scopes,
+    },
+  };
+}
+
+/** The `junction_session` cookie's value, if sent. */
+export function sessionCookie(headers: IncomingHttpHeaders): string | undefined {
+  const cookie = headers.cookie;
+  if (typeof cookie !== 'string') return undefined;
+  for (const part of cookie.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+      const value = part.slice(eq + 1).trim();
+      return value === '' ? undefined : value;
+    }
+  }
+  return undefined;
+}
