@@ -1,3 +1,5 @@
+export { CIS2_BASE_PATH, type Cis2Options, mountCis2 } from './cis2/cis2.js';
+export { CIS2_TEST_USERS, type Cis2Role, type Cis2TestUser } from './cis2/test-users.js';
 export { mountNhsLogin, NHS_LOGIN_BASE_PATH, type NhsLoginOptions } from './nhs-login/nhs-login.js';
 export {
   type IdentityProofingLevel,

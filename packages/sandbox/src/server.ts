@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { mountCis2 } from './cis2/cis2.js';
 import { mountNhsLogin } from './nhs-login/nhs-login.js';
 import { AccessTokenStore } from './oauth/access-token-store.js';
 import { oauthPlugin } from './oauth/oauth-plugin.js';
@@ -52,6 +53,7 @@ export async function createSandboxServer(options: SandboxOptions = {}): Promise
   const publicUrl = options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {};
   const identityProviders: IdentityProviderHandle[] = [
     await mountNhsLogin(app, { clients: options.nhsLogin?.clients ?? [], ...publicUrl }),
+    await mountCis2(app, { clients: options.cis2?.clients ?? [], ...publicUrl }),
   ];
 
   app.get('/_status', async () => ({ status: 'pass', auth: options.auth ? 'required' : 'off' }));

@@ -125,11 +125,12 @@ export async function signInResult(
   provider: Provider,
   details: InteractionDetails,
   accountId: string,
+  login: Record<string, unknown> = {},
 ): Promise<{ result: Record<string, unknown>; grantId: string }> {
   const grant = new provider.Grant({ accountId, clientId: details.params.client_id ?? '' });
   grant.addOIDCScope(details.params.scope ?? 'openid');
   const grantId = await grant.save();
-  return { grantId, result: { login: { accountId, remember: false }, consent: { grantId } } };
+  return { grantId, result: { login: { ...login, accountId, remember: false }, consent: { grantId } } };
 }
 
 /** Where a token lookup (findAccount) finds the grant the sign-in created. */
