@@ -30,6 +30,21 @@ describe('AccessTokenStore', () => {
     expect(store.verify(accessToken)).toBeUndefined();
   });
 
+  it('keeps the grant a token was issued with, and does not share it with the caller', () => {
+    const { store } = storeAt(T0);
+    const grant = {
+      accessMode: 'patient',
+      nhsNumber: '9000000009',
+      identityProofingLevel: 'P9',
+      vot: 'P9.Cp.Cd',
+    } as const;
+    const { accessToken } = store.issue(APP, { ...grant });
+    const verified = store.verify(accessToken);
+    expect(verified).toEqual({ apiKey: 'app-1', ...grant });
+    if (verified?.accessMode === 'patient') verified.nhsNumber = '9000000017';
+    expect(store.verify(accessToken)).toMatchObject({ nhsNumber: '9000000009' });
+  });
+
   it('knows nothing of tokens it did not issue', () => {
     const { store } = storeAt(T0);
     store.issue(APP);

@@ -28,6 +28,22 @@ describe('registeredAppFromJwks', async () => {
     expect(() => registeredAppFromJwks(apiKey, jwks)).toThrow(message);
   });
 
+  it('records the app client ids at NHS login and CIS2 (token exchange aud)', () => {
+    expect(
+      registeredAppFromJwks(
+        'api-key',
+        { keys: [] },
+        { nhsLoginClientId: 'nl-1', cis2ClientId: '9.apps.national' },
+      ),
+    ).toEqual({
+      apiKey: 'api-key',
+      jwks: { keys: [] },
+      nhsLoginClientId: 'nl-1',
+      cis2ClientId: '9.apps.national',
+    });
+    expect(() => registeredAppFromJwks('k', { keys: [] }, { cis2ClientId: ' ' })).toThrow(/cis2ClientId/);
+  });
+
   it('rejects a private key', () => {
     expect(() => registeredAppFromJwks('k', { keys: [privateJwk] })).toThrow(/public keys only/);
   });
