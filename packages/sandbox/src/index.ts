@@ -8,13 +8,16 @@ export {
 } from './nhs-login/test-users.js';
 export {
   ACCESS_TOKEN_TTL_S,
+  type AccessGrant,
   AccessTokenStore,
   type OAuthPluginOptions,
   oauthPlugin,
   type RegisteredApp,
+  type RegisteredAppOptions,
   registeredAppFromJwks,
   TOKEN_ERRORS,
   type TokenError,
+  type VerifiedAccessToken,
 } from './oauth/index.js';
 export type { IdentityProviderHandle, OidcClientRegistration } from './oidc/identity-provider.js';
 export { type PdsPluginOptions, pdsPlugin } from './pds/index.js';
