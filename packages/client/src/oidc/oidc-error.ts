@@ -62,17 +62,21 @@ export function toAuthError(error: unknown, provider: string): AuthError {
 function fromClientError(error: ClientError, provider: string): AuthError {
   // openid-client wraps oauth4webapi's error; its cause says which claim or check failed.
   const inner = error.cause as { message?: unknown; cause?: { claim?: unknown } } | undefined;
-  const claim = inner?.cause?.claim;
   const innerMessage = typeof inner?.message === 'string' ? inner.message : error.message;
+  // A missing claim is named only in the message ('JWT "nonce" (nonce) claim missing').
+  const claim = inner?.cause?.claim ?? /JWT "(\w+)" \(\w[\w ]*\) claim missing/.exec(innerMessage)?.[1];
   const make = (code: OidcErrorCode, description: string) =>
     new AuthError(code, { description: `${provider}: ${description}`, cause: error });
+  // A claim that is missing (INVALID_RESPONSE) or wrong (CLAIM_COMPARISON) fails the same way.
+  if (error.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || error.code === 'OAUTH_INVALID_RESPONSE') {
+    if (claim === 'nonce')
+      return make('id_token_nonce_mismatch', 'id_token nonce is missing or not the one sent');
+    if (claim === 'aud' || claim === 'azp')
+      return make('id_token_audience_mismatch', 'id_token audience is not this client');
+    if (claim === 'iss') return make('id_token_issuer_mismatch', 'id_token issuer is not the provider');
+  }
   switch (error.code) {
     case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
-      if (claim === 'nonce')
-        return make('id_token_nonce_mismatch', 'id_token nonce does not match the request');
-      if (claim === 'aud' || claim === 'azp')
-        return make('id_token_audience_mismatch', 'id_token audience is not this client');
-      if (claim === 'iss') return make('id_token_issuer_mismatch', 'id_token issuer is not the provider');
       return make('id_token_invalid', innerMessage);
     case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
       if (claim === 'exp') return make('id_token_expired', 'id_token has expired');

@@ -11,6 +11,7 @@ import {
   customFetch,
   discovery,
   type ExportedJWKSCache,
+  enableNonRepudiationChecks,
   fetchUserInfo,
   getJwksCache,
   modifyAssertion,
@@ -181,6 +182,9 @@ export class OidcRelyingParty {
       this.#clientAuth(key, server),
     );
     this.#tune(config);
+    // openid-client trusts an id_token from the token endpoint on TLS alone (OIDC Core 3.1.3.7 (6));
+    // we verify the RS512 signature against the provider's JWKS as well.
+    enableNonRepudiationChecks(config);
     if (this.#jwksCache) setJwksCache(config, this.#jwksCache);
     return config;
   }

@@ -24,7 +24,12 @@ export function fakeFetch(...script: Script[]): { fetch: typeof fetch; calls: Re
       url: new URL(String(input)),
       method: init?.method ?? 'GET',
       headers: new Headers(init?.headers),
-      body: typeof init?.body === 'string' ? init.body : undefined,
+      body:
+        typeof init?.body === 'string'
+          ? init.body
+          : init?.body instanceof URLSearchParams
+            ? init.body.toString()
+            : undefined,
     };
     calls.push(request);
     const step = script[Math.min(calls.length - 1, script.length - 1)];
