@@ -14,6 +14,8 @@ export interface OidcMountOptions {
   interactions(scope: FastifyInstance, mount: OidcMount): void;
 }
 
+const MAX_PROVIDERS = 32;
+
 export interface OidcMount {
   /** The provider for this request's origin. */
   providerFor(request: FastifyRequest): Provider;
@@ -46,6 +48,8 @@ export async function mountOidc(app: FastifyInstance, options: OidcMountOptions)
     const issuer = issuerFor(originOf(request));
     let provider = providers.get(issuer);
     if (!provider) {
+      // Origins come from Host headers: keep a bounded number of providers.
+      if (providers.size >= MAX_PROVIDERS) providers.delete(providers.keys().next().value ?? '');
       provider = options.makeProvider(issuer);
       providers.set(issuer, provider);
     }

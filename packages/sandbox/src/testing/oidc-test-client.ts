@@ -37,13 +37,19 @@ export class InjectBrowser {
   private readonly cookies = new Map<string, string>();
   constructor(private readonly app: FastifyInstance) {}
 
-  async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>) {
+  async request(
+    method: 'GET' | 'POST',
+    url: string,
+    form?: Record<string, string>,
+    extraHeaders: Record<string, string> = {},
+  ) {
     const target = new URL(url, 'http://localhost:80');
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const response = await this.app.inject({
       method,
       url: `${target.pathname}${target.search}`,
       headers: {
+        ...extraHeaders,
         ...(cookie && { cookie }),
         ...(form && { 'content-type': 'application/x-www-form-urlencoded' }),
       },
