@@ -1,7 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NHS_LOGIN_TEST_USERS } from './nhs-login/test-users.js';
 import { createSandboxServer, redactUrl, type SandboxOptions } from './server.js';
 import { clientAssertion, type TestKey, testKey } from './testing/oauth-test-keys.js';
+import {
+  formOf,
+  InjectBrowser,
+  pkce,
+  clientAssertion as rpAssertion,
+  rpKey,
+} from './testing/oidc-test-client.js';
 
 const NOW_MS = Date.UTC(2026, 0, 1);
 const API_KEY = 'e2e-app';
@@ -165,5 +173,79 @@ describe('redactUrl', () => {
     expect(redactUrl('/personal-demographics/FHIR/R4/Patient/9000000009?family=Smith')).toBe(
       '/personal-demographics/FHIR/R4/Patient/**********',
     );
+  });
+});
+
+describe('identity providers wired to the API platform', () => {
+  // oidc-provider reads the real clock, so this sandbox runs on it too (no fixed `now`).
+  it('NHS login sign-in, then token exchange of the id_token, then PDS reads the patient’s own record', async () => {
+    const rp = await rpKey('hub-nhs-login');
+    const redirectUri = 'https://hub.example/auth/nhs-login/callback';
+    server = await createSandboxServer({
+      pds: { syntheticPatients: 0 },
+      auth: { apps: [{ apiKey: API_KEY, jwks: { keys: [key.publicJwk] }, nhsLoginClientId: 'hub' }] },
+      nhsLogin: {
+        clients: [{ clientId: 'hub', redirectUris: [redirectUri], jwks: { keys: [rp.publicJwk] } }],
+      },
+    });
+    const app = server;
+    const user = NHS_LOGIN_TEST_USERS.find((u) => u.nhsNumber === '9000000009');
+    if (!user) throw new Error('no P9 user');
+    const { verifier, challenge } = pkce();
+    const browser = new InjectBrowser(app);
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'hub',
+      redirect_uri: redirectUri,
+      scope: 'openid profile',
+      nonce: 'n',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    const start = await browser.request('GET', `/nhs-login/authorize?${query}`);
+    const page = await browser.request('GET', String(start.headers.location));
+    const chosen = await browser.request('POST', formOf(page.body, 'user').action, { user: user.sub });
+    const resumed = await browser.request('GET', String(chosen.headers.location));
+    const code = new URL(String(resumed.headers.location)).searchParams.get('code') ?? '';
+    const idTokenResponse = await app.inject({
+      method: 'POST',
+      url: '/nhs-login/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: await rpAssertion(rp, 'hub', 'http://localhost/nhs-login/token'),
+      }).toString(),
+    });
+    expect(idTokenResponse.statusCode).toBe(200);
+
+    const exchanged = await app.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+        subject_token: idTokenResponse.json().id_token,
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: clientAssertion({
+          key,
+          apiKey: API_KEY,
+          aud: 'http://localhost:80/oauth2/token',
+          nowS: Math.floor(Date.now() / 1000),
+        }),
+      }).toString(),
+    });
+    expect(exchanged.statusCode).toBe(200);
+    const accessToken = exchanged.json<{ access_token: string }>().access_token;
+    const own = await app.inject({
+      method: 'GET',
+      url: PATIENT,
+      headers: { ...pdsHeaders, authorization: `Bearer ${accessToken}` },
+    });
+    expect(own.statusCode).toBe(200);
   });
 });
