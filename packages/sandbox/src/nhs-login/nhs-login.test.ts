@@ -227,6 +227,26 @@ describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () =
     expect(userinfo.json()).toMatchObject({ sub: user.sub, nhs_number: '9000000009', gp_ods_code: 'Y12345' });
   });
 
+  it('refreshes with private_key_jwt: a new id token still carries the sign-in vot', async () => {
+    const app = await sandbox();
+    const { callback, verifier } = await signIn(app, JANE_SMITH?.sub ?? '');
+    const first = (await exchangeCode(app, callback.searchParams.get('code') ?? '', verifier)).json();
+    const refreshed = await app.inject({
+      method: 'POST',
+      url: '/nhs-login/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: first.refresh_token,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(key, CLIENT_ID, `${ISSUER}/token`),
+      }).toString(),
+    });
+    expect(refreshed.statusCode).toBe(200);
+    const { payload } = await jwtVerify(refreshed.json().id_token, createLocalJWKSet(await jwks(app)));
+    expect(payload).toMatchObject({ sub: JANE_SMITH?.sub, vot: 'P9.Cp.Cd', nhs_number: '9000000009' });
+  });
+
   it('releases only the granted scopes: basic_demographics has no NHS number, P5 has no GP credentials', async () => {
     const app = await sandbox();
     const user = JAYNE_SMYTH;
