@@ -67,7 +67,10 @@ export interface AuthorizationRequestBase {
 
 /** What the redirect back from the provider is checked against. */
 export interface CodeExchangeRequest {
-  /** The full URL the provider redirected the browser to (with `code`, `state`, maybe `iss`). */
+  /**
+   * The URL the provider redirected the browser to (with `code`, `state`, maybe `iss`); a path with
+   * its query (such as a server's `request.url`) is enough.
+   */
   callbackUrl: string | URL;
   state: string;
   nonce: string;
@@ -128,7 +131,7 @@ export class OidcRelyingParty {
     // The provider's answer on the registered redirect URI: the token request must name exactly the
     // URI the authorization request did, whatever host or proxy the callback came through.
     const current = new URL(this.#options.redirectUri);
-    current.search = new URL(request.callbackUrl).search;
+    current.search = new URL(request.callbackUrl, this.#options.redirectUri).search;
     try {
       const tokens = await authorizationCodeGrant(config, current, {
         expectedState: request.state,
