@@ -1,8 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { applicationRestrictedAuth, PdsClient, type PdsClientOptions } from '@junction/client';
+import {
+  applicationRestrictedAuth,
+  Cis2Client,
+  NhsLoginClient,
+  type NhsLoginClientOptions,
+  PdsClient,
+  type PdsClientOptions,
+  tokenExchangeAuth,
+} from '@junction/client';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { buildApp } from './api/build-app.js';
+import type { ActiveSession } from './access/sessions.js';
+import type { AuthRoutesOptions, Cis2Port, NhsLoginPort } from './api/auth-routes.js';
+import { type BuildAppOptions, buildApp } from './api/build-app.js';
 import type { HubConfig } from './config/load-config.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
 import { createLogger } from './observability/logger.js';
@@ -23,6 +33,18 @@ export interface HubDeps {
   logger?: Logger;
   /** fetch for the default PdsClient and token requests. */
   fetch?: typeof fetch;
+  /** NHS login relying party; default: an `NhsLoginClient` from config, when configured. */
+  nhsLogin?: NhsLoginPort;
+  /** CIS2 relying party; default: a `Cis2Client` from config, when configured. */
+  cis2?: Cis2Port;
+  /** NHS numbers a signed-in NHS login user may act for as proxy; default none. */
+  delegationsFor?: AuthRoutesOptions['delegationsFor'];
+  /**
+   * PDS for a signed-in person (user-restricted). Default: with API platform key material, a
+   * PdsClient whose tokens come from exchanging the session's id_token (`tokenExchangeAuth`);
+   * without it (open sandbox), the same PDS as API keys.
+   */
+  pdsForSession?: (session: ActiveSession) => PdsPort | undefined;
 }
 
 export interface Hub {
@@ -55,7 +77,20 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
   try {
     const pds = deps.pds ?? (await defaultPdsClient(config, deps));
     const metrics = createMetrics();
-    const app = await buildApp({ store, pds, metrics, logger, now });
+    const auth: NonNullable<BuildAppOptions['auth']> = {
+      publicUrl: config.publicUrl,
+      returnUrls: config.auth.returnUrls,
+      sessionTtlS: config.auth.sessionTtlS,
+    };
+    const nhsLogin = deps.nhsLogin ?? (await relyingParty(config, 'nhs-login', deps));
+    const cis2 = deps.cis2 ?? (await relyingParty(config, 'cis2', deps));
+    if (nhsLogin) auth.nhsLogin = nhsLogin;
+    if (cis2) auth.cis2 = cis2;
+    if (deps.delegationsFor) auth.delegationsFor = deps.delegationsFor;
+    const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth };
+    const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps));
+    if (pdsForSession) appOptions.pdsForSession = pdsForSession;
+    const app = await buildApp(appOptions);
     await app.ready();
     let closing: Promise<void> | undefined;
     return {
@@ -75,6 +110,87 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+async function readKey(
+  pem: string | undefined,
+  path: string | undefined,
+  variable: string,
+): Promise<string | undefined> {
+  if (pem !== undefined || path === undefined) return pem;
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${variable} (${path}): ${(error as Error).message}`);
+  }
+}
+
+/** An NHS login or CIS2 client from config, or undefined when that sign-in is not configured. */
+async function relyingParty(
+  config: HubConfig,
+  provider: 'nhs-login' | 'cis2',
+  deps: HubDeps,
+): Promise<NhsLoginClient | Cis2Client | undefined> {
+  const p = provider === 'nhs-login' ? config.nhsLogin : config.cis2;
+  const prefix = provider === 'nhs-login' ? 'JUNCTION_NHS_LOGIN' : 'JUNCTION_CIS2';
+  const privateKey = await readKey(p.privateKeyPem, p.privateKeyPath, `${prefix}_PRIVATE_KEY_PATH`);
+  if (p.clientId === undefined || p.keyId === undefined || privateKey === undefined) return undefined;
+  const options: NhsLoginClientOptions = {
+    issuer: p.issuer,
+    clientId: p.clientId,
+    privateKey,
+    kid: p.keyId,
+    redirectUri: `${config.publicUrl}/auth/${provider}/callback`,
+  };
+  // Plain http only for the local sandbox (a loopback issuer); NHS login and CIS2 are https.
+  const issuer = new URL(p.issuer);
+  if (issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)) {
+    options.allowInsecureHttp = true;
+  }
+  if (deps.fetch) options.fetch = deps.fetch;
+  if (deps.now) options.now = deps.now;
+  return provider === 'nhs-login' ? new NhsLoginClient(options) : new Cis2Client(options);
+}
+
+const SESSION_PDS_CACHE_MAX = 1_000;
+
+/**
+ * User-restricted PDS for signed-in people: each session's id_token is exchanged at the API
+ * platform (CONTRACTS.md §2b). One client per session (its token is cached by the client), in a
+ * bounded map keyed by the id_token, which never leaves the process.
+ */
+async function userRestrictedPds(
+  config: HubConfig,
+  deps: HubDeps,
+): Promise<((session: ActiveSession) => PdsPort | undefined) | undefined> {
+  const a = config.apiPlatform;
+  const privateKey = await readKey(a.privateKeyPem, a.privateKeyPath, 'JUNCTION_NHS_PRIVATE_KEY_PATH');
+  if (a.apiKey === undefined || a.keyId === undefined || privateKey === undefined) return undefined;
+  const { apiKey, keyId } = a;
+  const clients = new Map<string, PdsClient>();
+  return (session) => {
+    const idToken = session.idToken;
+    if (idToken === undefined) return undefined;
+    let client = clients.get(idToken);
+    if (!client) {
+      const authOptions: Parameters<typeof tokenExchangeAuth>[0] = {
+        tokenUrl: a.tokenUrl,
+        apiKey,
+        privateKey,
+        kid: keyId,
+        subjectToken: () => idToken,
+      };
+      if (deps.fetch) authOptions.fetch = deps.fetch;
+      if (deps.now) authOptions.now = deps.now;
+      const options: PdsClientOptions = { baseUrl: config.pds.baseUrl, auth: tokenExchangeAuth(authOptions) };
+      if (deps.fetch) options.fetch = deps.fetch;
+      if (deps.now) options.now = deps.now;
+      client = new PdsClient(options);
+      if (clients.size >= SESSION_PDS_CACHE_MAX) clients.delete(clients.keys().next().value as string);
+      clients.set(idToken, client);
+    }
+    return client;
+  };
 }
 
 async function defaultPdsClient(config: HubConfig, deps: HubDeps): Promise<PdsClient> {

@@ -10,8 +10,42 @@ export {
   revokeApiKey,
   verifyApiKey,
 } from './access/api-keys.js';
+export { type Authentication, authenticate, SESSION_COOKIE } from './access/authenticate.js';
+export {
+  ACCESS_ACTIONS,
+  type AccessAction,
+  type AccessRequest,
+  type ApiKeyPrincipal,
+  type ClinicianPrincipal,
+  type Decision,
+  decide,
+  type IdentityProofingLevel,
+  jobRoleOf,
+  type PatientPrincipal,
+  type Principal,
+  ROLE_ACTIONS,
+} from './access/policy.js';
+export {
+  type ActiveSession,
+  type CreatedSession,
+  type CreateSessionInput,
+  createSession,
+  findSession,
+  revokeSession,
+  type SessionInfo,
+  type SessionLookup,
+  type SessionPrincipal,
+} from './access/sessions.js';
+export type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
 export { appendAuditEvent } from './audit/append-audit-event.js';
-export type { AuditAction, AuditEventInput, AuditOutcome, AuditRecord } from './audit/audit-hash.js';
+export type {
+  AuditAction,
+  AuditActor,
+  AuditEventInput,
+  AuditOutcome,
+  AuditRecord,
+  PrincipalKind,
+} from './audit/audit-hash.js';
 export { type ListAuditEventsOptions, listAuditEvents } from './audit/list-audit-events.js';
 export { type AuditChainVerification, verifyAuditChain } from './audit/verify-audit-chain.js';
 export {
@@ -21,6 +55,7 @@ export {
   type LogLevel,
   loadConfig,
   type NhsEnvironment,
+  type OidcProviderConfig,
 } from './config/load-config.js';
 export { createHub, type Hub, type HubDeps } from './create-hub.js';
 export type { PdsPort } from './journeys/patient-lookup.js';

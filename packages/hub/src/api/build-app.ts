@@ -12,8 +12,10 @@ import type { Logger } from 'pino';
 import type { PdsPort } from '../journeys/patient-lookup.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/database.js';
+import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
+import { accessControl } from './authorise.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
-import { patientRoutes, safeError } from './patient-routes.js';
+import { type PatientRoutesOptions, patientRoutes, safeError } from './patient-routes.js';
 import { correlationIdFrom, requestIdFrom } from './request-context.js';
 import { UpstreamStatus } from './upstream-status.js';
 
@@ -31,6 +33,10 @@ export interface BuildAppOptions {
   logger: Logger;
   now: () => Date;
   version?: string;
+  /** Sign-in settings and relying parties; without them the sign-in routes answer "not configured". */
+  auth?: Omit<AuthRoutesOptions, 'store' | 'access' | 'now'>;
+  /** PDS for a signed-in person's session (user-restricted, token exchange); default: `pds`. */
+  pdsForSession?: PatientRoutesOptions['pdsForSession'];
 }
 
 /**
@@ -124,17 +130,29 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         securitySchemes: {
           bearerApiKey: { type: 'http', scheme: 'bearer', description: 'Junction API key jct_…' },
           headerApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearerSession: { type: 'http', scheme: 'bearer', description: 'Session token jss_… (mobile apps)' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'junction_session' },
         },
       },
       tags: [
         { name: 'Patient', description: 'Patient lookup through PDS' },
+        { name: 'Sign-in', description: 'NHS login and CIS2 sign-in; sessions' },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(patientRoutes, { store, pds, metrics, upstream, now });
+  const access = accessControl({ store, metrics, now });
+  const patientOptions: PatientRoutesOptions = { store, pds, metrics, upstream, now, access };
+  if (options.pdsForSession) patientOptions.pdsForSession = options.pdsForSession;
+  await app.register(patientRoutes, patientOptions);
+  await app.register(authRoutes, {
+    store,
+    access,
+    now,
+    ...(options.auth ?? { publicUrl: 'http://127.0.0.1', returnUrls: [], sessionTtlS: 3600 }),
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -66,7 +66,7 @@ const patchBodySchema = {
     },
   },
 };
-const security = [{ bearerApiKey: [] }, { headerApiKey: [] }];
+const security = [{ bearerApiKey: [] }, { headerApiKey: [] }, { bearerSession: [] }, { sessionCookie: [] }];
 const correlationHeaders = {
   type: 'object',
   properties: {

@@ -15,7 +15,45 @@ describe('loadConfig', () => {
       apiPlatform: { tokenUrl: 'http://127.0.0.1:9000/oauth2/token' },
       dataDir: './data',
       logLevel: 'info',
+      publicUrl: 'http://127.0.0.1:8080',
+      nhsLogin: { issuer: 'http://127.0.0.1:9000/nhs-login' },
+      cis2: { issuer: 'http://127.0.0.1:9000/openam/oauth2/realms/root/realms/oidc' },
+      auth: { returnUrls: [], sessionTtlS: 3600 },
     });
+  });
+
+  it('reads the sign-in settings (NHS login, CIS2, return URLs) and wants them complete', () => {
+    const config = loadConfig({
+      JUNCTION_PUBLIC_URL: 'https://hub.example.com/',
+      JUNCTION_NHS_LOGIN_CLIENT_ID: 'junction-hub',
+      JUNCTION_NHS_LOGIN_PRIVATE_KEY: PEM,
+      JUNCTION_NHS_LOGIN_KEY_ID: 'nhs-login-1',
+      JUNCTION_CIS2_ISSUER: 'https://cis2.example/realm',
+      JUNCTION_AUTH_RETURN_URLS: 'https://app.example.com/signed-in, junction-app://signed-in',
+      JUNCTION_SESSION_TTL_S: '1800',
+    });
+    expect(config.publicUrl).toBe('https://hub.example.com');
+    expect(config.nhsLogin).toEqual({
+      issuer: 'http://127.0.0.1:9000/nhs-login',
+      clientId: 'junction-hub',
+      privateKeyPem: PEM,
+      keyId: 'nhs-login-1',
+    });
+    expect(config.cis2).toEqual({ issuer: 'https://cis2.example/realm' });
+    expect(config.auth).toEqual({
+      returnUrls: ['https://app.example.com/signed-in', 'junction-app://signed-in'],
+      sessionTtlS: 1800,
+    });
+    expect(() => loadConfig({ JUNCTION_CIS2_CLIENT_ID: 'x' })).toThrow(/JUNCTION_CIS2_KEY_ID/);
+    expect(() => loadConfig({ JUNCTION_AUTH_RETURN_URLS: 'not a url' })).toThrow(/JUNCTION_AUTH_RETURN_URLS/);
+    expect(
+      loadConfig({
+        JUNCTION_NHS_ENVIRONMENT: 'live',
+        JUNCTION_NHS_API_KEY: 'k',
+        JUNCTION_NHS_PRIVATE_KEY: PEM,
+        JUNCTION_NHS_KEY_ID: 'x',
+      }).nhsLogin.issuer,
+    ).toBe('https://auth.login.nhs.uk');
   });
 
   it('reads JUNCTION_* variables and derives sandbox URLs from the sandbox port', () => {

@@ -31,6 +31,31 @@ export interface HubConfig {
   /** `postgres://…` selects PostgreSQL; otherwise SQLite at `<dataDir>/junction.db`. */
   databaseUrl?: string;
   logLevel: LogLevel;
+  /**
+   * The hub's own public origin (no trailing slash): redirect URIs are `<publicUrl>/auth/<provider>/callback`,
+   * and the session cookie is `Secure` unless this is plain http on a loopback host.
+   */
+  publicUrl: string;
+  /** NHS login relying party (patients). Sign-in is on once clientId and key material are set. */
+  nhsLogin: OidcProviderConfig;
+  /** CIS2 Authentication relying party (health and care workers). */
+  cis2: OidcProviderConfig;
+  auth: {
+    /** Where sign-in may send the browser or app afterwards (`?return_to=`), exact origin + path. */
+    returnUrls: string[];
+    /** Session lifetime; a session also ends when its id_token expires. */
+    sessionTtlS: number;
+  };
+}
+
+/** One OpenID provider the hub signs people in with (CONTRACTS.md §2d, §2e). */
+export interface OidcProviderConfig {
+  issuer: string;
+  clientId?: string;
+  /** PEM text of the RS512 key for `private_key_jwt`; or privateKeyPath. */
+  privateKeyPem?: string;
+  privateKeyPath?: string;
+  keyId?: string;
 }
 
 /** Environment variable → the config field it sets (also used to name variables in errors). */
@@ -48,6 +73,19 @@ export const ENV_VARS = {
   JUNCTION_DATA_DIR: 'dataDir',
   JUNCTION_DATABASE_URL: 'databaseUrl',
   JUNCTION_LOG_LEVEL: 'logLevel',
+  JUNCTION_PUBLIC_URL: 'publicUrl',
+  JUNCTION_NHS_LOGIN_ISSUER: 'nhsLogin.issuer',
+  JUNCTION_NHS_LOGIN_CLIENT_ID: 'nhsLogin.clientId',
+  JUNCTION_NHS_LOGIN_PRIVATE_KEY: 'nhsLogin.privateKeyPem',
+  JUNCTION_NHS_LOGIN_PRIVATE_KEY_PATH: 'nhsLogin.privateKeyPath',
+  JUNCTION_NHS_LOGIN_KEY_ID: 'nhsLogin.keyId',
+  JUNCTION_CIS2_ISSUER: 'cis2.issuer',
+  JUNCTION_CIS2_CLIENT_ID: 'cis2.clientId',
+  JUNCTION_CIS2_PRIVATE_KEY: 'cis2.privateKeyPem',
+  JUNCTION_CIS2_PRIVATE_KEY_PATH: 'cis2.privateKeyPath',
+  JUNCTION_CIS2_KEY_ID: 'cis2.keyId',
+  JUNCTION_AUTH_RETURN_URLS: 'auth.returnUrls',
+  JUNCTION_SESSION_TTL_S: 'auth.sessionTtlS',
 } as const;
 
 const DEFAULT_PORT = 8080;
@@ -60,6 +98,21 @@ const PLATFORM_HOSTS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
   live: 'https://api.service.nhs.uk',
 };
 
+/** Sandbox mount points of the two OpenID providers (issue #3 brief; CIS2's is its real path). */
+const NHS_LOGIN_SANDBOX_PATH = '/nhs-login';
+const CIS2_SANDBOX_PATH = '/openam/oauth2/realms/root/realms/oidc';
+/** NHS login hosts (CONTRACTS.md §2d): sandpit for integration, auth.login.nhs.uk for live. */
+const NHS_LOGIN_ISSUERS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
+  int: 'https://auth.sandpit.signin.nhs.uk',
+  live: 'https://auth.login.nhs.uk',
+};
+/** CIS2 Authentication realms (PTL integration and live). */
+const CIS2_ISSUERS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
+  int: 'https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
+  live: 'https://am.nhsidentity.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
+};
+const DEFAULT_SESSION_TTL_S = 3600; // the NHS login id_token's lifetime (CONTRACTS.md §2d)
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: string[]) {
@@ -70,6 +123,26 @@ export class ConfigError extends Error {
 const port = z.coerce.number().int().min(0).max(65535);
 const httpUrl = z.url({ protocol: /^https?$/ });
 const nonEmpty = z.string().trim().min(1);
+const pem = z
+  .string()
+  .refine((v) => v.includes('-----BEGIN') && v.includes('PRIVATE KEY-----'), 'expected a PEM private key');
+const oidcProvider = z.object({
+  issuer: httpUrl.optional(),
+  clientId: nonEmpty.optional(),
+  privateKeyPem: pem.optional(),
+  privateKeyPath: nonEmpty.optional(),
+  keyId: nonEmpty.optional(),
+});
+const urlList = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : v,
+  z.array(z.url()),
+);
 
 const schema = z
   .object({
@@ -81,13 +154,7 @@ const schema = z
     apiPlatform: z.object({
       tokenUrl: httpUrl.optional(),
       apiKey: nonEmpty.optional(),
-      privateKeyPem: z
-        .string()
-        .refine(
-          (v) => v.includes('-----BEGIN') && v.includes('PRIVATE KEY-----'),
-          'expected a PEM private key',
-        )
-        .optional(),
+      privateKeyPem: pem.optional(),
       privateKeyPath: nonEmpty.optional(),
       keyId: nonEmpty.optional(),
     }),
@@ -101,6 +168,43 @@ const schema = z
       )
       .optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    publicUrl: httpUrl.optional(),
+    nhsLogin: oidcProvider,
+    cis2: oidcProvider,
+    auth: z.object({
+      returnUrls: urlList.default([]),
+      sessionTtlS: z.coerce.number().int().min(60).max(86_400).default(DEFAULT_SESSION_TTL_S),
+    }),
+  })
+  .superRefine((c, ctx) => {
+    for (const [name, p] of [
+      ['nhsLogin', c.nhsLogin],
+      ['cis2', c.cis2],
+    ] as const) {
+      if (p.privateKeyPem !== undefined && p.privateKeyPath !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name, 'privateKeyPem'],
+          message: 'set the key as PEM or path, not both',
+        });
+      }
+      const parts: [unknown, string, string][] = [
+        [p.clientId, 'clientId', 'the client_id'],
+        [p.privateKeyPem ?? p.privateKeyPath, 'privateKeyPath', 'the private key (PEM or path)'],
+        [p.keyId, 'keyId', 'the key id (kid)'],
+      ];
+      if (parts.some(([v]) => v !== undefined)) {
+        for (const [value, field, what] of parts) {
+          if (value === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name, field],
+              message: `required once sign-in is configured: ${what}`,
+            });
+          }
+        }
+      }
+    }
   })
   .superRefine((c, ctx) => {
     const a = c.apiPlatform;
@@ -145,7 +249,13 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
  * const config = loadConfig(process.env, { port: 0 });
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubConfig> = {}): HubConfig {
-  const fromEnv: Record<string, Record<string, unknown> | unknown> = { pds: {}, apiPlatform: {} };
+  const fromEnv: Record<string, Record<string, unknown> | unknown> = {
+    pds: {},
+    apiPlatform: {},
+    nhsLogin: {},
+    cis2: {},
+    auth: {},
+  };
   for (const [name, field] of Object.entries(ENV_VARS)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
@@ -157,7 +267,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const field = issue.path.join('.');
-        const variable = Object.entries(ENV_VARS).find(([, f]) => f === field)?.[0];
+        const variable = Object.entries(ENV_VARS).find(
+          ([, f]) => f === field || field.startsWith(`${f}.`),
+        )?.[0];
         return `${variable ? `${variable} (${field})` : field}: ${issue.message}`;
       }),
     );
@@ -174,6 +286,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
     apiPlatform: { tokenUrl: c.apiPlatform.tokenUrl ?? `${platform}/oauth2/token` },
     dataDir: c.dataDir,
     logLevel: c.logLevel,
+    publicUrl: stripSlash(c.publicUrl ?? `http://${loopbackHost(c.host)}:${c.port}`),
+    nhsLogin: providerConfig(
+      c.nhsLogin,
+      c.nhsEnvironment === 'sandbox'
+        ? `${platform}${NHS_LOGIN_SANDBOX_PATH}`
+        : NHS_LOGIN_ISSUERS[c.nhsEnvironment],
+    ),
+    cis2: providerConfig(
+      c.cis2,
+      c.nhsEnvironment === 'sandbox' ? `${platform}${CIS2_SANDBOX_PATH}` : CIS2_ISSUERS[c.nhsEnvironment],
+    ),
+    auth: { returnUrls: c.auth.returnUrls, sessionTtlS: c.auth.sessionTtlS },
   };
   const a = c.apiPlatform;
   if (a.apiKey !== undefined) config.apiPlatform.apiKey = a.apiKey;
@@ -182,6 +306,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
   if (a.keyId !== undefined) config.apiPlatform.keyId = a.keyId;
   if (c.databaseUrl !== undefined && c.databaseUrl !== '') config.databaseUrl = c.databaseUrl;
   return config;
+}
+
+function providerConfig(p: z.infer<typeof oidcProvider>, defaultIssuer: string): OidcProviderConfig {
+  const out: OidcProviderConfig = { issuer: stripSlash(p.issuer ?? defaultIssuer) };
+  if (p.clientId !== undefined) out.clientId = p.clientId;
+  if (p.privateKeyPem !== undefined) out.privateKeyPem = p.privateKeyPem;
+  if (p.privateKeyPath !== undefined) out.privateKeyPath = p.privateKeyPath;
+  if (p.keyId !== undefined) out.keyId = p.keyId;
+  return out;
+}
+
+/** A host the hub's own URL can name: a wildcard listen address is reached on loopback. */
+function loopbackHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function stripSlash(url: string): string {

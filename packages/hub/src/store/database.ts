@@ -88,6 +88,8 @@ export interface AuthRequestsTable {
   nonce: string;
   /** Where to send the browser / app afterwards (already checked against the allow-list). */
   return_to: string | null;
+  /** `cookie` (browser) or `token` (mobile app: the session token goes back in the redirect fragment). */
+  handoff: string;
   created_at: string;
   expires_at: string;
 }

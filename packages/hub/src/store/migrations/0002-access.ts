@@ -42,6 +42,7 @@ export async function up(db: Kysely<unknown>, _dialect: StoreDialect): Promise<v
     .addColumn('code_verifier', 'varchar(128)', (c) => c.notNull())
     .addColumn('nonce', 'varchar(128)', (c) => c.notNull())
     .addColumn('return_to', 'text')
+    .addColumn('handoff', 'varchar(16)', (c) => c.notNull())
     .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
     .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
     .execute();

@@ -1,0 +1,537 @@
+import {
+  AuthError,
+  type Cis2AuthorizationRequest,
+  type Cis2IdTokenClaims,
+  type Cis2UserInfo,
+  type CodeExchangeRequest,
+  DEFAULT_NHS_LOGIN_VTR,
+  generatePkce,
+  type NhsLoginAuthorizationRequest,
+  type NhsLoginIdTokenClaims,
+  type OidcTokens,
+  randomNonce,
+  randomState,
+  selectedRole,
+  type VectorOfTrust,
+} from '@junction/client';
+import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SESSION_COOKIE } from '../access/authenticate.js';
+import type {
+  ClinicianPrincipal,
+  IdentityProofingLevel,
+  PatientPrincipal,
+  Principal,
+} from '../access/policy.js';
+import { createSession, revokeSession, type SessionPrincipal } from '../access/sessions.js';
+import type { Store } from '../store/database.js';
+import type { AccessControl } from './authorise.js';
+
+/** What the hub needs of an NHS login relying party (`NhsLoginClient` from @junction/client). */
+export interface NhsLoginPort {
+  authorizationUrl(request: NhsLoginAuthorizationRequest): Promise<URL>;
+  exchangeCode(request: CodeExchangeRequest): Promise<OidcTokens<NhsLoginIdTokenClaims>>;
+}
+
+/** What the hub needs of a CIS2 relying party (`Cis2Client` from @junction/client). */
+export interface Cis2Port {
+  authorizationUrl(request: Cis2AuthorizationRequest): Promise<URL>;
+  exchangeCode(request: CodeExchangeRequest): Promise<OidcTokens<Cis2IdTokenClaims>>;
+  userinfo(accessToken: string, expectedSubject?: string): Promise<Cis2UserInfo>;
+}
+
+export interface AuthRoutesOptions {
+  store: Store;
+  access: AccessControl;
+  now: () => Date;
+  publicUrl: string;
+  /** Allowed `return_to` values (origin + path, exact). */
+  returnUrls: readonly string[];
+  sessionTtlS: number;
+  nhsLogin?: NhsLoginPort;
+  cis2?: Cis2Port;
+  /** NHS numbers a signed-in NHS login user may act for as a proxy; default none. */
+  delegationsFor?: (person: { sub: string; nhsNumber?: string }) => Promise<readonly string[]>;
+}
+
+type Provider = 'nhs-login' | 'cis2';
+const PROVIDER_NAMES: Record<Provider, string> = { 'nhs-login': 'NHS login', cis2: 'CIS2' };
+/** Sign-ins under way expire like the providers' authorisation codes (CONTRACTS.md §2d: 10 min). */
+const AUTH_REQUEST_TTL_MS = 10 * 60_000;
+const NHS_LOGIN_SCOPE = ['openid', 'profile'];
+const CIS2_SCOPE = ['openid', 'profile', 'nationalrbacaccess'];
+const LEVELS: IdentityProofingLevel[] = ['P0', 'P5', 'P9'];
+
+interface LoginQuery {
+  return_to?: string;
+  /** `cookie` (default) or `token`: hand the session token back to a mobile app. */
+  response?: string;
+  /** NHS login only: the lowest identity proofing level accepted (default P9, NHS login's default vtr). */
+  proofing?: string;
+}
+
+const jsonOnly = () => (data: unknown) => JSON.stringify(data);
+const outcome = (description: string) => ({
+  description,
+  content: { 'application/fhir+json': { schema: { type: 'object', additionalProperties: true } } },
+});
+
+/**
+ * Sign-in with NHS login (patients) and CIS2 (health and care workers), and the session they
+ * create. Secrets (state, PKCE verifier, nonce) stay server-side in `auth_requests`; the id_token
+ * stays server-side in the session, for token exchange. Nothing secret is logged or echoed.
+ */
+export async function authRoutes(app: FastifyInstance, options: AuthRoutesOptions): Promise<void> {
+  const { store, access, now } = options;
+  const secureCookie = !isPlainHttpLoopback(options.publicUrl);
+  const allowedReturns = new Set(options.returnUrls.map(returnKey).filter((k) => k !== undefined));
+
+  const login =
+    (provider: Provider) =>
+    async (request: FastifyRequest<{ Querystring: LoginQuery }>, reply: FastifyReply) => {
+      const q = request.query;
+      const rp = provider === 'nhs-login' ? options.nhsLogin : options.cis2;
+      if (!rp) throw notConfigured(provider);
+      let returnTo: string | null = null;
+      if (q.return_to !== undefined) {
+        const key = returnKey(q.return_to);
+        if (key === undefined || !allowedReturns.has(key)) {
+          throw OperationOutcomeError.spine('INVALID_VALUE', {
+            status: 400,
+            diagnostics: "return_to is not one of the hub's allowed return URLs (JUNCTION_AUTH_RETURN_URLS)",
+            expression: 'return_to',
+          });
+        }
+        returnTo = q.return_to;
+      }
+      const handoff = q.response ?? 'cookie';
+      if (handoff !== 'cookie' && handoff !== 'token') {
+        throw OperationOutcomeError.spine('INVALID_VALUE', {
+          status: 400,
+          diagnostics: "response must be 'cookie' or 'token'",
+          expression: 'response',
+        });
+      }
+      const state = randomState();
+      const nonce = randomNonce();
+      const { codeVerifier } = await generatePkce();
+      let url: URL;
+      if (provider === 'nhs-login') {
+        const level = q.proofing ?? 'P9';
+        if (!LEVELS.includes(level as IdentityProofingLevel)) {
+          throw OperationOutcomeError.spine('INVALID_VALUE', {
+            status: 400,
+            diagnostics: 'proofing must be P0, P5 or P9',
+            expression: 'proofing',
+          });
+        }
+        url = await upstream(provider, () =>
+          (rp as NhsLoginPort).authorizationUrl({
+            scope: NHS_LOGIN_SCOPE,
+            vtr: vtrFrom(level as IdentityProofingLevel),
+            state,
+            nonce,
+            codeVerifier,
+          }),
+        );
+      } else {
+        url = await upstream(provider, () =>
+          (rp as Cis2Port).authorizationUrl({
+            scope: CIS2_SCOPE,
+            selectRole: true,
+            state,
+            nonce,
+            codeVerifier,
+          }),
+        );
+      }
+      const at = now();
+      await store.db.deleteFrom('auth_requests').where('expires_at', '<', at.toISOString()).execute();
+      await store.db
+        .insertInto('auth_requests')
+        .values({
+          state,
+          provider,
+          code_verifier: codeVerifier,
+          nonce,
+          return_to: returnTo,
+          handoff,
+          created_at: at.toISOString(),
+          expires_at: new Date(at.getTime() + AUTH_REQUEST_TTL_MS).toISOString(),
+        })
+        .execute();
+      return reply.code(302).header('cache-control', 'no-store').redirect(url.toString(), 302);
+    };
+
+  const callback =
+    (provider: Provider) =>
+    async (
+      request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>,
+      reply: FastifyReply,
+    ) => {
+      const rp = provider === 'nhs-login' ? options.nhsLogin : options.cis2;
+      if (!rp) throw notConfigured(provider);
+      const q = request.query;
+      const pending =
+        typeof q.state === 'string'
+          ? await store.db
+              .selectFrom('auth_requests')
+              .selectAll()
+              .where('state', '=', q.state)
+              .where('provider', '=', provider)
+              .executeTakeFirst()
+          : undefined;
+      // One use only, whatever happens next.
+      if (pending) await store.db.deleteFrom('auth_requests').where('state', '=', pending.state).execute();
+      const refuse = async (status: number, rule: string, diagnostics: string, principal?: Principal) => {
+        await access.audit(request, {
+          action: 'session.create',
+          caller: principal
+            ? { principal, decision: { allow: false, rule, reason: diagnostics } }
+            : undefined,
+          decision: { allow: false, rule, reason: diagnostics },
+          nhsNumbers: [],
+          outcome: 'denied',
+          errorCode: 'ACCESS_DENIED',
+          httpStatus: status,
+        });
+        request.log.info({ provider, rule, status }, 'sign-in refused');
+        throw OperationOutcomeError.spine('ACCESS_DENIED', { status, diagnostics });
+      };
+      if (!pending || Date.parse(pending.expires_at) <= now().getTime()) {
+        return refuse(400, 'sign-in.unknown-state', 'Unknown or expired sign-in: start again');
+      }
+      if (typeof q.error === 'string') {
+        const code = /^[a-z_]{1,64}$/.test(q.error) ? q.error : 'error';
+        return refuse(
+          401,
+          'sign-in.provider-error',
+          `${PROVIDER_NAMES[provider]} did not sign the user in (${code})`,
+        );
+      }
+      const callbackUrl = new URL(request.url, options.publicUrl);
+      const exchange = {
+        callbackUrl,
+        state: pending.state,
+        nonce: pending.nonce,
+        codeVerifier: pending.code_verifier,
+      };
+      let principal: SessionPrincipal;
+      let tokens: OidcTokens<NhsLoginIdTokenClaims | Cis2IdTokenClaims>;
+      try {
+        if (provider === 'nhs-login') {
+          const t = await (rp as NhsLoginPort).exchangeCode(exchange);
+          tokens = t;
+          principal = await patientOf(t.claims, options.delegationsFor);
+        } else {
+          const cis2 = rp as Cis2Port;
+          const t = await cis2.exchangeCode(exchange);
+          tokens = t;
+          const info = await cis2.userinfo(t.accessToken, t.claims.sub);
+          const chosen = clinicianOf(t.claims, info);
+          if (!chosen) {
+            return refuse(
+              403,
+              'sign-in.no-role',
+              "No role was selected at CIS2 sign-in, or it is not among the user's roles",
+            );
+          }
+          principal = chosen;
+        }
+      } catch (error) {
+        if (error instanceof OperationOutcomeError) throw error;
+        if (error instanceof AuthError) {
+          if (error.code === 'provider_unreachable') throw unreachable(provider);
+          return refuse(
+            401,
+            'sign-in.invalid-token',
+            `${PROVIDER_NAMES[provider]} sign-in failed (${error.code})`,
+          );
+        }
+        throw error;
+      }
+      const session = await createSession(store, {
+        principal,
+        idToken: tokens.idToken,
+        ttlS: options.sessionTtlS,
+        notAfter: new Date(tokens.claims.exp * 1000),
+        now,
+      });
+      const decision = {
+        allow: true,
+        rule: `sign-in.${provider}`,
+        reason: `Signed in with ${PROVIDER_NAMES[provider]}`,
+      };
+      await access.audit(request, {
+        action: 'session.create',
+        caller: { principal, decision },
+        nhsNumbers: principal.kind === 'patient' && principal.nhsNumber ? [principal.nhsNumber] : [],
+        outcome: 'success',
+        httpStatus: pending.return_to ? 303 : 200,
+      });
+      reply.header('cache-control', 'no-store');
+      const maxAgeS = Math.max(0, Math.floor((Date.parse(session.expiresAt) - now().getTime()) / 1000));
+      if (pending.handoff === 'cookie')
+        reply.header('set-cookie', cookie(session.token, maxAgeS, secureCookie));
+      if (pending.return_to) {
+        // A fragment never reaches a server log; the app reads it and then uses Authorization: Bearer.
+        const target =
+          pending.handoff === 'token'
+            ? `${pending.return_to}#${new URLSearchParams({ session_token: session.token, expires_at: session.expiresAt })}`
+            : pending.return_to;
+        return reply.redirect(target, 303);
+      }
+      return reply.code(200).send({
+        principal: publicPrincipal(principal),
+        expiresAt: session.expiresAt,
+        ...(pending.handoff === 'token' && { sessionToken: session.token }),
+      });
+    };
+
+  for (const provider of ['nhs-login', 'cis2'] as const) {
+    const name = PROVIDER_NAMES[provider];
+    app.get<{ Querystring: LoginQuery }>(
+      `/auth/${provider}/login`,
+      {
+        schema: {
+          summary: `Sign in with ${name}: redirects to it (PKCE S256, state, nonce${provider === 'nhs-login' ? ', vtr' : ', selectedrole'})`,
+          tags: ['Sign-in'],
+          querystring: {
+            type: 'object',
+            properties: {
+              return_to: {
+                type: 'string',
+                description: 'Where to go afterwards; one of the configured return URLs',
+              },
+              response: {
+                type: 'string',
+                enum: ['cookie', 'token'],
+                description: "'token' hands a mobile app its bearer session token",
+              },
+              ...(provider === 'nhs-login' && {
+                proofing: {
+                  type: 'string',
+                  enum: LEVELS,
+                  description: 'Lowest identity proofing level accepted (default P9)',
+                },
+              }),
+            },
+          },
+          response: {
+            302: { description: `Redirect to ${name}` },
+            400: outcome('INVALID_VALUE'),
+            404: outcome(`${name} sign-in not configured`),
+          },
+        },
+        validatorCompiler: () => () => true,
+      },
+      login(provider),
+    );
+    app.get<{ Querystring: Record<string, string | undefined> }>(
+      `/auth/${provider}/callback`,
+      {
+        schema: {
+          summary: `${name} redirects back here: the code is exchanged and a session created`,
+          tags: ['Sign-in'],
+          response: {
+            200: {
+              description: 'Signed in (JSON: principal, expiresAt; sessionToken with response=token)',
+              type: 'object',
+              additionalProperties: true,
+            },
+            303: { description: 'Signed in: redirect to return_to' },
+            400: outcome('Unknown or expired sign-in'),
+            401: outcome('ACCESS_DENIED: sign-in failed'),
+            403: outcome('ACCESS_DENIED: no CIS2 role selected'),
+          },
+        },
+        validatorCompiler: () => () => true,
+        serializerCompiler: jsonOnly,
+      },
+      callback(provider),
+    );
+  }
+
+  app.get(
+    '/auth/session',
+    {
+      schema: {
+        summary: 'Who am I: the signed-in principal (or API key) and session times; never a secret',
+        tags: ['Sign-in'],
+        response: { 200: { type: 'object', additionalProperties: true }, 401: outcome('ACCESS_DENIED') },
+      },
+      serializerCompiler: jsonOnly,
+    },
+    async (request) => {
+      const auth = await access.authenticate(request);
+      if (!auth.ok) throw unauthenticated(auth.reason);
+      const out: Record<string, unknown> = { principal: publicPrincipal(auth.principal) };
+      if (auth.session) {
+        const { createdAt, expiresAt, lastSeenAt } = auth.session;
+        out.session = { createdAt, expiresAt, lastSeenAt };
+      }
+      return out;
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      schema: {
+        summary: 'Ends the sign-in session (cookie or bearer) and clears the cookie',
+        tags: ['Sign-in'],
+        response: {
+          204: { description: 'Signed out' },
+          401: outcome('ACCESS_DENIED'),
+          403: outcome('Not a session'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = await access.authenticate(request);
+      if (!auth.ok) throw unauthenticated(auth.reason);
+      if (!auth.sessionToken) {
+        throw OperationOutcomeError.spine('ACCESS_DENIED', {
+          status: 403,
+          diagnostics: 'Only a sign-in session can log out; API keys are revoked with `junction keys revoke`',
+        });
+      }
+      await revokeSession(store, auth.sessionToken, now);
+      await access.audit(request, {
+        action: 'session.end',
+        caller: {
+          principal: auth.principal,
+          decision: { allow: true, rule: 'session.own', reason: 'Signing out' },
+        },
+        nhsNumbers: [],
+        outcome: 'success',
+        httpStatus: 204,
+      });
+      return reply
+        .header('set-cookie', cookie('', 0, secureCookie))
+        .code(204)
+        .send();
+    },
+  );
+}
+
+function vtrFrom(level: IdentityProofingLevel): VectorOfTrust[] {
+  if (level === 'P9') return [...DEFAULT_NHS_LOGIN_VTR];
+  const levels = LEVELS.slice(LEVELS.indexOf(level));
+  return levels.flatMap((l): VectorOfTrust[] => [
+    ...(l === 'P0' ? [`${l}.Cp` as const] : []),
+    `${l}.Cp.Cd`,
+    `${l}.Cp.Ck`,
+    `${l}.Cm`,
+  ]);
+}
+
+async function patientOf(
+  claims: NhsLoginIdTokenClaims,
+  delegationsFor: AuthRoutesOptions['delegationsFor'],
+): Promise<PatientPrincipal> {
+  const fromVot = typeof claims.vot === 'string' ? claims.vot.slice(0, 2) : undefined;
+  const claimed = claims.identity_proofing_level ?? fromVot;
+  const level: IdentityProofingLevel = LEVELS.includes(claimed as IdentityProofingLevel)
+    ? (claimed as IdentityProofingLevel)
+    : 'P0';
+  const principal: PatientPrincipal = {
+    kind: 'patient',
+    sub: claims.sub,
+    identityProofingLevel: level,
+    delegations: [],
+  };
+  // An NHS number only counts once NHS login has traced the person (P5 and above).
+  if (typeof claims.nhs_number === 'string' && isValidNhsNumber(claims.nhs_number) && level !== 'P0') {
+    principal.nhsNumber = claims.nhs_number;
+  }
+  if (typeof claims.vot === 'string') principal.vot = claims.vot;
+  if (delegationsFor) {
+    const person = principal.nhsNumber
+      ? { sub: claims.sub, nhsNumber: principal.nhsNumber }
+      : { sub: claims.sub };
+    principal.delegations = (await delegationsFor(person)).filter((n) => isValidNhsNumber(n));
+  }
+  return principal;
+}
+
+/** The role picked at sign-in (`selected_roleid`), as UserInfo describes it (CONTRACTS.md §2e). */
+function clinicianOf(claims: Cis2IdTokenClaims, info: Cis2UserInfo): ClinicianPrincipal | undefined {
+  const role = selectedRole(info, claims.selected_roleid);
+  if (!role) return undefined;
+  const principal: ClinicianPrincipal = {
+    kind: 'clinician',
+    uid: info.nhsid_useruid ?? claims.sub,
+    roleId: role.person_roleid,
+    roleCode: role.role_code,
+    organisationOds: role.org_code,
+  };
+  if (role.role_name) principal.roleName = role.role_name;
+  return principal;
+}
+
+/** The principal as shown to its owner: everything the policy uses, nothing secret. */
+export function publicPrincipal(principal: Principal): Record<string, unknown> {
+  return { ...principal };
+}
+
+function cookie(value: string, maxAgeS: number, secure: boolean): string {
+  return [
+    `${SESSION_COOKIE}=${value}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${maxAgeS}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+function isPlainHttpLoopback(publicUrl: string): boolean {
+  const u = new URL(publicUrl);
+  return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
+/** The part of a return URL that must match the allow-list: scheme, host and path (no query, no fragment). */
+function returnKey(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function upstream<T>(provider: Provider, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof AuthError) throw unreachable(provider);
+    throw error;
+  }
+}
+
+function unreachable(provider: Provider): OperationOutcomeError {
+  return OperationOutcomeError.spine('UNABLE_TO_CALL_SERVICE', {
+    status: 502,
+    diagnostics: `${PROVIDER_NAMES[provider]} could not be reached`,
+  });
+}
+
+function notConfigured(provider: Provider): OperationOutcomeError {
+  return OperationOutcomeError.spine('UNSUPPORTED_SERVICE', {
+    status: 404,
+    diagnostics: `${PROVIDER_NAMES[provider]} sign-in is not configured on this hub`,
+  });
+}
+
+function unauthenticated(reason: 'missing' | 'invalid' | 'expired' | 'revoked'): OperationOutcomeError {
+  return OperationOutcomeError.spine('ACCESS_DENIED', {
+    status: 401,
+    diagnostics:
+      reason === 'missing'
+        ? 'Not signed in'
+        : reason === 'expired'
+          ? 'The session has expired: sign in again'
+          : 'Invalid or revoked credentials',
+  });
+}
