@@ -34,7 +34,6 @@ export function toAuthError(error: unknown, provider: string): AuthError {
     return new AuthError(error.error, {
       ...(error.error_description === undefined ? {} : { description: error.error_description }),
       ...(error instanceof ResponseBodyError ? { status: error.status } : {}),
-      cause: error,
     });
   }
   if (error instanceof WWWAuthenticateChallengeError) {
@@ -43,7 +42,6 @@ export function toAuthError(error: unknown, provider: string): AuthError {
     return new AuthError(code ?? `http_${error.status}`, {
       description: `${provider} refused the access token`,
       status: error.status,
-      cause: error,
     });
   }
   if (error instanceof ClientError) return fromClientError(error, provider);
@@ -55,7 +53,19 @@ export function toAuthError(error: unknown, provider: string): AuthError {
   }
   return new AuthError('invalid_provider_response', {
     description: `${provider}: ${error instanceof Error ? error.message : 'unexpected failure'}`,
-    cause: error,
+    cause: summary(error),
+  });
+}
+
+// openid-client's errors carry the id_token's claims (NHS number, name, birth date), the callback's
+// code or the HTTP response; a cause keeps only what says what went wrong, so logging it is safe.
+function summary(error: unknown): Error {
+  const message = error instanceof Error ? error.message : 'unexpected failure';
+  return Object.assign(new Error(message), {
+    name: error instanceof Error ? error.name : 'Error',
+    ...(typeof (error as { code?: unknown }).code === 'string'
+      ? { code: (error as { code: string }).code }
+      : {}),
   });
 }
 
@@ -66,7 +76,7 @@ function fromClientError(error: ClientError, provider: string): AuthError {
   // A missing claim is named only in the message ('JWT "nonce" (nonce) claim missing').
   const claim = inner?.cause?.claim ?? /JWT "(\w+)" \(\w[\w ]*\) claim missing/.exec(innerMessage)?.[1];
   const make = (code: OidcErrorCode, description: string) =>
-    new AuthError(code, { description: `${provider}: ${description}`, cause: error });
+    new AuthError(code, { description: `${provider}: ${description}`, cause: summary(inner ?? error) });
   // A claim that is missing (INVALID_RESPONSE) or wrong (CLAIM_COMPARISON) fails the same way.
   if (error.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || error.code === 'OAUTH_INVALID_RESPONSE') {
     if (claim === 'nonce')
