@@ -84,6 +84,18 @@ async function newRequest() {
   return { state: randomState(), nonce: randomNonce(), codeVerifier };
 }
 
+describe('PKCE, state and nonce helpers', () => {
+  it('makes a fresh verifier with its S256 challenge, and fresh state and nonce values', async () => {
+    const a = await generatePkce();
+    const b = await generatePkce();
+    expect(a.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
+    expect(a.codeChallenge).toBe(createHash('sha256').update(a.codeVerifier).digest('base64url'));
+    expect(a.codeVerifier).not.toBe(b.codeVerifier);
+    expect(randomState()).not.toBe(randomState());
+    expect(randomNonce()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
 describe('NhsLoginClient.authorizationUrl', () => {
   it('points at the discovered /authorize with PKCE S256, state, nonce, scope and vtr as a JSON array', async () => {
     const { nhsLogin } = client();
@@ -162,6 +174,7 @@ describe('NhsLoginClient sign-in against a real OpenID provider', () => {
     });
     const callbackUrl = await op.signIn(url, 'nhs-login-p9-user');
     expect(callbackUrl.searchParams.get('state')).toBe(request.state);
+    expect(op.authorizationRequests.at(-1)?.get('vtr')).toBe('["P9.Cp.Cd"]');
 
     const tokens = await nhsLogin.exchangeCode({ callbackUrl, ...request });
     expect(tokens.claims).toMatchObject({
@@ -281,6 +294,19 @@ describe('NhsLoginClient sign-in against a real OpenID provider', () => {
       nhsLogin.authorizationUrl({ ...(await newRequest()), scope: 'openid' }),
     ).rejects.toMatchObject({
       code: 'invalid_private_key',
+    });
+  });
+
+  it('proves PKCE: the provider refuses the code with another verifier (invalid_grant)', async () => {
+    const { nhsLogin } = client();
+    const request = await newRequest();
+    const url = await nhsLogin.authorizationUrl({ ...request, scope: 'openid' });
+    const callbackUrl = await op.signIn(url, 'nhs-login-p9-user');
+    const { codeVerifier: otherVerifier } = await generatePkce();
+    await expect(
+      nhsLogin.exchangeCode({ callbackUrl, ...request, codeVerifier: otherVerifier }),
+    ).rejects.toMatchObject({
+      code: 'invalid_grant',
     });
   });
 
