@@ -24,6 +24,15 @@ declare module 'fastify' {
     /** `X-Correlation-ID` of this request (the caller's or a new one); passed on to NHS APIs. */
     correlationId: string;
   }
+  interface FastifyInstance {
+    /** Every route the hub registered (method + URL pattern), e.g. for the authorisation-matrix test. */
+    hubRoutes: readonly HubRoute[];
+  }
+}
+
+export interface HubRoute {
+  method: string;
+  url: string;
 }
 
 export interface BuildAppOptions {
@@ -54,6 +63,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   app.decorateRequest('correlationId', '');
+  const routes: HubRoute[] = [];
+  app.decorate('hubRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     request.correlationId = correlationIdFrom(request.headers);

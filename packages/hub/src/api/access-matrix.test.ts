@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_SCOPES, createApiKey, revokeApiKey } from '../access/api-keys.js';
+import type { SessionPrincipal } from '../access/sessions.js';
+import { verifyAuditChain } from '../audit/verify-audit-chain.js';
+import { loadConfig } from '../config/load-config.js';
+import { createHub, type Hub } from '../create-hub.js';
+import { fakeCis2, fakeNhsLogin } from '../testing/fake-identity-providers.js';
+import { fakePds } from '../testing/fake-pds.js';
+import {
+  clinician,
+  expiredSessionFor,
+  JANE_NHS,
+  JANET_NHS,
+  PROXY_PARENT,
+  patient,
+  revokedSessionFor,
+  sessionFor,
+} from '../testing/sessions.js';
+import { type TestStore, testStores } from '../testing/test-stores.js';
+
+/**
+ * The authorisation matrix (issue #3): every route the hub registers, driven by every kind of
+ * caller, against the table below. A route missing from the table, or a table row naming a route
+ * that no longer exists, fails the test, so new routes must state who may call them.
+ */
+
+const TIME = new Date('2025-05-06T07:08:09.000Z');
+const now = () => TIME;
+
+/** A caller: how its credential is made, and the patient it asks about on per-patient routes. */
+interface Scenario {
+  name: string;
+  credential: (t: TestStore) => Promise<Record<string, string>>;
+  /** NHS number put in `:nhsNumber`. */
+  target: string;
+  /** No valid credential at all: denials must be 401, not 403. */
+  unauthenticated?: boolean;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const cookie = (token: string) => ({ cookie: `other=1; junction_session=${token}` });
+const session =
+  (principal: SessionPrincipal, via: 'bearer' | 'cookie' = 'bearer') =>
+  async (t: TestStore) => {
+    const token = await sessionFor(t.store, principal, now);
+    return via === 'bearer' ? bearer(token) : cookie(token);
+  };
+const keyWith = (scope: (typeof API_KEY_SCOPES)[number]) => async (t: TestStore) =>
+  bearer(
+    (await createApiKey(t.store, { name: `key-${scope}`, organisationOds: 'FA123', scopes: [scope] })).secret,
+  );
+
+const P9 = patient('P9');
+const SCENARIOS: Scenario[] = [
+  { name: 'no credentials', credential: async () => ({}), target: JANE_NHS, unauthenticated: true },
+  {
+    name: 'garbage bearer',
+    credential: async () => bearer('jss_not-a-session'),
+    target: JANE_NHS,
+    unauthenticated: true,
+  },
+  {
+    name: 'expired session',
+    credential: async (t) => bearer(await expiredSessionFor(t.store, P9, now)),
+    target: JANE_NHS,
+    unauthenticated: true,
+  },
+  {
+    name: 'revoked session (cookie)',
+    credential: async (t) => cookie(await revokedSessionFor(t.store, P9, now)),
+    target: JANE_NHS,
+    unauthenticated: true,
+  },
+  {
+    name: 'revoked API key',
+    credential: async (t) => {
+      const key = await createApiKey(t.store, { name: 'revoked', scopes: [...API_KEY_SCOPES] });
+      await revokeApiKey(t.store, key.id, now);
+      return bearer(key.secret);
+    },
+    target: JANE_NHS,
+    unauthenticated: true,
+  },
+  ...API_KEY_SCOPES.map((scope) => ({ name: `key ${scope}`, credential: keyWith(scope), target: JANE_NHS })),
+  { name: 'P9 patient A on A (bearer)', credential: session(P9), target: JANE_NHS },
+  { name: 'P9 patient A on A (cookie)', credential: session(P9, 'cookie'), target: JANE_NHS },
+  { name: 'P9 patient A on B', credential: session(P9), target: JANET_NHS },
+  { name: 'P5 patient on own', credential: session(patient('P5')), target: JANE_NHS },
+  { name: 'P0 patient', credential: session(patient('P0')), target: JANE_NHS },
+  { name: 'proxy on delegated', credential: session(PROXY_PARENT), target: JANET_NHS },
+  { name: 'proxy on non-delegated', credential: session(PROXY_PARENT), target: JANE_NHS },
+  { name: 'R8000 clinical practitioner', credential: session(clinician('R8000')), target: JANE_NHS },
+  { name: 'R8001 nurse', credential: session(clinician('R8001')), target: JANE_NHS },
+  { name: 'R8003 health professional', credential: session(clinician('R8003')), target: JANE_NHS },
+  { name: 'R8008 admin', credential: session(clinician('R8008')), target: JANE_NHS },
+  { name: 'R8009 receptionist', credential: session(clinician('R8009')), target: JANE_NHS },
+  { name: 'unknown role', credential: session(clinician('R9999')), target: JANE_NHS },
+];
+
+const ALL_SESSIONS = SCENARIOS.filter((s) => !s.unauthenticated && !s.name.startsWith('key ')).map(
+  (s) => s.name,
+);
+const ALL_KEYS = API_KEY_SCOPES.map((s) => `key ${s}`);
+
+interface RouteRow {
+  /** `public`: nobody is refused (401/403); otherwise the scenarios allowed, all others refused. */
+  allow: 'public' | readonly string[];
+  request?: (target: string) => { url?: string; headers?: Record<string, string>; payload?: string };
+  /** Audited per request (patient data routes). */
+  audited?: boolean;
+}
+
+const PATCH_REQUEST = () => ({
+  headers: { 'if-match': 'W/"2"', 'content-type': 'application/json-patch+json' },
+  payload: JSON.stringify({ patches: [{ op: 'replace', path: '/gender', value: 'female' }] }),
+});
+
+/** THE TABLE: who may call what. Keys are `METHOD url-pattern` as Fastify registered them. */
+const MATRIX: Record<string, RouteRow> = {
+  'GET /fhir/R4/Patient/:nhsNumber': {
+    audited: true,
+    allow: [
+      'key patient:read',
+      'P9 patient A on A (bearer)',
+      'P9 patient A on A (cookie)',
+      'P5 patient on own',
+      'proxy on delegated',
+      'R8000 clinical practitioner',
+      'R8001 nurse',
+      'R8003 health professional',
+      'R8008 admin',
+      'R8009 receptionist',
+    ],
+  },
+  'GET /fhir/R4/Patient': {
+    audited: true,
+    request: () => ({ url: '/fhir/R4/Patient?family=Smith&birthdate=eq2010-10-22' }),
+    allow: [
+      'key patient:search',
+      'R8000 clinical practitioner',
+      'R8001 nurse',
+      'R8003 health professional',
+      'R8008 admin',
+      'R8009 receptionist',
+    ],
+  },
+  'PATCH /fhir/R4/Patient/:nhsNumber': {
+    audited: true,
+    request: PATCH_REQUEST,
+    allow: [
+      'key patient:update',
+      'P9 patient A on A (bearer)',
+      'P9 patient A on A (cookie)',
+      'proxy on delegated',
+      'R8000 clinical practitioner',
+      'R8001 nurse',
+      'R8008 admin',
+    ],
+  },
+  'GET /auth/nhs-login/login': { allow: 'public' },
+  'GET /auth/nhs-login/callback': {
+    allow: 'public',
+    request: () => ({ url: '/auth/nhs-login/callback?state=x&code=y' }),
+  },
+  'GET /auth/cis2/login': { allow: 'public' },
+  'GET /auth/cis2/callback': {
+    allow: 'public',
+    request: () => ({ url: '/auth/cis2/callback?state=x&code=y' }),
+  },
+  'GET /auth/session': { allow: [...ALL_SESSIONS, ...ALL_KEYS] },
+  'POST /auth/logout': { allow: ALL_SESSIONS },
+  'GET /healthz': { allow: 'public' },
+  'GET /metrics': { allow: 'public' },
+  'GET /openapi.json': { allow: 'public' },
+  // @fastify/swagger-ui's pages and assets
+  'GET /docs': { allow: 'public' },
+  'GET /docs/static/index.html': { allow: 'public' },
+  'GET /docs/static/swagger-initializer.js': { allow: 'public' },
+  'GET /docs/json': { allow: 'public' },
+  'GET /docs/yaml': { allow: 'public' },
+  'GET /docs/static/*': { allow: 'public', request: () => ({ url: '/docs/static/swagger-ui.css' }) },
+};
+
+describe.each(await testStores())('authorisation matrix on $dialect', (factory) => {
+  let t: TestStore;
+  let hub: Hub;
+
+  beforeAll(async () => {
+    if (factory.skip) return;
+    t = await factory.create();
+    hub = await createHub(loadConfig({}, { logLevel: 'silent' }), {
+      store: t.store,
+      pds: fakePds(),
+      now,
+      nhsLogin: fakeNhsLogin(),
+      cis2: fakeCis2(),
+    });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await t?.cleanup();
+  });
+
+  // HEAD routes are Fastify's automatic twins of the GET routes, decided by the same handler.
+  const registered = () =>
+    hub.app.hubRoutes.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
+
+  it('has a row for every registered route, and no row for a route that does not exist', (ctx) => {
+    if (factory.skip) ctx.skip(factory.skip);
+    const routes = registered();
+    expect(
+      routes.filter((r) => !(r in MATRIX)),
+      'routes missing from MATRIX',
+    ).toEqual([]);
+    expect(
+      Object.keys(MATRIX).filter((r) => !routes.includes(r)),
+      'MATRIX rows with no route',
+    ).toEqual([]);
+    expect(SCENARIOS.filter((s) => s.name.startsWith('key ')).length).toBe(API_KEY_SCOPES.length);
+  });
+
+  it.each(Object.keys(MATRIX))('%s: allow/deny for every caller', async (routeKey, ctx) => {
+    if (factory.skip) ctx.skip(factory.skip);
+    const row = MATRIX[routeKey] as RouteRow;
+    const [method, pattern] = routeKey.split(' ') as [string, string];
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const scenario of SCENARIOS) {
+      const headers = await scenario.credential(t);
+      const made = row.request?.(scenario.target) ?? {};
+      const url = made.url ?? pattern.replace(':nhsNumber', scenario.target);
+      const before = await auditCount();
+      const res = await hub.app.inject({
+        method: method as 'GET',
+        url,
+        headers: { ...headers, ...made.headers },
+        ...(made.payload !== undefined && { payload: made.payload }),
+      });
+      const refused = res.statusCode === 401 || res.statusCode === 403;
+      const allowed = row.allow === 'public' || row.allow.includes(scenario.name);
+      const want = allowed ? 'allowed' : scenario.unauthenticated ? '401' : '403';
+      const got = refused ? String(res.statusCode) : 'allowed';
+      outcomes.push(
+        `${scenario.name}: ${got}${got === 'allowed' && res.statusCode >= 500 ? ` (${res.statusCode})` : ''}`,
+      );
+      expected.push(`${scenario.name}: ${want}`);
+      if (refused) {
+        expect(res.json(), `${scenario.name} error body`).toMatchObject({ resourceType: 'OperationOutcome' });
+      }
+      if (row.audited) {
+        // Every decision on a patient route, allowed or denied, leaves exactly one audit record.
+        expect(await auditCount(), `${scenario.name} audited`).toBe(before + 1);
+        const last = await t.store.db
+          .selectFrom('audit_events')
+          .selectAll()
+          .orderBy('seq', 'desc')
+          .executeTakeFirstOrThrow();
+        expect(last.decision, scenario.name).toBe(allowed ? 'allowed' : 'denied');
+        expect(last.decision_rule, scenario.name).toBeTruthy();
+        if (scenario.name.startsWith('R')) {
+          expect(last).toMatchObject({ actor_kind: 'clinician', actor_organisation_ods: 'A12345' });
+          expect(last.actor_role_code).toMatch(/^S8000:G8000:R\d{4}$/);
+        }
+        if (scenario.unauthenticated) expect(last.actor_kind).toBeNull();
+      }
+    }
+    expect(outcomes).toEqual(expected);
+    expect(
+      outcomes.filter((o) => / \(5\d\d\)$/.test(o)),
+      'allowed calls that failed',
+    ).toEqual([]);
+  });
+
+  it('leaves a verifiable audit chain', async (ctx) => {
+    if (factory.skip) ctx.skip(factory.skip);
+    expect(await verifyAuditChain(t.store)).toMatchObject({ ok: true });
+  });
+
+  async function auditCount(): Promise<number> {
+    const row = await t.store.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+});
