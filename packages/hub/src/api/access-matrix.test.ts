@@ -219,7 +219,7 @@ describe.each(await testStores())('authorisation matrix on $dialect', (factory) 
     expect(SCENARIOS.filter((s) => s.name.startsWith('key ')).length).toBe(API_KEY_SCOPES.length);
   });
 
-  it.each(Object.keys(MATRIX))('%s: allow/deny for every caller', async (routeKey, ctx) => {
+  it.for(Object.keys(MATRIX))('%s: allow/deny for every caller', async (routeKey, ctx) => {
     if (factory.skip) ctx.skip(factory.skip);
     const row = MATRIX[routeKey] as RouteRow;
     const [method, pattern] = routeKey.split(' ') as [string, string];
