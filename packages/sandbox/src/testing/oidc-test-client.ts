@@ -7,10 +7,10 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 export interface TestRpKey {
   kid: string;
   publicJwk: JWK;
-  privateKey: CryptoKey;
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 }
 
-export async function rpKey(kid = randomUUID()): Promise<TestRpKey> {
+export async function rpKey(kid: string = randomUUID()): Promise<TestRpKey> {
   const { publicKey, privateKey } = await generateKeyPair('RS512', { extractable: true });
   return { kid, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS512', use: 'sig' }, privateKey };
 }

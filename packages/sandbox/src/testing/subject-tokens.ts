@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 // Test helpers (not exported by the package): fake NHS login and CIS2 identity providers with
 // RS512 keys generated per run, and id_tokens for token exchange built with jose, or by hand when
 // a test needs a header jose refuses to write (no `alg`).
@@ -14,7 +15,7 @@ export const CIS2_CLIENT_ID = '999999999999.apps.national';
 export interface FakeProvider extends IdentityProviderHandle {
   key: TestKey;
   /** The jose key, for CompactSign. */
-  signingKey: CryptoKey;
+  signingKey: webcrypto.CryptoKey;
 }
 
 export async function fakeProvider(kind: IdentityProviderHandle['kind'], kid: string): Promise<FakeProvider> {
@@ -95,9 +96,9 @@ export async function subjectToken(o: SubjectTokenOptions): Promise<string> {
   return signAssertion(header, o.claims, signer.key.privateKey);
 }
 
-async function rs256Key(provider: FakeProvider): Promise<CryptoKey> {
+async function rs256Key(provider: FakeProvider): Promise<webcrypto.CryptoKey> {
   const jwk = await exportJWK(provider.signingKey);
-  return (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256')) as CryptoKey;
+  return (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256')) as webcrypto.CryptoKey;
 }
 
 export function withChanges(base: Record<string, unknown>, changes: Record<string, unknown> = {}) {
