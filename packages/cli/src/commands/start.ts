@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import {
   API_KEY_SCOPES,
   createApiKey,
@@ -10,7 +10,12 @@ import {
   loadConfig,
   revokeApiKey,
 } from '@junction/hub';
-import { createSandboxServer, type RegisteredApp, registeredAppFromJwks } from '@junction/sandbox';
+import {
+  createSandboxServer,
+  type OidcClientRegistration,
+  type RegisteredApp,
+  registeredAppFromJwks,
+} from '@junction/sandbox';
 import type { FastifyInstance } from 'fastify';
 import { type StoreFlags, storeOverrides } from '../store-flags.js';
 
@@ -18,6 +23,8 @@ import { type StoreFlags, storeOverrides } from '../store-flags.js';
 export const DEMO_KEY_NAME = 'demo (junction start)';
 /** The API platform app the hub acts as against the local sandbox. */
 const DEMO_APP_KEY = 'junction-local-hub';
+/** The hub's client_id at the sandbox NHS login and CIS2 (the `aud` of the id_tokens it gets). */
+export const LOCAL_HUB_CLIENT_ID = 'junction-local-hub';
 
 /** An API platform app made for one run: its key pair, and its registration with the sandbox. */
 export interface LocalApp {
@@ -29,14 +36,52 @@ export interface LocalApp {
 
 /** Makes a fresh RS512 key pair and registers its public half as a sandbox API platform app. */
 export function createLocalApp(apiKey = DEMO_APP_KEY): LocalApp {
+  const key = rs512KeyPair();
+  return {
+    apiKey,
+    kid: key.kid,
+    privateKeyPem: key.privateKeyPem,
+    registered: registeredAppFromJwks(apiKey, key.publicJwks),
+  };
+}
+
+/**
+ * The hub as a relying party of the sandbox's NHS login and CIS2, made for one run: one RS512 key
+ * pair for its `private_key_jwt` assertions, registered with both providers under the hub's
+ * callback URLs (which is why the hub's URL must be known before the sandbox is built).
+ */
+export interface LocalRelyingParty {
+  clientId: string;
+  kid: string;
+  privateKeyPem: string;
+  nhsLogin: OidcClientRegistration;
+  cis2: OidcClientRegistration;
+}
+
+export function createLocalRelyingParty(hubUrl: string, clientId = LOCAL_HUB_CLIENT_ID): LocalRelyingParty {
+  const key = rs512KeyPair();
+  const registration = (provider: 'nhs-login' | 'cis2'): OidcClientRegistration => ({
+    clientId,
+    redirectUris: [`${hubUrl}/auth/${provider}/callback`],
+    jwks: key.publicJwks,
+  });
+  return {
+    clientId,
+    kid: key.kid,
+    privateKeyPem: key.privateKeyPem,
+    nhsLogin: registration('nhs-login'),
+    cis2: registration('cis2'),
+  };
+}
+
+function rs512KeyPair() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = `junction-${randomUUID()}`;
   const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS512', use: 'sig' };
   return {
-    apiKey,
     kid,
     privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    registered: registeredAppFromJwks(apiKey, { keys: [publicJwk] }),
+    publicJwks: { keys: [publicJwk] },
   };
 }
 
@@ -64,6 +109,8 @@ export interface RunningJunction {
   demoApiKey: string;
   /** Whether the sandbox requires API platform tokens (see `StartOptions.sandboxAuth`). */
   sandboxAuth: boolean;
+  /** Where a browser starts signing in: `<hubUrl>/auth/nhs-login/login` and `<hubUrl>/auth/cis2/login`. */
+  signInUrls: { nhsLogin: string; cis2: string };
   close(): Promise<void>;
 }
 
@@ -72,6 +119,9 @@ export interface RunningJunction {
  * NHS: the hub authenticates to the sandbox's API platform with a signed JWT (a key pair made for
  * this run and registered as an app), then calls PDS with the token it gets. With
  * `sandboxAuth: false` both run open instead, as against NHS's public sandbox.
+ *
+ * The hub is also registered as a relying party of the sandbox's NHS login and CIS2, and the app
+ * as their client for token exchange, so people can sign in at the hub and reach PDS as themselves.
  */
 export async function startJunction(
   env: NodeJS.ProcessEnv,
@@ -79,57 +129,113 @@ export async function startJunction(
 ): Promise<RunningJunction> {
   const host = options.host ?? '127.0.0.1';
   const sandboxAuth = options.sandboxAuth ?? true;
-  const app = sandboxAuth ? (options.localApp ?? createLocalApp()) : undefined;
-  const sandbox = await createSandboxServer({
-    pds: { mode: options.stateless ? 'stateless' : 'stateful' },
-    ...(app && { auth: { apps: [app.registered] } }),
-  });
+  const hubEnv = withoutLocalCredentials(env);
   const requestedHubPort = options.port ?? 8080;
-  const sandboxPort = options.sandboxPort ?? (requestedHubPort === 0 ? 0 : requestedHubPort + 1);
-  const sandboxUrl = await listen(sandbox, host, sandboxPort);
-
+  // The providers need the hub's callback URLs before the sandbox is built, so the hub's port is
+  // settled first: a free port is held until the hub takes it, so the sandbox cannot get it.
+  const reservation = await reservePort(host, requestedHubPort);
+  let sandbox: FastifyInstance | undefined;
   try {
+    const hubPort = reservation.port;
+    const hubUrl = loadConfig(hubEnv, { port: hubPort, host, nhsEnvironment: 'sandbox' }).publicUrl;
+    const rp = createLocalRelyingParty(hubUrl);
+    const localApp = sandboxAuth ? (options.localApp ?? createLocalApp()) : undefined;
+    const app: RegisteredApp | undefined = localApp && {
+      ...localApp.registered,
+      nhsLoginClientId: rp.clientId,
+      cis2ClientId: rp.clientId,
+    };
+    sandbox = await createSandboxServer({
+      pds: { mode: options.stateless ? 'stateless' : 'stateful' },
+      ...(app && { auth: { apps: [app] } }),
+      nhsLogin: { clients: [rp.nhsLogin] },
+      cis2: { clients: [rp.cis2] },
+    });
+    const sandboxPort = options.sandboxPort ?? (requestedHubPort === 0 ? 0 : requestedHubPort + 1);
+    const sandboxUrl = await listen(sandbox, host, sandboxPort);
+
     const tokenUrl = `${sandboxUrl}/oauth2/token`;
-    const config = loadConfig(app ? env : withoutKeyMaterial(env), {
-      port: requestedHubPort,
+    const relyingParty = { clientId: rp.clientId, privateKeyPem: rp.privateKeyPem, keyId: rp.kid };
+    const config = loadConfig(hubEnv, {
+      port: hubPort,
       host,
       nhsEnvironment: 'sandbox',
       pds: { baseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4` },
-      apiPlatform: app
-        ? { tokenUrl, apiKey: app.apiKey, privateKeyPem: app.privateKeyPem, keyId: app.kid }
+      apiPlatform: localApp
+        ? { tokenUrl, apiKey: localApp.apiKey, privateKeyPem: localApp.privateKeyPem, keyId: localApp.kid }
         : { tokenUrl },
+      nhsLogin: { issuer: `${sandboxUrl}${NHS_LOGIN_PATH}`, ...relyingParty },
+      cis2: { issuer: `${sandboxUrl}${CIS2_PATH}`, ...relyingParty },
       ...storeOverrides(options),
       ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
     });
     const hub = await createHub(config);
-    const demoApiKey = await renewDemoKey(hub.store);
-    const hubUrl = await listen(hub.app, host, config.port);
+    let demoApiKey: string;
+    try {
+      demoApiKey = await renewDemoKey(hub.store);
+      await reservation.release();
+      await listen(hub.app, host, hubPort);
+    } catch (error) {
+      await hub.close();
+      throw error;
+    }
+    const running = sandbox;
     return {
       hubUrl,
       sandboxUrl,
       pdsBaseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4`,
       demoApiKey,
       sandboxAuth,
+      signInUrls: { nhsLogin: `${hubUrl}/auth/nhs-login/login`, cis2: `${hubUrl}/auth/cis2/login` },
       close: async () => {
         await hub.close();
-        await sandbox.close();
+        await running.close();
       },
     };
   } catch (error) {
-    await sandbox.close();
+    await reservation.release();
+    await sandbox?.close();
     throw error;
   }
 }
 
+/** Where the sandbox mounts its identity providers (the hub's issuers must name the same paths). */
+const NHS_LOGIN_PATH = '/nhs-login';
+const CIS2_PATH = '/openam/oauth2/realms/root/realms/oidc';
+
 /**
- * The environment without API platform key material: against an open sandbox the hub's PdsClient
- * must send no token (the sandbox has no apps to issue one), whatever the shell has set.
+ * The environment without credentials `start` makes itself: the hub must use this run's keys and
+ * client registrations, whatever the shell has set (a stray key path would stop the hub starting;
+ * against an open sandbox the hub must send no token at all, there being no app to issue one to).
  */
-function withoutKeyMaterial(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const keyVariables = Object.entries(ENV_VARS)
-    .filter(([, field]) => field.startsWith('apiPlatform.') && field !== 'apiPlatform.tokenUrl')
+function withoutLocalCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const ours = (field: string) =>
+    (field.startsWith('apiPlatform.') && field !== 'apiPlatform.tokenUrl') ||
+    field.startsWith('nhsLogin.') ||
+    field.startsWith('cis2.');
+  const names = Object.entries(ENV_VARS)
+    .filter(([, field]) => ours(field))
     .map(([name]) => name);
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !keyVariables.includes(name)));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
+}
+
+/** A port held open until released: the requested one, or a free one when 0 is asked for. */
+async function reservePort(host: string, port: number): Promise<{ port: number; release(): Promise<void> }> {
+  if (port !== 0) return { port, release: async () => {} };
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: 0, exclusive: true }, resolve);
+  });
+  const reserved = (server.address() as AddressInfo).port;
+  let released: Promise<void> | undefined;
+  return {
+    port: reserved,
+    release: () => {
+      released ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return released;
+    },
+  };
 }
 
 /** One demo key at a time: earlier ones made by `start` are revoked, their secrets were shown once. */
