@@ -198,28 +198,17 @@ async function defaultPdsClient(config: HubConfig, deps: HubDeps): Promise<PdsCl
   if (deps.fetch) options.fetch = deps.fetch;
   if (deps.now) options.now = deps.now;
   const a = config.apiPlatform;
-  if (a.apiKey !== undefined && a.keyId !== undefined) {
-    let privateKey = a.privateKeyPem;
-    if (privateKey === undefined && a.privateKeyPath !== undefined) {
-      try {
-        privateKey = await readFile(a.privateKeyPath, 'utf8');
-      } catch (error) {
-        throw new Error(
-          `cannot read JUNCTION_NHS_PRIVATE_KEY_PATH (${a.privateKeyPath}): ${(error as Error).message}`,
-        );
-      }
-    }
-    if (privateKey !== undefined) {
-      const authOptions: Parameters<typeof applicationRestrictedAuth>[0] = {
-        tokenUrl: a.tokenUrl,
-        apiKey: a.apiKey,
-        privateKey,
-        kid: a.keyId,
-      };
-      if (deps.fetch) authOptions.fetch = deps.fetch;
-      if (deps.now) authOptions.now = deps.now;
-      options.auth = applicationRestrictedAuth(authOptions);
-    }
+  const privateKey = await readKey(a.privateKeyPem, a.privateKeyPath, 'JUNCTION_NHS_PRIVATE_KEY_PATH');
+  if (a.apiKey !== undefined && a.keyId !== undefined && privateKey !== undefined) {
+    const authOptions: Parameters<typeof applicationRestrictedAuth>[0] = {
+      tokenUrl: a.tokenUrl,
+      apiKey: a.apiKey,
+      privateKey,
+      kid: a.keyId,
+    };
+    if (deps.fetch) authOptions.fetch = deps.fetch;
+    if (deps.now) authOptions.now = deps.now;
+    options.auth = applicationRestrictedAuth(authOptions);
   }
   return new PdsClient(options);
 }

@@ -15,4 +15,13 @@ describe('createLogger', () => {
     expect(text).not.toMatch(/jct_secret/);
     expect(text).toContain('[redacted]');
   });
+
+  it('redacts cookies and tokens too', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
+    logger.info({ req: { headers: { cookie: 'junction_session=jss_secret5' } } }, 'c');
+    logger.info({ headers: { 'set-cookie': 'junction_session=jss_secret6' }, idToken: 'eyJsecret7' }, 'd');
+    logger.info({ sessionToken: 'jss_secret8', accessToken: 'secret9' }, 'e');
+    expect(lines.join('')).not.toMatch(/secret/);
+  });
 });

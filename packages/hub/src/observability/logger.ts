@@ -12,6 +12,15 @@ export const REDACT_PATHS = [
   'headers["x-api-key"]',
   'authorization',
   '["x-api-key"]',
+  'req.headers.cookie',
+  'headers.cookie',
+  'cookie',
+  'res.headers["set-cookie"]',
+  'headers["set-cookie"]',
+  '["set-cookie"]',
+  'idToken',
+  'accessToken',
+  'sessionToken',
 ];
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
