@@ -63,7 +63,10 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     clock = TIME;
     sessionsSeen = [];
     const config = loadConfig(
-      { JUNCTION_AUTH_RETURN_URLS: 'https://app.example.com/signed-in,junction-app://signed-in' },
+      {
+        JUNCTION_AUTH_RETURN_URLS:
+          'https://app.example.com/signed-in,junction-app://signed-in,http://127.0.0.1/cli-callback',
+      },
       { logLevel: 'trace' },
     );
     hub = await createHub(config, {
@@ -221,7 +224,15 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     expect(web.callback.headers.location).toBe('https://app.example.com/signed-in');
     expect(sessionCookieOf(web.callback.headers['set-cookie'])).toMatch(/^jss_/);
 
+    // A native app on loopback may use any port (RFC 8252 §7.3); nothing else about the URL may vary.
+    const cli = await inject({
+      url: `/auth/nhs-login/login?response=token&return_to=${encodeURIComponent('http://127.0.0.1:53121/cli-callback')}`,
+    });
+    expect(cli.statusCode).toBe(302);
     for (const bad of [
+      'http://127.0.0.1:53121/other',
+      'http://localhost:53121/cli-callback',
+      'https://127.0.0.1/cli-callback',
       'https://evil.example/signed-in',
       'https://app.example.com/other',
       'junction-app://elsewhere',

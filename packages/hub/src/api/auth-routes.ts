@@ -487,18 +487,26 @@ function cookie(value: string, maxAgeS: number, secure: boolean): string {
 }
 
 function isPlainHttpLoopback(publicUrl: string): boolean {
-  const u = new URL(publicUrl);
-  return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+  return isLoopback(new URL(publicUrl));
 }
 
-/** The part of a return URL that must match the allow-list: scheme, host and path (no query, no fragment). */
+/**
+ * The part of a return URL that must match the allow-list: scheme, host and path (no query, no
+ * fragment). On plain-http loopback the port is left out, as native apps listen on a port of the
+ * moment (RFC 8252 §7.3).
+ */
 function returnKey(url: string): string | undefined {
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    const host = isLoopback(u) ? u.hostname : u.host;
+    return `${u.protocol}//${host}${u.pathname}`;
   } catch {
     return undefined;
   }
+}
+
+function isLoopback(u: URL): boolean {
+  return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
 }
 
 async function upstream<T>(provider: Provider, call: () => Promise<T>): Promise<T> {
