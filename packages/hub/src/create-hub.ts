@@ -8,6 +8,7 @@ import {
   type PdsClientOptions,
   tokenExchangeAuth,
 } from '@junction/client';
+import { OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { ActiveSession } from './access/sessions.js';
@@ -170,7 +171,13 @@ async function userRestrictedPds(
   const clients = new Map<string, PdsClient>();
   return (session) => {
     const idToken = session.idToken;
-    if (idToken === undefined) return undefined;
+    // Never fall back to the hub's application-restricted access for a signed-in person.
+    if (idToken === undefined) {
+      throw OperationOutcomeError.spine('ACCESS_DENIED', {
+        status: 401,
+        diagnostics: 'The session holds no identity token for the NHS API platform: sign in again',
+      });
+    }
     let client = clients.get(idToken);
     if (!client) {
       const authOptions: Parameters<typeof tokenExchangeAuth>[0] = {

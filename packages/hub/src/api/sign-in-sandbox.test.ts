@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
+import { patient, sessionFor } from '../testing/sessions.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
 /**
@@ -199,6 +200,16 @@ describe('sign-in against the sandbox NHS login and CIS2, PDS by token exchange'
       actor_organisation_ods: admin.orgCode,
     });
     expectNoSecretsInLogs(token);
+  });
+
+  it('never falls back to application-restricted access for a session without an id_token', async () => {
+    const token = await sessionFor(t.store, patient('P9'), () => new Date());
+    const res = await hub.app.inject({
+      url: '/fhir/R4/Patient/9000000009',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().issue[0].diagnostics).toMatch(/sign in again/);
   });
 
   function expectNoSecretsInLogs(sessionToken: string): void {
