@@ -18,11 +18,14 @@ import {
   keysRevoke,
 } from './commands/store-commands.js';
 import { CliError, type CliIo, printJson } from './io.js';
+import { DEFAULT_HUB_URL, LOGIN_PROVIDERS, type LoginFlags, login } from './login/login.js';
 import type { StoreFlags } from './store-flags.js';
 
 export interface CliRuntime extends CliIo {
   /** Resolves when a long-running command (`start`, `sandbox`) should stop, e.g. on SIGINT. */
   untilStopped: () => Promise<void>;
+  /** Reads a line the user types (`junction login` without `--user`); absent with no terminal. */
+  readLine?: (prompt: string) => Promise<string | undefined>;
 }
 
 /**
@@ -172,6 +175,42 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
     }
     printJson(rt, result.bundle);
   });
+
+  program
+    .command('login')
+    .description(
+      'sign in at the hub with NHS login or CIS2 from a terminal; prints the identity, role and a session token',
+    )
+    .addOption(
+      new Option('--provider <provider>', 'nhs-login (patients) or cis2 (health and care staff)')
+        .choices(LOGIN_PROVIDERS)
+        .makeOptionMandatory(),
+    )
+    .option('--hub <url>', 'the hub to sign in at', DEFAULT_HUB_URL)
+    .option(
+      '--user <id>',
+      'SANDBOX ONLY: sign in as this synthetic test user without a browser (NHS login: NHS number, email or sub; CIS2: user id or email)',
+    )
+    .option(
+      '--role <id>',
+      'SANDBOX ONLY, CIS2: the role to select (role profile id, RBAC code such as R8008, or the ODS code)',
+    )
+    .addOption(
+      new Option(
+        '--proofing <level>',
+        'NHS login: lowest identity proofing level accepted (hub default P9)',
+      ).choices(['P0', 'P5', 'P9']),
+    )
+    .option('--json', 'print the principal, session times and token as JSON')
+    .addHelpText(
+      'after',
+      `
+Without --user, the command prints the hub's sign-in URL: open it in any browser, sign in, then
+paste the sessionToken the hub shows. --user and --role drive the Junction sandbox's sign-in page
+over HTTP instead (for scripts and tests); they refuse any other sign-in page, real NHS login and
+CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
+    )
+    .action((opts: LoginFlags) => login(rt, opts));
 
   const keys = program.command('keys').description("manage products' API keys for the hub");
   const withStoreOptions = (cmd: Command) =>

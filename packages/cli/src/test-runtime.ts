@@ -9,7 +9,9 @@ export interface TestRuntime extends CliRuntime {
   printed: (text: string) => Promise<string>;
 }
 
-export function testRuntime(env: NodeJS.ProcessEnv = {}): TestRuntime {
+/** `input`: the lines a user would type, one per `readLine` (undefined once they run out). */
+export function testRuntime(env: NodeJS.ProcessEnv = {}, input?: string[]): TestRuntime {
+  const lines = input ? [...input] : undefined;
   let out = '';
   let err = '';
   let stop: () => void = () => {};
@@ -27,6 +29,12 @@ export function testRuntime(env: NodeJS.ProcessEnv = {}): TestRuntime {
       err += text;
     },
     untilStopped: () => stopped,
+    ...(lines && {
+      readLine: async (prompt: string) => {
+        err += prompt;
+        return lines.shift();
+      },
+    }),
     out: () => out,
     err: () => err,
     stop: () => stop(),
