@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES } from '@junction/hub';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
 import { testRuntime } from './test-runtime.js';
@@ -59,6 +60,33 @@ describe('junction keys', () => {
       ),
     ).toBe(1);
     expect(badScope.err()).toMatch(/^junction: unknown scope 'everything'/);
+  });
+
+  it("grants every scope the hub's policy knows (one per action), and lookups only by default", async () => {
+    // The hub added journey scopes with the access policy (issue #3); the CLI takes its list from there.
+    expect(API_KEY_SCOPES).toEqual(
+      expect.arrayContaining(['gp-record:read', 'prescription:dispense', 'appointment:book', 'audit:read']),
+    );
+    const all = testRuntime();
+    const scopeFlags = API_KEY_SCOPES.flatMap((scope) => ['--scope', scope]);
+    expect(await runCli(['keys', 'create', '--name', 'All', ...scopeFlags, '--data-dir', dataDir], all)).toBe(
+      0,
+    );
+    expect(JSON.parse(all.out()).scopes).toEqual([...API_KEY_SCOPES]);
+
+    const plain = testRuntime();
+    expect(await runCli(['keys', 'create', '--name', 'Plain', '--data-dir', dataDir], plain)).toBe(0);
+    expect(JSON.parse(plain.out()).scopes).toEqual([...DEFAULT_API_KEY_SCOPES]);
+
+    const bad = testRuntime();
+    await runCli(['keys', 'create', '--name', 'x', '--scope', 'gp-record:write', '--data-dir', dataDir], bad);
+    expect(bad.err()).toBe(
+      `junction: unknown scope 'gp-record:write'; scopes are: ${API_KEY_SCOPES.join(', ')}\n`,
+    );
+
+    const help = testRuntime();
+    await runCli(['keys', 'create', '--help'], help);
+    for (const scope of API_KEY_SCOPES) expect(help.out()).toContain(scope);
   });
 
   it('says plainly when the key to revoke does not exist', async () => {

@@ -1,5 +1,5 @@
 import { isOperationOutcome, OperationOutcomeError } from '@junction/core';
-import { ConfigError } from '@junction/hub';
+import { API_KEY_SCOPES, ConfigError, DEFAULT_API_KEY_SCOPES } from '@junction/hub';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   type PdsConnectionOptions,
@@ -223,7 +223,13 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
       .description('create an API key; the secret is printed once')
       .option('--name <name>', 'which product the key is for')
       .option('--org <ods>', "the product's organisation ODS code")
-      .option('--scope <scope>', 'a scope the key grants (repeat for several)', collect, []),
+      .option(
+        '--scope <scope>',
+        `a scope the key grants (repeat for several; default ${DEFAULT_API_KEY_SCOPES.join(' + ')})`,
+        collect,
+        [],
+      )
+      .addHelpText('after', `\nScopes: ${API_KEY_SCOPES.join(', ')}`),
   ).action((opts: KeyCreateFlags) => keysCreate(rt, opts));
   withStoreOptions(keys.command('revoke <id>').description('revoke an API key')).action(
     (id: string, opts: StoreFlags) => keysRevoke(rt, id, opts),
