@@ -399,6 +399,32 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     expectNoSecretsLeaked(['secret stuff', 'nonce xyz', ...exchangeSecrets()], { bodiesToo: true });
   });
 
+  it('refuses every id_token the relying party rejects with 401 naming the check; an unreachable provider is 502', async () => {
+    const codes = [
+      'id_token_audience_mismatch',
+      'id_token_issuer_mismatch',
+      'id_token_signature_invalid',
+      'id_token_expired',
+      'id_token_nonce_mismatch',
+      'id_token_missing',
+      'invalid_grant',
+    ];
+    for (const code of codes) {
+      nhsLogin.next = { error: new AuthError(code, { description: `detail ${code} eyJhbGciOi` }) };
+      const { callback } = await signIn('nhs-login');
+      expect(callback.statusCode, code).toBe(401);
+      expect(callback.json().issue[0].diagnostics).toBe(`NHS login sign-in failed (${code})`);
+      expect(callback.headers['set-cookie'], code).toBeUndefined();
+    }
+    cis2.next = { error: new AuthError('provider_unreachable') };
+    const { callback } = await signIn('cis2');
+    expect(callback.statusCode).toBe(502);
+    const denials = (await auditRows()).filter((r) => r.decision_rule === 'sign-in.invalid-token');
+    expect(denials).toHaveLength(codes.length);
+    expect(await t.store.db.selectFrom('sessions').selectAll().execute()).toEqual([]);
+    expectNoSecretsLeaked(['eyJhbGciOi', ...exchangeSecrets()], { bodiesToo: true });
+  });
+
   it('answers 404 for a provider that is not configured, and API keys stay application-restricted', async () => {
     const bare = await createHub(loadConfig({}, { logLevel: 'silent' }), {
       store: t.store,
