@@ -12,7 +12,12 @@ import { testRuntime } from './test-runtime.js';
 describe('junction login', () => {
   let dataDir: string;
   let hubUrl: string;
-  const rt = testRuntime();
+  // Sign-in credentials in the shell must not reach the hub `start` runs: it registers its own.
+  const rt = testRuntime({
+    JUNCTION_NHS_LOGIN_CLIENT_ID: 'stray-client',
+    JUNCTION_CIS2_PRIVATE_KEY_PATH: '/nonexistent/junction-cis2-key.pem',
+    JUNCTION_CIS2_ISSUER: 'https://cis2.example.invalid/oidc',
+  });
   let exited: Promise<number>;
 
   beforeAll(async () => {
