@@ -37,6 +37,7 @@ export {
   type SessionPrincipal,
 } from './access/sessions.js';
 export type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
+export type { HubRoute } from './api/build-app.js';
 export { appendAuditEvent } from './audit/append-audit-event.js';
 export type {
   AuditAction,
