@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CIS2_TEST_USERS, createSandboxServer, NHS_LOGIN_TEST_USERS } from '@junction/sandbox';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../access/api-keys.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
 import { patient, sessionFor } from '../testing/sessions.js';
@@ -189,6 +190,34 @@ describe('sign-in against the sandbox NHS login and CIS2, PDS by token exchange'
     });
     expect(search.statusCode, search.body).toBe(200);
     expect(search.json()).toMatchObject({ resourceType: 'Bundle' });
+    // PATCH is refused to application-restricted access (403 INVALID_METHOD): a 200 proves the
+    // healthcare-worker token from the exchange was used.
+    const read = await hub.app.inject({ url: '/fhir/R4/Patient/9000000009', headers: cookie });
+    expect(read.statusCode, read.body).toBe(200);
+    const patch = await hub.app.inject({
+      method: 'PATCH',
+      url: '/fhir/R4/Patient/9000000009',
+      headers: {
+        ...cookie,
+        'if-match': String(read.headers.etag),
+        'content-type': 'application/json-patch+json',
+      },
+      payload: JSON.stringify({ patches: [{ op: 'replace', path: '/gender', value: read.json().gender }] }),
+    });
+    expect(patch.statusCode, patch.body).toBe(200);
+    const key = await createApiKey(t.store, { name: 'product', scopes: ['patient:read', 'patient:update'] });
+    const asApp = await hub.app.inject({
+      method: 'PATCH',
+      url: '/fhir/R4/Patient/9000000009',
+      headers: {
+        'x-api-key': key.secret,
+        'if-match': String(patch.headers.etag),
+        'content-type': 'application/json-patch+json',
+      },
+      payload: JSON.stringify({ patches: [{ op: 'replace', path: '/gender', value: read.json().gender }] }),
+    });
+    expect(asApp.statusCode, asApp.body).toBe(403);
+    expect(asApp.json().issue[0].details.coding[0].code).toBe('INVALID_METHOD');
     const row = await t.store.db
       .selectFrom('audit_events')
       .selectAll()
