@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TestStore, testStores } from '../testing/test-stores.js';
-import { authenticateApiKey } from './api-key-auth.js';
 import { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './api-keys.js';
+import { authenticate } from './authenticate.js';
 
 const FIXED = () => new Date('2025-01-02T03:04:05.000Z');
+
+const now = () => FIXED();
 
 describe.each(await testStores())('API keys on $dialect', (factory) => {
   let t: TestStore;
@@ -58,16 +60,16 @@ describe.each(await testStores())('API keys on $dialect', (factory) => {
 
   it('reads the key from Authorization: Bearer or X-API-Key', async () => {
     const key = await createApiKey(t.store, { name: 'a' });
-    expect(await authenticateApiKey(t.store, { authorization: `Bearer ${key.secret}` })).toMatchObject({
+    expect(await authenticate(t.store, { authorization: `Bearer ${key.secret}` }, now)).toMatchObject({
       ok: true,
     });
-    expect(await authenticateApiKey(t.store, { 'x-api-key': key.secret })).toMatchObject({ ok: true });
-    expect(await authenticateApiKey(t.store, {})).toEqual({ ok: false, reason: 'missing' });
-    expect(await authenticateApiKey(t.store, { authorization: 'Basic abc' })).toEqual({
+    expect(await authenticate(t.store, { 'x-api-key': key.secret }, now)).toMatchObject({ ok: true });
+    expect(await authenticate(t.store, {}, now)).toEqual({ ok: false, reason: 'missing' });
+    expect(await authenticate(t.store, { authorization: 'Basic abc' }, now)).toEqual({
       ok: false,
       reason: 'missing',
     });
-    expect(await authenticateApiKey(t.store, { 'x-api-key': `${key.secret}x` })).toEqual({
+    expect(await authenticate(t.store, { 'x-api-key': `${key.secret}x` }, now)).toEqual({
       ok: false,
       reason: 'invalid',
     });
