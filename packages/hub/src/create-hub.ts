@@ -11,8 +11,10 @@ import {
 import { OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import type { DelegationsFor } from './access/authenticate.js';
+import { activeDelegationsFor } from './access/proxy-delegations.js';
 import type { ActiveSession } from './access/sessions.js';
-import type { AuthRoutesOptions, Cis2Port, NhsLoginPort } from './api/auth-routes.js';
+import type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
 import { type BuildAppOptions, buildApp } from './api/build-app.js';
 import type { HubConfig } from './config/load-config.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
@@ -38,8 +40,12 @@ export interface HubDeps {
   nhsLogin?: NhsLoginPort;
   /** CIS2 relying party; default: a `Cis2Client` from config, when configured. */
   cis2?: Cis2Port;
-  /** NHS numbers a signed-in NHS login user may act for as proxy; default none. */
-  delegationsFor?: AuthRoutesOptions['delegationsFor'];
+  /**
+   * Patients a signed-in NHS login user may act for as a proxy, and for what, asked on every
+   * request. Default: the active delegations in the store's `proxy_delegations` table (recorded with
+   * `junction proxies grant`). For tests and integrations with another source of proxy records.
+   */
+  delegationsFor?: DelegationsFor;
   /**
    * PDS for a signed-in person (user-restricted). Default: with API platform key material, a
    * PdsClient whose tokens come from exchanging the session's id_token (`tokenExchangeAuth`);
@@ -87,7 +93,9 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     const cis2 = deps.cis2 ?? (await relyingParty(config, 'cis2', deps));
     if (nhsLogin) auth.nhsLogin = nhsLogin;
     if (cis2) auth.cis2 = cis2;
-    if (deps.delegationsFor) auth.delegationsFor = deps.delegationsFor;
+    auth.delegationsFor =
+      deps.delegationsFor ??
+      (async ({ nhsNumber }) => (nhsNumber === undefined ? [] : activeDelegationsFor(store, nhsNumber, now)));
     const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth };
     const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps));
     if (pdsForSession) appOptions.pdsForSession = pdsForSession;

@@ -10,7 +10,12 @@ export {
   revokeApiKey,
   verifyApiKey,
 } from './access/api-keys.js';
-export { type Authentication, authenticate, SESSION_COOKIE } from './access/authenticate.js';
+export {
+  type Authentication,
+  authenticate,
+  type DelegationsFor,
+  SESSION_COOKIE,
+} from './access/authenticate.js';
 export {
   ACCESS_ACTIONS,
   type AccessAction,
@@ -22,9 +27,24 @@ export {
   type IdentityProofingLevel,
   jobRoleOf,
   type PatientPrincipal,
+  PROXY_ACCESS,
+  PROXY_ACCESS_KINDS,
   type Principal,
+  type ProxyAccess,
+  type ProxyDelegation,
   ROLE_ACTIONS,
 } from './access/policy.js';
+export {
+  activeDelegationsFor,
+  type GrantProxyDelegationInput,
+  grantProxyDelegation,
+  listProxyDelegations,
+  PROXY_RELATIONSHIPS,
+  ProxyDelegationError,
+  type ProxyDelegationInfo,
+  type ProxyRelationship,
+  revokeProxyDelegation,
+} from './access/proxy-delegations.js';
 export {
   type ActiveSession,
   type CreatedSession,
@@ -42,6 +62,7 @@ export { appendAuditEvent } from './audit/append-audit-event.js';
 export type {
   AuditAction,
   AuditActor,
+  AuditActorKind,
   AuditEventInput,
   AuditOutcome,
   AuditRecord,

@@ -2,11 +2,17 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Store } from '../store/database.js';
 import { presentedApiKey } from './api-key-auth.js';
 import { verifyApiKey } from './api-keys.js';
-import type { Principal } from './policy.js';
+import type { Principal, ProxyDelegation } from './policy.js';
 import { type ActiveSession, findSession, SESSION_TOKEN_PREFIX } from './sessions.js';
 
 /** Name of the browser session cookie. */
 export const SESSION_COOKIE = 'junction_session';
+
+/** The patients a signed-in NHS login user may act for as a proxy, and for what. */
+export type DelegationsFor = (person: {
+  sub: string;
+  nhsNumber?: string;
+}) => Promise<readonly ProxyDelegation[]>;
 
 export type Authentication =
   | { ok: true; principal: Principal; session?: ActiveSession; sessionToken?: string }
@@ -15,18 +21,27 @@ export type Authentication =
 /**
  * Who is calling. Credentials, first found wins: `Authorization: Bearer jss_…` (mobile apps) or
  * `Bearer jct_…` / `X-API-Key` (API keys), then the `junction_session` cookie (browsers).
+ * A patient's proxy delegations are looked up with `delegationsFor` on every request, not kept from
+ * sign-in, so a revoked or expired delegation stops working at once.
  */
 export async function authenticate(
   store: Store,
   headers: IncomingHttpHeaders,
   now: () => Date,
+  delegationsFor?: DelegationsFor,
 ): Promise<Authentication> {
   const presented = presentedApiKey(headers) ?? sessionCookie(headers);
   if (presented === undefined) return { ok: false, reason: 'missing' };
   if (presented.startsWith(SESSION_TOKEN_PREFIX)) {
     const found = await findSession(store, presented, now);
     if (found.status !== 'active') return { ok: false, reason: found.status };
-    return { ok: true, principal: found.session.principal, session: found.session, sessionToken: presented };
+    const session = found.session;
+    if (session.principal.kind === 'patient' && delegationsFor) {
+      const p = session.principal;
+      const person = p.nhsNumber === undefined ? { sub: p.sub } : { sub: p.sub, nhsNumber: p.nhsNumber };
+      session.principal = { ...p, delegations: await delegationsFor(person) };
+    }
+    return { ok: true, principal: session.principal, session, sessionToken: presented };
   }
   const key = await verifyApiKey(store, presented);
   if (!key) return { ok: false, reason: 'invalid' };

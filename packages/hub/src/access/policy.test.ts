@@ -6,6 +6,7 @@ import {
   decide,
   jobRoleOf,
   type PatientPrincipal,
+  PROXY_ACCESS_KINDS,
   type Principal,
   ROLE_ACTIONS,
 } from './policy.js';
@@ -40,8 +41,9 @@ const key = (...scopes: string[]): Principal => ({
 const p9 = patient('P9');
 const p5 = patient('P5');
 const p0 = patient('P0');
-const proxy = patient('P9', { delegations: [CHILD] });
-const p5Proxy = patient('P5', { delegations: [CHILD] });
+const proxy = patient('P9', { delegations: [{ nhsNumber: CHILD, access: PROXY_ACCESS_KINDS }] });
+const p5Proxy = patient('P5', { delegations: [{ nhsNumber: CHILD, access: PROXY_ACCESS_KINDS }] });
+const demographicsProxy = patient('P9', { delegations: [{ nhsNumber: CHILD, access: ['demographics'] }] });
 const gp = clinician('S8000:G8000:R8000');
 const nurse = clinician('S8000:G8000:R8001');
 const pharmacist = clinician('S8000:G8000:R8003');
@@ -71,6 +73,30 @@ const rows: Row[] = [
   ['P5 own update', p5, 'patient.update', JANE, false, 'patient.proofing-level'],
   ['P0 demographics', p0, 'patient.read', JANE, false, 'patient.proofing-level'],
   ['proxy on delegated child', proxy, 'gp-record.read', CHILD, true, 'patient.proxy'],
+  [
+    'demographics-only proxy reads demographics',
+    demographicsProxy,
+    'patient.read',
+    CHILD,
+    true,
+    'patient.proxy',
+  ],
+  [
+    'demographics-only proxy on GP record',
+    demographicsProxy,
+    'gp-record.read',
+    CHILD,
+    false,
+    'patient.proxy-access',
+  ],
+  [
+    'demographics-only proxy on prescriptions',
+    demographicsProxy,
+    'prescription.read',
+    CHILD,
+    false,
+    'patient.proxy-access',
+  ],
   ['proxy on own record', proxy, 'patient.read', JANE, true, 'patient.own-record'],
   ['proxy on non-delegated patient', proxy, 'patient.read', OTHER, false, 'patient.other-record'],
   [

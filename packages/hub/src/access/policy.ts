@@ -27,8 +27,17 @@ export interface PatientPrincipal {
   identityProofingLevel: IdentityProofingLevel;
   /** The `vot` claim, e.g. `P9.Cp.Cd`. */
   vot?: string;
-  /** NHS numbers this person may act for as a proxy (delegated access). */
-  delegations: readonly string[];
+  /**
+   * Patients this person may act for as a proxy, and for what. Recorded by the GP practice and kept
+   * in the hub's store (`proxy_delegations`); the hub reads them afresh for every request.
+   */
+  delegations: readonly ProxyDelegation[];
+}
+
+/** One patient a proxy may act for, and the kinds of access delegated (see {@link PROXY_ACCESS}). */
+export interface ProxyDelegation {
+  nhsNumber: string;
+  access: readonly ProxyAccess[];
 }
 
 /** A health or care worker signed in with CIS2, acting in the role they selected (CONTRACTS.md §2e). */
@@ -116,6 +125,20 @@ const DEMOGRAPHICS: AccessAction[] = ['patient.read', 'patient.search'];
 const AMEND_DEMOGRAPHICS: AccessAction[] = [...DEMOGRAPHICS, 'patient.update'];
 const APPOINTMENTS: AccessAction[] = ['appointment.read', 'appointment.book'];
 const CLINICAL_RECORD: AccessAction[] = ['gp-record.read', 'scr.read', 'prescription.read'];
+
+/**
+ * What a proxy (a parent, a carer) may be given access to, by kind, as GP practices grant online
+ * services to proxies: each kind is a group of the actions above. A proxy's actions are also bound
+ * by the proxy's own identity proofing level, as for their own record.
+ */
+export const PROXY_ACCESS = {
+  demographics: ['patient.read', 'patient.update'],
+  'gp-record': ['gp-record.read'],
+  prescriptions: ['prescription.read'],
+  appointments: ['appointment.read', 'appointment.book'],
+} as const satisfies Record<string, readonly AccessAction[]>;
+export type ProxyAccess = keyof typeof PROXY_ACCESS;
+export const PROXY_ACCESS_KINDS = Object.keys(PROXY_ACCESS) as ProxyAccess[];
 
 /**
  * Job role (national RBAC "R" code) → what a worker acting in it may do. Modelled on the national
@@ -206,8 +229,14 @@ function decidePatient(principal: PatientPrincipal, request: AccessRequest, rule
   if (principal.nhsNumber !== undefined && target === principal.nhsNumber) {
     return allow('patient.own-record', 'A patient may access their own record');
   }
-  if (principal.delegations.includes(target)) {
-    return allow('patient.proxy', 'A proxy may access the record of a patient who delegated to them');
+  const delegation = principal.delegations.find((d) => d.nhsNumber === target);
+  if (delegation) {
+    const covered = delegation.access.some((kind) =>
+      (PROXY_ACCESS[kind] as readonly AccessAction[] | undefined)?.includes(request.action),
+    );
+    return covered
+      ? allow('patient.proxy', 'A proxy may access the record of a patient who delegated to them')
+      : deny('patient.proxy-access', `The proxy's delegated access does not include ${request.action}`);
   }
   return deny(
     'patient.other-record',

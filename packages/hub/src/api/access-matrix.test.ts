@@ -9,6 +9,7 @@ import { fakePds } from '../testing/fake-pds.js';
 import {
   clinician,
   expiredSessionFor,
+  grantParentProxy,
   JANE_NHS,
   JANET_NHS,
   PROXY_PARENT,
@@ -206,6 +207,8 @@ describe.each(await testStores())('authorisation matrix on $dialect', (factory) 
       nhsLogin: fakeNhsLogin(),
       cis2: fakeCis2(),
     });
+    // The parent's proxy access comes from the store's proxy_delegations, as in production.
+    await grantParentProxy(t.store, now);
   });
   afterAll(async () => {
     await hub?.close();

@@ -76,7 +76,8 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
       logDestination: { write: (line: string) => void logs.push(line) },
       nhsLogin,
       cis2,
-      delegationsFor: async ({ sub }) => (sub === PARENT_SUB ? [JANET_NHS] : []),
+      delegationsFor: async ({ sub }) =>
+        sub === PARENT_SUB ? [{ nhsNumber: JANET_NHS, access: ['demographics'] }] : [],
       pdsForSession: (session): PdsPort => {
         sessionsSeen.push(session);
         return userPds;
@@ -279,7 +280,9 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
       claims: { sub: PARENT_SUB, nhs_number: '9000000017', identity_proofing_level: 'P9', vot: 'P9.Cp.Cd' },
     };
     const { callback } = await signIn('nhs-login');
-    expect(callback.json().principal.delegations).toEqual([JANET_NHS]);
+    expect(callback.json().principal.delegations).toEqual([
+      { nhsNumber: JANET_NHS, access: ['demographics'] },
+    ]);
     const cookie = { cookie: `junction_session=${sessionCookieOf(callback.headers['set-cookie'])}` };
     expect((await inject({ url: `/fhir/R4/Patient/${JANET_NHS}`, headers: cookie })).statusCode).toBe(200);
     expect((await inject({ url: `/fhir/R4/Patient/${JANE_NHS}`, headers: cookie })).statusCode).toBe(403);

@@ -16,7 +16,7 @@ import {
 } from '@junction/client';
 import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SESSION_COOKIE } from '../access/authenticate.js';
+import { type DelegationsFor, SESSION_COOKIE } from '../access/authenticate.js';
 import type {
   ClinicianPrincipal,
   IdentityProofingLevel,
@@ -50,8 +50,8 @@ export interface AuthRoutesOptions {
   sessionTtlS: number;
   nhsLogin?: NhsLoginPort;
   cis2?: Cis2Port;
-  /** NHS numbers a signed-in NHS login user may act for as a proxy; default none. */
-  delegationsFor?: (person: { sub: string; nhsNumber?: string }) => Promise<readonly string[]>;
+  /** Patients a signed-in NHS login user may act for as a proxy, and for what; default none. */
+  delegationsFor?: DelegationsFor;
 }
 
 type Provider = 'nhs-login' | 'cis2';
@@ -450,7 +450,7 @@ async function patientOf(
     const person = principal.nhsNumber
       ? { sub: claims.sub, nhsNumber: principal.nhsNumber }
       : { sub: claims.sub };
-    principal.delegations = (await delegationsFor(person)).filter((n) => isValidNhsNumber(n));
+    principal.delegations = (await delegationsFor(person)).filter((d) => isValidNhsNumber(d.nhsNumber));
   }
   return principal;
 }

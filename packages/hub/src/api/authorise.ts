@@ -1,6 +1,6 @@
 import { OperationOutcomeError } from '@junction/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type Authentication, authenticate } from '../access/authenticate.js';
+import { type Authentication, authenticate, type DelegationsFor } from '../access/authenticate.js';
 import { type AccessAction, type Decision, decide, type Principal } from '../access/policy.js';
 import type { ActiveSession } from '../access/sessions.js';
 import { appendAuditEvent } from '../audit/append-audit-event.js';
@@ -77,8 +77,10 @@ export function accessControl(options: {
   store: Store;
   metrics: HubMetrics;
   now: () => Date;
+  /** A patient's proxy delegations, looked up for every request (default: none). */
+  delegationsFor?: DelegationsFor;
 }): AccessControl {
-  const { store, metrics, now } = options;
+  const { store, metrics, now, delegationsFor } = options;
 
   const audit = async (request: FastifyRequest, entry: AuditEntry) => {
     const decision = entry.caller?.decision ?? entry.decision;
@@ -102,7 +104,8 @@ export function accessControl(options: {
     }
   };
 
-  const authenticateRequest = (request: FastifyRequest) => authenticate(store, request.headers, now);
+  const authenticateRequest = (request: FastifyRequest) =>
+    authenticate(store, request.headers, now, delegationsFor);
 
   return {
     audit,

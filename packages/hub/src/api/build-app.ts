@@ -157,7 +157,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const access = accessControl({ store, metrics, now });
+  const access = accessControl({
+    store,
+    metrics,
+    now,
+    ...(options.auth?.delegationsFor && { delegationsFor: options.auth.delegationsFor }),
+  });
   const patientOptions: PatientRoutesOptions = { store, pds, metrics, upstream, now, access };
   if (options.pdsForSession) patientOptions.pdsForSession = options.pdsForSession;
   await app.register(patientRoutes, patientOptions);

@@ -3,7 +3,7 @@ import type { AccessAction } from '../access/policy.js';
 
 /** Who acted, as audited. API keys fill `keyId`/`keyName`; people fill `userId` (and `roleCode` for CIS2). */
 export interface AuditActor {
-  kind: PrincipalKind;
+  kind: AuditActorKind;
   keyId?: string | null;
   keyName?: string | null;
   /** NHS login `sub` or CIS2 user id. Never an NHS number: that belongs in `nhsNumbers`. */
@@ -14,6 +14,8 @@ export interface AuditActor {
 }
 
 export type PrincipalKind = 'api-key' | 'patient' | 'clinician';
+/** Principals, and `operator`: someone running the hub's CLI on its store (`userId` says which tool). */
+export type AuditActorKind = PrincipalKind | 'operator';
 
 /** What a caller records; the chain fields (seq, prevHash, hash) are added by appendAuditEvent. */
 export interface AuditEventInput {
@@ -32,7 +34,7 @@ export interface AuditEventInput {
   decision?: { allowed: boolean; rule: string } | null;
 }
 
-export type AuditAction = AccessAction | 'session.create' | 'session.end';
+export type AuditAction = AccessAction | 'session.create' | 'session.end' | 'proxy.grant' | 'proxy.revoke';
 export type AuditOutcome = 'success' | 'not-found' | 'denied' | 'error';
 
 export interface AuditRecord {

@@ -11,6 +11,7 @@ export interface Database {
   audit_chain_head: AuditChainHeadTable;
   sessions: SessionsTable;
   auth_requests: AuthRequestsTable;
+  proxy_delegations: ProxyDelegationsTable;
 }
 
 export interface ApiKeysTable {
@@ -92,6 +93,24 @@ export interface AuthRequestsTable {
   handoff: string;
   created_at: string;
   expires_at: string;
+}
+
+/** Proxy access recorded by the GP practice: who may act for which patient, for what, and when. */
+export interface ProxyDelegationsTable {
+  id: string;
+  proxy_nhs_number: string;
+  patient_nhs_number: string;
+  /** `parent`, `legal-guardian`, `carer`, … (`PROXY_RELATIONSHIPS`). */
+  relationship: string;
+  /** JSON array of access kinds (`PROXY_ACCESS` in `src/access/policy.ts`). */
+  access: string;
+  valid_from: string;
+  /** Exclusive end; null: until revoked. */
+  valid_until: string | null;
+  /** Who recorded it: `cli`, `junction-start`, or (later) an API key id. */
+  created_by: string;
+  created_at: string;
+  revoked_at: string | null;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

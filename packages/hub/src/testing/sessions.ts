@@ -1,4 +1,9 @@
 import type { ClinicianPrincipal, PatientPrincipal } from '../access/policy.js';
+import {
+  type GrantProxyDelegationInput,
+  grantProxyDelegation,
+  type ProxyDelegationInfo,
+} from '../access/proxy-delegations.js';
 import { createSession, revokeSession, type SessionPrincipal } from '../access/sessions.js';
 import type { Store } from '../store/database.js';
 
@@ -23,12 +28,29 @@ export const patient = (
   ...extra,
 });
 
-/** A P9 parent (own record PARENT_NHS) who is a proxy for JANET_NHS only. */
+/**
+ * A P9 parent (own record PARENT_NHS). Their proxy access is not in the session: the hub reads it
+ * from the store for every request, so tests record it with {@link grantParentProxy}.
+ */
 export const PROXY_PARENT = patient('P9', {
   sub: '7d3e5f2a-0000-4000-8000-000000000046',
   nhsNumber: PARENT_NHS,
-  delegations: [JANET_NHS],
 });
+
+/** Records PROXY_PARENT as a parent proxy of JANET_NHS (every kind of access unless `access`). */
+export function grantParentProxy(
+  store: Store,
+  now: () => Date,
+  extra: Partial<GrantProxyDelegationInput> = {},
+): Promise<ProxyDelegationInfo> {
+  return grantProxyDelegation(store, {
+    proxyNhsNumber: PARENT_NHS,
+    patientNhsNumber: JANET_NHS,
+    relationship: 'parent',
+    now,
+    ...extra,
+  });
+}
 
 export const clinician = (jobRole: string, extra: Partial<ClinicianPrincipal> = {}): ClinicianPrincipal => ({
   kind: 'clinician',

@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../database.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-access.js';
+import * as m0003 from './0003-proxy-delegations.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -12,6 +13,7 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': m0001,
   '0002-access': m0002,
+  '0003-proxy-delegations': m0003,
 };
 
 /**
