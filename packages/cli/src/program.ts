@@ -1,5 +1,11 @@
 import { isOperationOutcome, OperationOutcomeError } from '@junction/core';
-import { API_KEY_SCOPES, ConfigError, DEFAULT_API_KEY_SCOPES } from '@junction/hub';
+import {
+  API_KEY_SCOPES,
+  ConfigError,
+  DEFAULT_API_KEY_SCOPES,
+  PROXY_ACCESS,
+  PROXY_RELATIONSHIPS,
+} from '@junction/hub';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   type PdsConnectionOptions,
@@ -16,6 +22,10 @@ import {
   keysCreate,
   keysList,
   keysRevoke,
+  type ProxyGrantFlags,
+  proxiesGrant,
+  proxiesList,
+  proxiesRevoke,
 } from './commands/store-commands.js';
 import { CliError, type CliIo, printJson } from './io.js';
 import { DEFAULT_HUB_URL, LOGIN_PROVIDERS, type LoginFlags, login } from './login/login.js';
@@ -237,6 +247,38 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
   withStoreOptions(keys.command('list').description('list API keys (never their secrets)')).action(
     (opts: StoreFlags) => keysList(rt, opts),
   );
+
+  const proxies = program
+    .command('proxies')
+    .description('proxy access (a parent for a child, a carer for an adult) as the GP practice recorded it');
+  withStoreOptions(
+    proxies
+      .command('grant')
+      .description('record that a person may act for a patient (audited as proxy.grant)')
+      .option('--proxy <nhsNumber>', "the proxy's NHS number (they sign in with NHS login)")
+      .option('--patient <nhsNumber>', "the patient's NHS number")
+      .option('--relationship <relationship>', `one of ${PROXY_RELATIONSHIPS.join(', ')}`)
+      .option('--access <kind>', 'what the proxy may access (repeat for several; default all)', collect, [])
+      .option('--from <date>', 'first day of access, YYYY-MM-DD (default now)')
+      .option('--until <date>', 'last day of access, YYYY-MM-DD (default until revoked)')
+      .addHelpText(
+        'after',
+        `\nAccess kinds: ${Object.entries(PROXY_ACCESS)
+          .map(([kind, actions]) => `${kind} (${actions.join(', ')})`)
+          .join('; ')}.
+The proxy also needs the identity proofing level each action needs (P9 for the GP record).`,
+      ),
+  ).action((opts: ProxyGrantFlags) => proxiesGrant(rt, opts));
+  withStoreOptions(
+    proxies.command('revoke <id>').description('end a proxy delegation now (audited as proxy.revoke)'),
+  ).action((id: string, opts: StoreFlags) => proxiesRevoke(rt, id, opts));
+  withStoreOptions(
+    proxies
+      .command('list')
+      .description('list proxy delegations, revoked and expired ones included')
+      .option('--patient <nhsNumber>', 'only those for this patient')
+      .option('--proxy <nhsNumber>', 'only those of this proxy'),
+  ).action((opts: StoreFlags & { patient?: string; proxy?: string }) => proxiesList(rt, opts));
 
   const audit = program.command('audit').description('the audit trail of patient data access');
   withStoreOptions(

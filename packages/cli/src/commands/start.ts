@@ -5,13 +5,19 @@ import {
   createApiKey,
   createHub,
   ENV_VARS,
+  grantProxyDelegation,
   type HubConfig,
   listApiKeys,
+  listProxyDelegations,
   loadConfig,
+  PROXY_RELATIONSHIPS,
+  type ProxyRelationship,
   revokeApiKey,
+  type Store,
 } from '@junction/hub';
 import {
   createSandboxServer,
+  NHS_LOGIN_TEST_USERS,
   type OidcClientRegistration,
   type RegisteredApp,
   registeredAppFromJwks,
@@ -173,6 +179,7 @@ export async function startJunction(
     let demoApiKey: string;
     try {
       demoApiKey = await renewDemoKey(hub.store);
+      await recordSandboxProxies(hub.store);
       await reservation.release();
       await listen(hub.app, host, hubPort);
     } catch (error) {
@@ -245,6 +252,33 @@ async function renewDemoKey(store: Parameters<typeof createApiKey>[0]): Promise<
   }
   const created = await createApiKey(store, { name: DEMO_KEY_NAME, scopes: [...API_KEY_SCOPES] });
   return created.secret;
+}
+
+/** Who records the sandbox's proxy delegations in the store (`created_by`). */
+export const SANDBOX_PROXY_RECORDER = 'junction-start';
+
+/**
+ * The sandbox NHS login's parent is a proxy for a child; in the NHS the GP practice records that,
+ * so `start` records it in the hub's store as the practice would, on the first start only: once
+ * the store holds any delegation between the two (live, expired or revoked by an operator), it is
+ * left as it is.
+ */
+async function recordSandboxProxies(store: Store): Promise<void> {
+  for (const user of NHS_LOGIN_TEST_USERS) {
+    if (user.nhsNumber === undefined || !user.proxyFor) continue;
+    const recorded = await listProxyDelegations(store, { proxyNhsNumber: user.nhsNumber });
+    for (const { nhsNumber, relationship } of user.proxyFor) {
+      const named = relationship.toLowerCase();
+      if (!(PROXY_RELATIONSHIPS as readonly string[]).includes(named)) continue;
+      if (recorded.some((d) => d.patientNhsNumber === nhsNumber)) continue;
+      await grantProxyDelegation(store, {
+        proxyNhsNumber: user.nhsNumber,
+        patientNhsNumber: nhsNumber,
+        relationship: named as ProxyRelationship,
+        createdBy: SANDBOX_PROXY_RECORDER,
+      });
+    }
+  }
 }
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {

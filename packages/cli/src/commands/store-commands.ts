@@ -2,10 +2,18 @@ import {
   API_KEY_SCOPES,
   type ApiKeyScope,
   createApiKey,
+  grantProxyDelegation,
   listApiKeys,
+  listProxyDelegations,
   loadConfig,
   openStore,
+  PROXY_ACCESS_KINDS,
+  PROXY_RELATIONSHIPS,
+  type ProxyAccess,
+  ProxyDelegationError,
+  type ProxyRelationship,
   revokeApiKey,
+  revokeProxyDelegation,
   type Store,
   verifyAuditChain,
 } from '@junction/hub';
@@ -74,4 +82,93 @@ export async function auditVerify(io: CliIo, flags: StoreFlags): Promise<number>
     `audit chain BROKEN at record ${result.firstBroken.id}: ${result.firstBroken.reason} (${result.count} record(s) checked)\n`,
   );
   return 1;
+}
+
+export interface ProxyGrantFlags extends StoreFlags {
+  proxy?: string;
+  patient?: string;
+  relationship?: string;
+  access?: string[];
+  from?: string;
+  until?: string;
+}
+
+/**
+ * `junction proxies grant`: records proxy access the GP practice has verified. `--until` is the
+ * last day of access (the delegation ends at the start of the next day, UTC).
+ */
+export async function proxiesGrant(io: CliIo, flags: ProxyGrantFlags): Promise<void> {
+  if (!flags.proxy) throw new CliError("--proxy is required: the proxy's NHS number");
+  if (!flags.patient) throw new CliError("--patient is required: the patient's NHS number");
+  if (!flags.relationship) {
+    throw new CliError(`--relationship is required: one of ${PROXY_RELATIONSHIPS.join(', ')}`);
+  }
+  if (!(PROXY_RELATIONSHIPS as readonly string[]).includes(flags.relationship)) {
+    throw new CliError(
+      `unknown relationship '${flags.relationship}'; relationships are: ${PROXY_RELATIONSHIPS.join(', ')}`,
+    );
+  }
+  const access = (flags.access ?? []).map(checkedAccess);
+  const validFrom = flags.from === undefined ? undefined : dayStart(flags.from, '--from');
+  const validUntil =
+    flags.until === undefined ? undefined : new Date(dayStart(flags.until, '--until').getTime() + DAY_MS);
+  const granted = await withStore(io, flags, (store) =>
+    refusedPlainly(() =>
+      grantProxyDelegation(store, {
+        proxyNhsNumber: flags.proxy!,
+        patientNhsNumber: flags.patient!,
+        relationship: flags.relationship as ProxyRelationship,
+        ...(access.length > 0 && { access }),
+        ...(validFrom && { validFrom }),
+        ...(validUntil && { validUntil }),
+        createdBy: 'cli',
+      }),
+    ),
+  );
+  printJson(io, granted);
+}
+
+export async function proxiesRevoke(io: CliIo, id: string, flags: StoreFlags): Promise<void> {
+  const found = await withStore(io, flags, (store) => revokeProxyDelegation(store, id, { revokedBy: 'cli' }));
+  if (!found) throw new CliError(`no proxy delegation with id ${id} (see \`junction proxies list\`)`);
+  io.stdout(`revoked ${id}\n`);
+}
+
+export async function proxiesList(
+  io: CliIo,
+  flags: StoreFlags & { patient?: string; proxy?: string },
+): Promise<void> {
+  const filter = {
+    ...(flags.patient !== undefined && { patientNhsNumber: flags.patient }),
+    ...(flags.proxy !== undefined && { proxyNhsNumber: flags.proxy }),
+  };
+  printJson(
+    io,
+    await withStore(io, flags, (store) => refusedPlainly(() => listProxyDelegations(store, filter))),
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+function checkedAccess(kind: string): ProxyAccess {
+  if ((PROXY_ACCESS_KINDS as readonly string[]).includes(kind)) return kind as ProxyAccess;
+  throw new CliError(`unknown access '${kind}'; access kinds are: ${PROXY_ACCESS_KINDS.join(', ')}`);
+}
+
+/** Midnight UTC of a `YYYY-MM-DD` date, refusing anything else (including 2025-02-30). */
+function dayStart(value: string, flag: string): Date {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw new CliError(`${flag} must be a date YYYY-MM-DD, not '${value}'`);
+  }
+  return date;
+}
+
+async function refusedPlainly<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ProxyDelegationError) throw new CliError(error.message);
+    throw error;
+  }
 }

@@ -267,13 +267,17 @@ async function whoAmI(http: typeof fetch, hub: URL, token: string): Promise<WhoA
 function describePrincipal(p: WhoAmI['principal']): string[] {
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   if (p.kind === 'patient') {
-    const delegations = Array.isArray(p.delegations)
-      ? p.delegations.filter((d) => typeof d === 'string')
-      : [];
+    // Each delegation: { nhsNumber, access: ['demographics', …] } (the hub's ProxyDelegation).
+    const delegations = (Array.isArray(p.delegations) ? (p.delegations as unknown[]) : []).flatMap((d) => {
+      const { nhsNumber, access } = (d ?? {}) as { nhsNumber?: unknown; access?: unknown };
+      if (typeof nhsNumber !== 'string') return [];
+      const kinds = Array.isArray(access) ? access.filter((a) => typeof a === 'string') : [];
+      return [kinds.length > 0 ? `${nhsNumber} (${kinds.join(', ')})` : nhsNumber];
+    });
     return [
       `  identity:        patient${s(p.nhsNumber) ? `, NHS number ${s(p.nhsNumber)}` : ' (no NHS number: not traced)'}`,
       `  proofing level:  ${s(p.identityProofingLevel) ?? 'unknown'}${s(p.vot) ? ` (vot ${s(p.vot)})` : ''}`,
-      ...(delegations.length > 0 ? [`  proxy for:       ${delegations.join(', ')}`] : []),
+      ...(delegations.length > 0 ? [`  proxy for:       ${delegations.join('; ')}`] : []),
       `  NHS login sub:   ${s(p.sub) ?? 'unknown'}`,
     ];
   }
