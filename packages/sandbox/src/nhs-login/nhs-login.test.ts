@@ -333,3 +333,108 @@ describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () =
     ).toBe('invalid_scope');
   });
 });
+
+// A proxy (parent, carer) picks whose record they use. NHS login's own proxy mechanism is not
+// published; the sandbox models the API platform's `act.sub` contract (validate-actor-token-claims.js).
+describe('NHS login proxy sign-in ("Whose record are you using?")', () => {
+  const PARENT = NHS_LOGIN_TEST_USERS.find((u) => u.proxyFor && u.proxyFor.length > 0);
+  const CHILD = PARENT?.proxyFor?.[0]?.nhsNumber ?? '';
+
+  async function proxySignIn(app: FastifyInstance, choice: Record<string, string>) {
+    if (!PARENT) throw new Error('no proxy test user');
+    const { verifier, challenge } = pkce();
+    const browser = new InjectBrowser(app);
+    const start = await browser.request('GET', authorizeUrl({ challenge }));
+    const signInPage = await browser.request('GET', String(start.headers.location));
+    const form = formOf(signInPage.body, 'user');
+    const whose = await browser.request('POST', form.action, { user: PARENT.sub });
+    expect(whose.statusCode).toBe(200);
+    const choices = formOf(whose.body, 'for');
+    const chosen = await browser.request('POST', choices.action, { user: PARENT.sub, ...choice });
+    return { browser, whose: whose.body, choices, chosen, verifier };
+  }
+
+  async function idTokenAfter(app: FastifyInstance, choice: Record<string, string>) {
+    const { browser, chosen, verifier } = await proxySignIn(app, choice);
+    expect(chosen.statusCode).toBe(303);
+    const resumed = await browser.request('GET', String(chosen.headers.location));
+    const code = new URL(String(resumed.headers.location)).searchParams.get('code') ?? '';
+    const tokens = (await exchangeCode(app, code, verifier)).json();
+    const keys = createLocalJWKSet(await jwks(app));
+    const { payload } = await jwtVerify(tokens.id_token, keys, {
+      issuer: ISSUER,
+      audience: CLIENT_ID,
+      algorithms: ['RS512'],
+    });
+    return { payload, keys, accessToken: String(tokens.access_token) };
+  }
+
+  it('asks a proxy whose record, on a plain page with a labelled radio per person', async () => {
+    const app = await sandbox();
+    const { whose, choices } = await proxySignIn(app, {});
+    expect(whose).toContain('<h1>Whose record are you using?</h1>');
+    expect(whose).toMatch(/<fieldset><legend>[^<]+<\/legend>/);
+    expect(choices.values).toEqual(['self', CHILD]);
+    expect(whose).toContain(`<input type="radio" id="for-1" name="for" value="${CHILD}">`);
+    expect(whose).toContain(
+      `<label for="for-1">John Paul James Smith, NHS number ${CHILD} (parent access)</label>`,
+    );
+    expect(whose).toContain(
+      `<label for="for-0">Myself (Jane McMatch-Single, NHS number ${PARENT?.nhsNumber})`,
+    );
+    expect(whose).not.toContain('<script');
+  });
+
+  it('choosing someone else: the id token is about them and nests the actor id token in act.sub', async () => {
+    const app = await sandbox();
+    const { payload, keys, accessToken } = await idTokenAfter(app, { for: CHILD });
+    expect(payload).toMatchObject({
+      nonce: 'nonce-1',
+      nhs_number: CHILD,
+      family_name: 'Smith',
+      identity_proofing_level: 'P9',
+      vot: 'P9.Cp.Cd',
+    });
+    expect(payload.sub).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(payload.sub).not.toBe(PARENT?.sub);
+    expect(payload.birthdate).toEqual(expect.any(String));
+    const actorJwt = (payload.act as { sub?: unknown } | undefined)?.sub;
+    expect(actorJwt).toEqual(expect.any(String));
+    // The actor token is signed like an id token: RS512, the provider's key, typ JWT.
+    expect(decodeProtectedHeader(String(actorJwt))).toMatchObject({ alg: 'RS512', typ: 'JWT' });
+    const actor = await jwtVerify(String(actorJwt), keys, {
+      issuer: ISSUER,
+      audience: CLIENT_ID,
+      algorithms: ['RS512'],
+    });
+    expect(actor.payload).toMatchObject({
+      sub: PARENT?.sub,
+      nhs_number: PARENT?.nhsNumber,
+      identity_proofing_level: 'P9',
+      vot: 'P9.Cp.Cd',
+    });
+    for (const claim of ['exp', 'iat', 'jti']) expect(actor.payload).toHaveProperty(claim);
+    // UserInfo describes the same person, without act.
+    const info = await app.inject({
+      method: 'GET',
+      url: '/nhs-login/userinfo',
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(info.json()).toMatchObject({ sub: payload.sub, nhs_number: CHILD });
+    expect(info.json()).not.toHaveProperty('act');
+  });
+
+  it('choosing themselves: the ordinary id token, no act', async () => {
+    const app = await sandbox();
+    const { payload } = await idTokenAfter(app, { for: 'self' });
+    expect(payload).toMatchObject({ sub: PARENT?.sub, nhs_number: PARENT?.nhsNumber });
+    expect(payload).not.toHaveProperty('act');
+  });
+
+  it('refuses someone the proxy does not act for, showing the page again with an alert', async () => {
+    const app = await sandbox();
+    const { chosen } = await proxySignIn(app, { for: '9000000009' });
+    expect(chosen.statusCode).toBe(400);
+    expect(chosen.body).toContain('<p role="alert">Choose yourself or one of the people you act for.</p>');
+  });
+});

@@ -1,13 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { importJWK, SignJWT } from 'jose';
 import { errors, type InteractionDetails, type KoaContextLike } from 'oidc-provider';
 import { escapeHtml, page } from '../oidc/html.js';
 import type { IdentityProviderHandle, OidcClientRegistration } from '../oidc/identity-provider.js';
 import { memoryAdapterClass } from '../oidc/memory-adapter.js';
 import { finishInteraction, grantIdOf, interactionOf, mountOidc, signInResult } from '../oidc/oidc-mount.js';
 import { createOidcProvider } from '../oidc/provider-config.js';
-import { generateSigningKey } from '../oidc/signing-key.js';
-import { NHS_LOGIN_TEST_USERS, type NhsLoginTestUser } from './test-users.js';
+import { generateSigningKey, type SigningKey } from '../oidc/signing-key.js';
+import {
+  NHS_LOGIN_TEST_USERS,
+  type NhsLoginTestUser,
+  type RepresentedPerson,
+  representedPerson,
+} from './test-users.js';
 import { parseVtr, vectorOfTrust } from './vectors-of-trust.js';
 
 /** NHS login's base path in the sandbox. */
@@ -21,7 +27,8 @@ const REFRESH_TOKEN_TTL_S = 30 * 24 * 3600;
 
 // nhsconnect/nhslogin src/scopes-and-claims.md
 const CLAIMS: Record<string, string[]> = {
-  openid: ['sub', 'jti', 'vot', 'vtm', 'id_status', 'token_use'],
+  // `act` only ever appears in id tokens, when a proxy signs in for someone else (see actorClaim).
+  openid: ['sub', 'jti', 'vot', 'vtm', 'id_status', 'token_use', 'act'],
   profile: ['nhs_number', 'family_name', 'birthdate', 'identity_proofing_level'],
   basic_demographics: ['family_name', 'birthdate', 'identity_proofing_level'],
   profile_extended: ['given_name'],
@@ -64,20 +71,33 @@ export async function mountNhsLogin(
   const cookieKeys = [randomBytes(32).toString('base64url')];
   // What each sign-in earned (vot), by the grant it created; read back when tokens are issued.
   const votByGrant = new Map<string, string>();
+  // The person a proxy chose to act for at sign-in ("Whose record are you using?"), by grant.
+  const actingForByGrant = new Map<string, RepresentedPerson>();
 
   const findAccount = (ctx: KoaContextLike, sub: string, token?: { grantId?: string }) => {
     const user = users.find((u) => u.sub === sub);
     if (!user) return undefined;
     const grantId = grantIdOf(ctx, token);
     const issuer = ctx.oidc.provider.issuer;
+    const vot = grantId === undefined ? undefined : votByGrant.get(grantId);
+    const actingFor = grantId === undefined ? undefined : actingForByGrant.get(grantId);
     return {
       accountId: sub,
-      claims: (use: string) => ({
-        ...userClaims(user),
-        ...(use === 'id_token' && { jti: randomUUID(), token_use: 'id' }),
-        vot: grantId === undefined ? undefined : votByGrant.get(grantId),
-        vtm: trustmarkUrl(issuer),
-      }),
+      claims: async (use: string) => {
+        const own = { ...userClaims(user), vot, vtm: trustmarkUrl(issuer) };
+        if (!actingFor) {
+          return { ...own, ...(use === 'id_token' && { jti: randomUUID(), token_use: 'id' }) };
+        }
+        const about = { ...representedClaims(user, actingFor), vot, vtm: trustmarkUrl(issuer) };
+        if (use !== 'id_token') return about;
+        const audience = ctx.oidc.client?.clientId ?? '';
+        return {
+          ...about,
+          jti: randomUUID(),
+          token_use: 'id',
+          act: { sub: await actorToken(signingKey, issuer, audience, own) },
+        };
+      },
     };
   };
 
@@ -134,8 +154,22 @@ export async function mountNhsLogin(
             error_description: 'The user does not meet the requested vectors of trust (vtr)',
           });
         }
+        let actingFor: RepresentedPerson | undefined;
+        if (user.proxyFor !== undefined && user.proxyFor.length > 0) {
+          const chosen = form.get('for');
+          const valid = chosen === 'self' || user.proxyFor.some((p) => p.nhsNumber === chosen);
+          if (!valid) {
+            const invalid = chosen !== null;
+            return reply
+              .code(invalid ? 400 : 200)
+              .type('text/html; charset=utf-8')
+              .send(whoseRecordPage(provider.issuer, details, user, invalid));
+          }
+          if (chosen !== 'self' && chosen !== null) actingFor = representedPerson(chosen);
+        }
         const { result, grantId } = await signInResult(provider, details, user.sub);
         votByGrant.set(grantId, vot);
+        if (actingFor) actingForByGrant.set(grantId, actingFor);
         return finishInteraction(provider, request, reply, result);
       });
       // The trust mark the `vtm` claim points at (vectors-of-trust.md "Trust mark": self-hosted).
@@ -202,6 +236,115 @@ function userClaims(user: NhsLoginTestUser): Record<string, unknown> {
         gp_user_id: user.gpIntegration.accountId,
       }),
   };
+}
+
+/**
+ * The claims of an id token about the person a proxy acts for: that person's subject, NHS number
+ * and demographics; the signed-in account's proofing level (what the sign-in proved) and contact
+ * details (the account's own email and mobile). No GP linkage credentials: those are the
+ * represented person's own IM1 account, which the sandbox does not model.
+ */
+function representedClaims(actor: NhsLoginTestUser, person: RepresentedPerson): Record<string, unknown> {
+  return {
+    sub: person.sub,
+    id_status: 'verified',
+    identity_proofing_level: actor.identityProofingLevel,
+    email: actor.email,
+    email_verified: true,
+    phone_number: actor.phoneNumber,
+    phone_number_verified: true,
+    phone_number_pds_matched: false,
+    nhs_number: person.nhsNumber,
+    family_name: person.familyName,
+    given_name: person.givenName,
+    birthdate: person.birthdate,
+    gp_ods_code: person.gpOdsCode,
+  };
+}
+
+/**
+ * The `act.sub` of a proxy sign-in: the actor's own id token, signed like any other (RS512, the
+ * provider's key), carrying what NHSDigital/identity-service-api
+ * `proxies/live/apiproxy/resources/jsc/validate-actor-token-claims.js` checks (kid, typ, alg, exp,
+ * iss, aud) and the actor's `nhs_number`, which the platform's token exchange records as the
+ * signed-in person (the subject token's `nhs_number` becoming the patient acted for).
+ *
+ * NHS login's own proxy mechanism (linked profiles) is not in its published contracts
+ * (nhsconnect/nhslogin). This models the API platform's published `act.sub` contract instead: the
+ * id token is about the represented person and nests the actor's id token.
+ */
+async function actorToken(
+  signingKey: SigningKey,
+  issuer: string,
+  audience: string,
+  actor: Record<string, unknown>,
+): Promise<string> {
+  const nowS = Math.floor(Date.now() / 1000);
+  const claims = Object.fromEntries(
+    Object.entries({
+      sub: actor.sub,
+      nhs_number: actor.nhs_number,
+      identity_proofing_level: actor.identity_proofing_level,
+      vot: actor.vot,
+      vtm: actor.vtm,
+      family_name: actor.family_name,
+      given_name: actor.given_name,
+      birthdate: actor.birthdate,
+      id_status: actor.id_status,
+      token_use: 'id',
+    }).filter(([, v]) => v !== undefined),
+  );
+  const key = await importJWK(signingKey.privateJwk, 'RS512');
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS512', kid: String(signingKey.privateJwk.kid), typ: 'JWT' })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setIssuedAt(nowS)
+    .setExpirationTime(nowS + ID_TOKEN_TTL_S)
+    .setJti(randomUUID())
+    .sign(key);
+}
+
+/** "Whose record are you using?": a proxy picks themselves or one of the people they act for. */
+function whoseRecordPage(
+  issuer: string,
+  details: InteractionDetails,
+  user: NhsLoginTestUser,
+  invalid: boolean,
+): string {
+  const action = `${new URL(issuer).pathname}/interaction/${encodeURIComponent(details.uid)}`;
+  const choices: { value: string; label: string }[] = [
+    {
+      value: 'self',
+      label: `Myself (${user.label.replace(/ \(.*\)$/, '')}${user.nhsNumber ? `, NHS number ${user.nhsNumber}` : ''})`,
+    },
+    ...(user.proxyFor ?? []).map((p) => {
+      const person = representedPerson(p.nhsNumber);
+      return {
+        value: p.nhsNumber,
+        label: `${person.label}, NHS number ${p.nhsNumber} (${p.relationship.toLowerCase()} access)`,
+      };
+    }),
+  ];
+  const options = choices
+    .map((c, i) => {
+      const id = `for-${i}`;
+      return `<p><input type="radio" id="${id}" name="for" value="${escapeHtml(c.value)}"${i === 0 ? ' required' : ''}>
+<label for="${id}">${escapeHtml(c.label)}</label></p>`;
+    })
+    .join('\n');
+  return page(
+    'Whose record are you using? (sandbox)',
+    `<h1>Whose record are you using?</h1>
+${invalid ? '<p role="alert">Choose yourself or one of the people you act for.</p>' : ''}
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="user" value="${escapeHtml(user.sub)}">
+<fieldset><legend>You can use your own record or the record of someone you act for</legend>
+${options}
+</fieldset>
+<p><button type="submit">Continue</button></p>
+</form>`,
+  );
 }
 
 function signInPage(

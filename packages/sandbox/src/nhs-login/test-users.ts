@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Patient } from '@medplum/fhirtypes';
 import { SEED_NHS_NUMBERS, seedPatientRecords } from '../pds/seed-patients.js';
 
@@ -88,3 +89,30 @@ export const NHS_LOGIN_TEST_USERS: readonly NhsLoginTestUser[] = [
     proxyFor: [{ nhsNumber: SEED_NHS_NUMBERS.johnPaulSmith, relationship: 'Parent' }],
   },
 ];
+
+/** A person a test account acts for, as NHS login would describe them in an id token. */
+export interface RepresentedPerson {
+  /** A stable synthetic subject for the person (a UUID derived from the NHS number). */
+  sub: string;
+  /** What the "Whose record" page shows, e.g. `John Paul Smith`. */
+  label: string;
+  nhsNumber: string;
+  familyName?: string;
+  givenName?: string;
+  birthdate?: string;
+  gpOdsCode?: string;
+}
+
+/**
+ * The person behind a `proxyFor` NHS number, with their demographics from the sandbox PDS seed.
+ * They have no NHS login account of their own in the sandbox, so their `sub` is derived from the
+ * NHS number: the same person always gets the same `sub`.
+ */
+export function representedPerson(nhsNumber: string): RepresentedPerson {
+  const demographics = fromPds(nhsNumber);
+  const hex = createHash('sha256').update(`sandbox-nhs-login-subject:${nhsNumber}`).digest('hex');
+  const sub = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  const official = patients.get(nhsNumber)?.name?.find((n) => n.use === 'usual');
+  const name = [...(official?.given ?? []), official?.family].filter((n) => n !== undefined).join(' ');
+  return { sub, label: name === '' ? `NHS number ${nhsNumber}` : name, ...demographics };
+}
