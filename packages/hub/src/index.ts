@@ -20,6 +20,7 @@ export {
   ACCESS_ACTIONS,
   type AccessAction,
   type AccessRequest,
+  type ActingFor,
   type ApiKeyPrincipal,
   type ClinicianPrincipal,
   type Decision,

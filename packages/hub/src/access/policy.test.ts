@@ -44,6 +44,12 @@ const p0 = patient('P0');
 const proxy = patient('P9', { delegations: [{ nhsNumber: CHILD, access: PROXY_ACCESS_KINDS }] });
 const p5Proxy = patient('P5', { delegations: [{ nhsNumber: CHILD, access: PROXY_ACCESS_KINDS }] });
 const demographicsProxy = patient('P9', { delegations: [{ nhsNumber: CHILD, access: ['demographics'] }] });
+// Signed in for the child (NHS login id token about the child, the parent's in act.sub).
+const actingForChild = patient('P9', {
+  delegations: [{ nhsNumber: CHILD, access: PROXY_ACCESS_KINDS }],
+  actingFor: { nhsNumber: CHILD },
+});
+const actingUndelegated = patient('P9', { delegations: [], actingFor: { nhsNumber: CHILD } });
 const gp = clinician('S8000:G8000:R8000');
 const nurse = clinician('S8000:G8000:R8001');
 const pharmacist = clinician('S8000:G8000:R8003');
@@ -106,6 +112,17 @@ const rows: Row[] = [
     CHILD,
     false,
     'patient.proofing-level',
+  ],
+  ['acting for delegated child', actingForChild, 'gp-record.read', CHILD, true, 'patient.proxy'],
+  ['acting for child, own record', actingForChild, 'patient.read', JANE, false, 'patient.acting-for'],
+  ['acting for child, another', actingForChild, 'patient.read', OTHER, false, 'patient.acting-for'],
+  [
+    'acting for child without delegation',
+    actingUndelegated,
+    'patient.read',
+    CHILD,
+    false,
+    'patient.other-record',
   ],
   // clinicians: the selected role decides
   ['GP reads GP record', gp, 'gp-record.read', JANE, true, 'clinician.role'],

@@ -32,6 +32,19 @@ export interface PatientPrincipal {
    * in the hub's store (`proxy_delegations`); the hub reads them afresh for every request.
    */
   delegations: readonly ProxyDelegation[];
+  /**
+   * Set when the person signed in to use someone else's record (an NHS login id token about that
+   * person, with this person's own id token in `act.sub`). The session is then for that record
+   * only, and a matching active delegation is still needed for every request.
+   */
+  actingFor?: ActingFor;
+}
+
+/** The person a proxy signed in for: the subject of the id token whose `act` names the proxy. */
+export interface ActingFor {
+  nhsNumber: string;
+  /** NHS login `sub` of the person acted for. */
+  sub?: string;
 }
 
 /** One patient a proxy may act for, and the kinds of access delegated (see {@link PROXY_ACCESS}). */
@@ -226,7 +239,15 @@ function decidePatient(principal: PatientPrincipal, request: AccessRequest, rule
   if (!rule.perPatient) return allow('patient.action', `Patients may ${request.action}`);
   const target = request.nhsNumber;
   if (target === undefined) return deny('patient.other-record', 'The request names no patient');
-  if (principal.nhsNumber !== undefined && target === principal.nhsNumber) {
+  if (principal.actingFor !== undefined) {
+    // Signed in for someone else: that record only (PDS would refuse any other with this token).
+    if (target !== principal.actingFor.nhsNumber) {
+      return deny(
+        'patient.acting-for',
+        "This sign-in is for another person's record only; sign in again to use a different one",
+      );
+    }
+  } else if (principal.nhsNumber !== undefined && target === principal.nhsNumber) {
     return allow('patient.own-record', 'A patient may access their own record');
   }
   const delegation = principal.delegations.find((d) => d.nhsNumber === target);

@@ -298,6 +298,98 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     });
   });
 
+  /** An unsigned stand-in for the actor id token in `act.sub` (the fake RP "verified" the outer token). */
+  const actorJwt = (claims: Record<string, unknown>) =>
+    [{ alg: 'RS512', kid: 'k', typ: 'JWT' }, claims]
+      .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+      .concat('c2ln')
+      .join('.');
+  const CHILD_SUB = 'child-sub-0001';
+  const actingClaims = (child: string, actor: Record<string, unknown> = {}) => ({
+    sub: CHILD_SUB,
+    nhs_number: child,
+    identity_proofing_level: 'P9' as const,
+    vot: 'P9.Cp.Cd',
+    act: {
+      sub: actorJwt({
+        iss: 'https://nhs-login.example',
+        aud: 'hub',
+        exp: 4102444800,
+        sub: PARENT_SUB,
+        nhs_number: '9000000017',
+        ...actor,
+      }),
+    },
+  });
+
+  it('signs a proxy in for the person in the id token (act.sub): the actor acts for them, by delegation only', async () => {
+    nhsLogin.next = { claims: actingClaims(JANET_NHS) };
+    const { callback } = await signIn('nhs-login');
+    expect(callback.statusCode, callback.body).toBe(200);
+    expect(callback.json().principal).toEqual({
+      kind: 'patient',
+      sub: PARENT_SUB,
+      nhsNumber: '9000000017',
+      identityProofingLevel: 'P9',
+      vot: 'P9.Cp.Cd',
+      delegations: [{ nhsNumber: JANET_NHS, access: ['demographics'] }],
+      actingFor: { nhsNumber: JANET_NHS, sub: CHILD_SUB },
+    });
+    const cookie = { cookie: `junction_session=${sessionCookieOf(callback.headers['set-cookie'])}` };
+    const who = await inject({ url: '/auth/session', headers: cookie });
+    expect(who.json().principal.actingFor).toEqual({ nhsNumber: JANET_NHS, sub: CHILD_SUB });
+
+    const child = await inject({ url: `/fhir/R4/Patient/${JANET_NHS}`, headers: cookie });
+    expect(child.statusCode, child.body).toBe(200);
+    // Token exchange gets the id token as signed in: the subject token carrying act.
+    expect(sessionsSeen.at(-1)?.idToken).toBe(FAKE_ID_TOKEN);
+    // The session is for the child's record: not the actor's own, nor anyone else's.
+    expect((await inject({ url: '/fhir/R4/Patient/9000000017', headers: cookie })).statusCode).toBe(403);
+    expect((await inject({ url: `/fhir/R4/Patient/${JANE_NHS}`, headers: cookie })).statusCode).toBe(403);
+    const rows = await auditRows();
+    expect(rows.map((r) => [r.action, r.actor_user_id, r.decision, r.decision_rule])).toEqual([
+      ['session.create', PARENT_SUB, 'allowed', 'sign-in.nhs-login'],
+      ['patient.read', PARENT_SUB, 'allowed', 'patient.proxy'],
+      ['patient.read', PARENT_SUB, 'denied', 'patient.acting-for'],
+      ['patient.read', PARENT_SUB, 'denied', 'patient.acting-for'],
+    ]);
+    expectNoSecretsLeaked(['eyJhbGciOi'], { bodiesToo: true });
+  });
+
+  it('signs a proxy in for someone without a delegation, but the policy denies their record (audited)', async () => {
+    nhsLogin.next = { claims: actingClaims(JANE_NHS) };
+    const { callback } = await signIn('nhs-login');
+    expect(callback.statusCode, callback.body).toBe(200);
+    expect(callback.json().principal.actingFor).toEqual({ nhsNumber: JANE_NHS, sub: CHILD_SUB });
+    const cookie = { cookie: `junction_session=${sessionCookieOf(callback.headers['set-cookie'])}` };
+    const read = await inject({ url: `/fhir/R4/Patient/${JANE_NHS}`, headers: cookie });
+    expect(read.statusCode).toBe(403);
+    expect(userPds.calls).toHaveLength(0);
+    expect((await auditRows()).at(-1)).toMatchObject({
+      action: 'patient.read',
+      decision: 'denied',
+      decision_rule: 'patient.other-record',
+    });
+  });
+
+  it('refuses an act claim that holds no usable actor id token', async () => {
+    const bad = [
+      { act: { sub: 'not-a-jwt' } },
+      { act: 'x' },
+      actingClaims(JANET_NHS, { iss: 'https://elsewhere.example' }),
+      actingClaims(JANET_NHS, { nhs_number: '9000000000' }),
+      actingClaims(JANET_NHS, { nhs_number: JANET_NHS }),
+    ];
+    for (const claims of bad) {
+      nhsLogin.next = { claims: { ...actingClaims(JANET_NHS), ...claims } };
+      const { callback } = await signIn('nhs-login');
+      expect(callback.statusCode, JSON.stringify(claims)).toBe(401);
+    }
+    const denials = (await auditRows()).filter((r) => r.decision_rule === 'sign-in.invalid-actor');
+    expect(denials).toHaveLength(bad.length);
+    expect(await t.store.db.selectFrom('sessions').selectAll().execute()).toEqual([]);
+  });
+
   it('signs a clinician in with CIS2 in the role they selected; that role decides and is sent to PDS', async () => {
     cis2.next = {
       claims: {

@@ -222,7 +222,15 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
         if (provider === 'nhs-login') {
           const t = await (rp as NhsLoginPort).exchangeCode(exchange);
           tokens = t;
-          principal = await patientOf(t.claims, options.delegationsFor);
+          const patient = await patientOf(t.claims, options.delegationsFor);
+          if (!patient) {
+            return refuse(
+              401,
+              'sign-in.invalid-actor',
+              'NHS login sign-in failed (the act claim does not hold a valid actor id token)',
+            );
+          }
+          principal = patient;
         } else {
           const cis2 = rp as Cis2Port;
           const t = await cis2.exchangeCode(exchange);
@@ -257,15 +265,19 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
         notAfter: new Date(tokens.claims.exp * 1000),
         now,
       });
+      const actingFor = principal.kind === 'patient' ? principal.actingFor : undefined;
       const decision = {
         allow: true,
         rule: `sign-in.${provider}`,
-        reason: `Signed in with ${PROVIDER_NAMES[provider]}`,
+        reason: `Signed in with ${PROVIDER_NAMES[provider]}${actingFor ? ', acting for another person' : ''}`,
       };
       await access.audit(request, {
         action: 'session.create',
         caller: { principal, decision },
-        nhsNumbers: principal.kind === 'patient' && principal.nhsNumber ? [principal.nhsNumber] : [],
+        nhsNumbers: [
+          ...(principal.kind === 'patient' && principal.nhsNumber ? [principal.nhsNumber] : []),
+          ...(actingFor ? [actingFor.nhsNumber] : []),
+        ],
         outcome: 'success',
         httpStatus: pending.return_to ? 303 : 200,
       });
@@ -426,10 +438,39 @@ function vtrFrom(level: IdentityProofingLevel): VectorOfTrust[] {
   ]);
 }
 
+/**
+ * The person who signed in. An id token with `act.sub` (the API platform's delegated-access
+ * contract, validate-actor-token-claims.js) is about the person acted for, and `act.sub` is the
+ * signed-in person's own id token: the principal is that actor, acting for the subject. Returns
+ * undefined when `act` is present but unusable.
+ */
 async function patientOf(
   claims: NhsLoginIdTokenClaims,
   delegationsFor: AuthRoutesOptions['delegationsFor'],
-): Promise<PatientPrincipal> {
+): Promise<PatientPrincipal | undefined> {
+  if (claims.act !== undefined) {
+    const actor = actorOf(claims);
+    if (!actor) return undefined;
+    const principal = await patientOf(
+      {
+        ...actor,
+        iss: claims.iss,
+        aud: claims.aud,
+        exp: claims.exp,
+        iat: claims.iat,
+        sub: actor.sub,
+        // What the sign-in proved is the outer token's (the actor signed in).
+        ...(claims.identity_proofing_level !== undefined && {
+          identity_proofing_level: claims.identity_proofing_level,
+        }),
+        ...(claims.vot !== undefined && { vot: claims.vot }),
+        act: undefined,
+      },
+      delegationsFor,
+    );
+    if (!principal?.nhsNumber) return undefined;
+    return { ...principal, actingFor: { nhsNumber: String(claims.nhs_number), sub: claims.sub } };
+  }
   const fromVot = typeof claims.vot === 'string' ? claims.vot.slice(0, 2) : undefined;
   const claimed = claims.identity_proofing_level ?? fromVot;
   const level: IdentityProofingLevel = LEVELS.includes(claimed as IdentityProofingLevel)
@@ -453,6 +494,30 @@ async function patientOf(
     principal.delegations = (await delegationsFor(person)).filter((d) => isValidNhsNumber(d.nhsNumber));
   }
   return principal;
+}
+
+/**
+ * The claims of the actor id token in `act.sub`. Its integrity rests on the outer id token's
+ * signature, which the relying party has verified (the provider signed the nested string too);
+ * it must come from the same issuer, and both people must be traced (valid, different NHS numbers).
+ */
+function actorOf(claims: NhsLoginIdTokenClaims): { sub: string; nhs_number: string } | undefined {
+  const act = claims.act as { sub?: unknown } | null;
+  if (typeof act !== 'object' || act === null || typeof act.sub !== 'string') return undefined;
+  const [, body] = act.sub.split('.');
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(Buffer.from(body ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const { sub, nhs_number: nhsNumber, iss } = payload;
+  if (iss !== claims.iss || typeof sub !== 'string' || sub === '') return undefined;
+  if (typeof nhsNumber !== 'string' || !isValidNhsNumber(nhsNumber)) return undefined;
+  if (typeof claims.nhs_number !== 'string' || !isValidNhsNumber(claims.nhs_number)) return undefined;
+  if (claims.nhs_number === nhsNumber) return undefined;
+  return { sub, nhs_number: nhsNumber };
 }
 
 /** The role picked at sign-in (`selected_roleid`), as UserInfo describes it (CONTRACTS.md §2e). */

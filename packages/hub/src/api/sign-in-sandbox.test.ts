@@ -4,6 +4,7 @@ import { CIS2_TEST_USERS, createSandboxServer, NHS_LOGIN_TEST_USERS } from '@jun
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../access/api-keys.js';
+import { grantProxyDelegation, revokeProxyDelegation } from '../access/proxy-delegations.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
 import { patient, sessionFor } from '../testing/sessions.js';
@@ -228,6 +229,45 @@ describe('sign-in against the sandbox NHS login and CIS2, PDS by token exchange'
       actor_role_code: admin.roleCode,
       actor_organisation_ods: admin.orgCode,
     });
+    expectNoSecretsInLogs(token);
+  });
+
+  it('signs a parent in for their child (act.sub); PDS serves the child by proxy once the hub holds a delegation', async () => {
+    const parent = NHS_LOGIN_TEST_USERS.find((u) => u.proxyFor && u.proxyFor.length > 0 && u.nhsNumber);
+    const child = parent?.proxyFor?.[0]?.nhsNumber;
+    if (!parent?.nhsNumber || !child) throw new Error('no proxy test user');
+    const { principal, cookie, token } = await signIn('nhs-login', [
+      { user: parent.sub },
+      { user: parent.sub, for: child },
+    ]);
+    expect(principal).toMatchObject({
+      kind: 'patient',
+      sub: parent.sub,
+      nhsNumber: parent.nhsNumber,
+      identityProofingLevel: 'P9',
+      actingFor: { nhsNumber: child },
+    });
+    const who = await hub.app.inject({ url: '/auth/session', headers: cookie });
+    expect(who.json().principal.actingFor.nhsNumber).toBe(child);
+
+    // No delegation in the hub: the policy refuses before PDS is asked.
+    const denied = await hub.app.inject({ url: `/fhir/R4/Patient/${child}`, headers: cookie });
+    expect(denied.statusCode).toBe(403);
+
+    const delegation = await grantProxyDelegation(t.store, {
+      proxyNhsNumber: parent.nhsNumber,
+      patientNhsNumber: child,
+      relationship: 'parent',
+    });
+    const read = await hub.app.inject({ url: `/fhir/R4/Patient/${child}`, headers: cookie });
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json()).toMatchObject({ resourceType: 'Patient', id: child });
+    const own = await hub.app.inject({ url: `/fhir/R4/Patient/${parent.nhsNumber}`, headers: cookie });
+    expect(own.statusCode).toBe(403);
+
+    await revokeProxyDelegation(t.store, delegation.id);
+    const revoked = await hub.app.inject({ url: `/fhir/R4/Patient/${child}`, headers: cookie });
+    expect(revoked.statusCode).toBe(403);
     expectNoSecretsInLogs(token);
   });
 
