@@ -205,6 +205,10 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
       '--role <id>',
       'SANDBOX ONLY, CIS2: the role to select (role profile id, RBAC code such as R8008, or the ODS code)',
     )
+    .option(
+      '--for <nhsNumber>',
+      'SANDBOX ONLY, NHS login: sign a proxy test user in for this person they act for (default: themselves)',
+    )
     .addOption(
       new Option(
         '--proofing <level>',
@@ -216,7 +220,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
       'after',
       `
 Without --user, the command prints the hub's sign-in URL: open it in any browser, sign in, then
-paste the sessionToken the hub shows. --user and --role drive the Junction sandbox's sign-in page
+paste the sessionToken the hub shows. --user, --role and --for drive the Junction sandbox's sign-in page
 over HTTP instead (for scripts and tests); they refuse any other sign-in page, real NHS login and
 CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
     )

@@ -150,9 +150,12 @@ describe('junction start records the sandbox parent as a proxy', () => {
   });
   afterEach(async () => rm(dataDir, { recursive: true, force: true }));
 
-  async function whileRunning(check: (hubUrl: string, startOut: string) => Promise<void>) {
+  async function whileRunning(
+    check: (hubUrl: string, startOut: string) => Promise<void>,
+    startFlags: string[] = ['--open-sandbox'],
+  ) {
     const rt = testRuntime();
-    const exited = runCli(['start', '--port', '0', '--open-sandbox', '--data-dir', dataDir], rt);
+    const exited = runCli(['start', '--port', '0', ...startFlags, '--data-dir', dataDir], rt);
     const out = await Promise.race([
       rt.printed('Press Ctrl+C'),
       exited.then((code) => `exited ${code}: ${rt.err()}`),
@@ -207,5 +210,53 @@ describe('junction start records the sandbox parent as a proxy', () => {
     const second = await list();
     expect(second).toHaveLength(1);
     expect(second[0]).toMatchObject({ id: first[0]!.id, revokedAt: expect.any(String) });
+  });
+
+  // Default start: the sandbox's PDS wants API-platform tokens. The parent signs in FOR the child
+  // (NHS login id token about the child, the parent's own in act.sub); the hub's token exchange
+  // passes it on, so PDS sees the proxy relationship. The hub's delegation still decides.
+  it('under the default start, the parent signed in for the child reads the child until revoked', async () => {
+    expect(parent?.nhsNumber).toBeDefined();
+    await whileRunning(async (hubUrl) => {
+      const login = testRuntime();
+      const code = await runCli(
+        ['login', '--hub', hubUrl, '--provider', 'nhs-login', '--user', parent!.nhsNumber!, '--for', child],
+        login,
+      );
+      expect(code, login.err()).toBe(0);
+      expect(login.out()).toContain(`acting for:      NHS number ${child}`);
+      expect(login.out()).toContain(`identity:        patient, NHS number ${parent!.nhsNumber}`);
+      const token = /session token:\s+(jss_\S+)/.exec(login.out())?.[1] ?? '';
+      const read = (n: string) =>
+        fetch(`${hubUrl}/fhir/R4/Patient/${n}`, { headers: { authorization: `Bearer ${token}` } });
+      const childRead = await read(child);
+      expect(childRead.status, await childRead.clone().text()).toBe(200);
+      expect(await childRead.json()).toMatchObject({ resourceType: 'Patient', id: child });
+      expect((await read('9000000009')).status).toBe(403);
+
+      const [delegation] = await list();
+      const revoke = testRuntime();
+      expect(await runCli(['proxies', 'revoke', delegation!.id, '--data-dir', dataDir], revoke)).toBe(0);
+      expect((await read(child)).status).toBe(403);
+    }, []);
+  });
+
+  it('refuses --for a person the test user does not act for, and --for without --user', async () => {
+    const run = async (...args: string[]) => {
+      const rt = testRuntime();
+      const code = await runCli(
+        ['login', '--hub', 'http://127.0.0.1:9', '--provider', 'nhs-login', ...args],
+        rt,
+      );
+      return { code, err: rt.err() };
+    };
+    expect(await run('--user', parent!.nhsNumber!, '--for', '9000000009')).toEqual({
+      code: 1,
+      err: expect.stringContaining(`does not act for 9000000009; they act for: ${child} (parent)`),
+    });
+    expect(await run('--for', child)).toEqual({
+      code: 1,
+      err: expect.stringContaining('--for goes with --user'),
+    });
   });
 });

@@ -18,6 +18,8 @@ export interface LoginFlags {
   user?: string;
   /** CIS2: the role to select (role profile id, national RBAC code or R-code, or ODS code). */
   role?: string;
+  /** NHS login: the NHS number of the person a proxy test user signs in for (default: themselves). */
+  for?: string;
   /** NHS login: the lowest identity proofing level to accept (the hub's default is P9). */
   proofing?: string;
   json?: boolean;
@@ -54,10 +56,14 @@ export async function login(io: LoginIo, flags: LoginFlags): Promise<void> {
     throw new CliError('--role goes with --user (in a browser, the role is chosen on the CIS2 page)');
   if (flags.role !== undefined && flags.provider !== 'cis2')
     throw new CliError('--role is for CIS2 only: NHS login users have no roles');
+  if (flags.for !== undefined && flags.user === undefined)
+    throw new CliError('--for goes with --user (in a browser, the person is chosen on the NHS login page)');
+  if (flags.for !== undefined && flags.provider !== 'nhs-login')
+    throw new CliError('--for is for NHS login only: a proxy signs in for someone with NHS login');
 
   let token: string;
   if (flags.user !== undefined) {
-    token = await signInAsTestUser(http, signInUrl, flags.provider, flags.user, flags.role);
+    token = await signInAsTestUser(http, signInUrl, flags.provider, flags.user, flags.role ?? flags.for);
   } else {
     io.stderr(
       `Open this URL in a browser (on any device) and sign in with ${PROVIDER_NAMES[flags.provider]}:\n  ${signInUrl}\n` +
@@ -115,9 +121,10 @@ async function signInAsTestUser(
   signInUrl: URL,
   provider: LoginProvider,
   userId: string,
-  roleId: string | undefined,
+  /** CIS2: the role; NHS login: the NHS number of the person acted for. */
+  choice: string | undefined,
 ): Promise<string> {
-  const form = new URLSearchParams(formFields(provider, userId, roleId));
+  const form = new URLSearchParams(formFields(provider, userId, choice));
   const jar = new CookieJar();
   const page = await follow(http, jar, signInUrl, { method: 'GET' });
   if (isHub(page.url, signInUrl)) throw hubRefused(provider, page.response, await page.response.text());
@@ -155,8 +162,12 @@ async function signInAsTestUser(
   return token;
 }
 
-/** The sandbox's form fields for the user (and role) named on the command line. */
-function formFields(provider: LoginProvider, userId: string, roleId: string | undefined): [string, string][] {
+/**
+ * The sandbox's form fields for the user (and role, or person acted for) named on the command line.
+ * A proxy is asked "Whose record are you using?": `for` answers it (`self` unless --for).
+ */
+function formFields(provider: LoginProvider, userId: string, choice: string | undefined): [string, string][] {
+  const roleId = choice;
   if (provider === 'nhs-login') {
     const wanted = userId.trim().toLowerCase();
     const user = NHS_LOGIN_TEST_USERS.find(
@@ -170,7 +181,29 @@ function formFields(provider: LoginProvider, userId: string, roleId: string | un
         `no sandbox NHS login user '${userId}'; give an NHS number, email or sub: ${known.join('; ')}`,
       );
     }
-    return [['user', user.sub]];
+    const actsFor = user.proxyFor ?? [];
+    if (choice === undefined)
+      return actsFor.length > 0
+        ? [
+            ['user', user.sub],
+            ['for', 'self'],
+          ]
+        : [['user', user.sub]];
+    const wantedFor = choice.replace(/\s/g, '');
+    if (wantedFor === user.nhsNumber)
+      return [['user', user.sub], ...(actsFor.length > 0 ? [['for', 'self'] as [string, string]] : [])];
+    if (!actsFor.some((p) => p.nhsNumber === wantedFor)) {
+      const known = actsFor.map((p) => `${p.nhsNumber} (${p.relationship.toLowerCase()})`);
+      throw new CliError(
+        known.length === 0
+          ? `sandbox NHS login user ${user.label} does not act for anyone`
+          : `sandbox NHS login user ${user.label} does not act for ${choice}; they act for: ${known.join('; ')}`,
+      );
+    }
+    return [
+      ['user', user.sub],
+      ['for', wantedFor],
+    ];
   }
   const user = cis2User(userId);
   if (roleId === undefined) {
@@ -274,10 +307,12 @@ function describePrincipal(p: WhoAmI['principal']): string[] {
       const kinds = Array.isArray(access) ? access.filter((a) => typeof a === 'string') : [];
       return [kinds.length > 0 ? `${nhsNumber} (${kinds.join(', ')})` : nhsNumber];
     });
+    const actingFor = s((p.actingFor as { nhsNumber?: unknown } | undefined)?.nhsNumber);
     return [
       `  identity:        patient${s(p.nhsNumber) ? `, NHS number ${s(p.nhsNumber)}` : ' (no NHS number: not traced)'}`,
       `  proofing level:  ${s(p.identityProofingLevel) ?? 'unknown'}${s(p.vot) ? ` (vot ${s(p.vot)})` : ''}`,
       ...(delegations.length > 0 ? [`  proxy for:       ${delegations.join('; ')}`] : []),
+      ...(actingFor ? [`  acting for:      NHS number ${actingFor} (signed in to use their record)`] : []),
       `  NHS login sub:   ${s(p.sub) ?? 'unknown'}`,
     ];
   }
