@@ -95,23 +95,6 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
   const access = options.access ?? accessControl({ store, metrics, now });
   const { audit } = access;
 
-  /** Authenticates, asks the policy and audits a denial. Returns the caller, or undefined after replying. */
-  const authorise = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    action: AccessAction,
-    nhsNumber: string | undefined,
-    valid: boolean,
-  ) =>
-    access.authorise(
-      request,
-      reply,
-      action,
-      nhsNumber === undefined
-        ? { auditNhsNumbers: [] }
-        : { nhsNumber, auditNhsNumbers: valid ? [nhsNumber] : [] },
-    );
-
   /** PDS as this caller may use it: user-restricted (token exchange) for a signed-in person, when configured. */
   const pdsOf = (caller: Caller): PdsPort =>
     (caller.session && options.pdsForSession?.(caller.session)) || pds;
@@ -146,6 +129,30 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       httpStatus: status,
     });
     return sendFhir(reply, status, outcome);
+  };
+
+  /**
+   * The prologue of the routes on one patient: authenticates, asks the policy about the NHS number in
+   * the path and audits a denial; then answers a number failing the modulus 11 check as PDS does
+   * (400 INVALID_RESOURCE_ID) without calling it. Returns the caller and number, or undefined after replying.
+   */
+  const authoriseForPatient = async (
+    request: FastifyRequest<{ Params: { nhsNumber: string } }>,
+    reply: FastifyReply,
+    action: AccessAction,
+  ): Promise<{ caller: Caller; nhsNumber: string } | undefined> => {
+    const nhsNumber = request.params.nhsNumber;
+    const valid = /^\d{10}$/.test(nhsNumber) && isValidNhsNumber(nhsNumber);
+    const caller = await access.authorise(request, reply, action, {
+      nhsNumber,
+      auditNhsNumbers: valid ? [nhsNumber] : [],
+    });
+    if (!caller) return undefined;
+    if (!valid) {
+      await failed(request, reply, action, caller, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
+      return undefined;
+    }
+    return { caller, nhsNumber };
   };
 
   const timed = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
@@ -197,19 +204,14 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
     },
     async (request, reply) => {
       const action: AccessAction = 'patient.read';
-      const raw = request.params.nhsNumber;
-      const valid = /^\d{10}$/.test(raw) && isValidNhsNumber(raw);
-      const caller = await authorise(request, reply, action, raw, valid);
-      if (!caller) return reply;
-      if (!valid) {
-        // PDS answers a number failing the modulus 11 check with 400 INVALID_RESOURCE_ID; so do we, without calling it.
-        return failed(request, reply, action, caller, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
-      }
+      const target = await authoriseForPatient(request, reply, action);
+      if (!target) return reply;
+      const { caller, nhsNumber } = target;
       let result: Awaited<ReturnType<typeof readPatient>>;
       try {
-        result = await timed('read', () => readPatient(pdsOf(caller), raw, contextOf(request, caller)));
+        result = await timed('read', () => readPatient(pdsOf(caller), nhsNumber, contextOf(request, caller)));
       } catch (error) {
-        return failed(request, reply, action, caller, [raw], error);
+        return failed(request, reply, action, caller, [nhsNumber], error);
       }
       await audit(request, {
         action,
@@ -265,7 +267,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
     },
     async (request, reply) => {
       const action: AccessAction = 'patient.search';
-      const caller = await authorise(request, reply, action, undefined, false);
+      const caller = await access.authorise(request, reply, action, { auditNhsNumbers: [] });
       if (!caller) return reply;
       const base = `${request.protocol}://${request.host}${FHIR_PREFIX}`;
       let result: Awaited<ReturnType<typeof searchPatients>>;
@@ -345,13 +347,9 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
     },
     async (request, reply) => {
       const action: AccessAction = 'patient.update';
-      const raw = request.params.nhsNumber;
-      const valid = /^\d{10}$/.test(raw) && isValidNhsNumber(raw);
-      const caller = await authorise(request, reply, action, raw, valid);
-      if (!caller) return reply;
-      if (!valid) {
-        return failed(request, reply, action, caller, [], OperationOutcomeError.spine('INVALID_RESOURCE_ID'));
-      }
+      const target = await authoriseForPatient(request, reply, action);
+      if (!target) return reply;
+      const { caller, nhsNumber } = target;
       let update: ReturnType<typeof parsePatientUpdate>;
       try {
         update = parsePatientUpdate({
@@ -360,15 +358,15 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
           body: request.body,
         });
       } catch (error) {
-        return failed(request, reply, action, caller, [raw], error);
+        return failed(request, reply, action, caller, [nhsNumber], error);
       }
       let result: Awaited<ReturnType<typeof updatePatient>>;
       try {
         result = await timed('update', () =>
-          updatePatient(pdsOf(caller), raw, update, contextOf(request, caller)),
+          updatePatient(pdsOf(caller), nhsNumber, update, contextOf(request, caller)),
         );
       } catch (error) {
-        return failed(request, reply, action, caller, [raw], error);
+        return failed(request, reply, action, caller, [nhsNumber], error);
       }
       await audit(request, {
         action,
