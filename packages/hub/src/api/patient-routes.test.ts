@@ -5,9 +5,9 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '../access/api-keys.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
-import { loadConfig } from '../config/load-config.js';
-import { createHub, type Hub } from '../create-hub.js';
-import { type FakePds, fakePds, JANE } from '../testing/fake-pds.js';
+import type { Hub } from '../create-hub.js';
+import { type FakePds, JANE } from '../testing/fake-pds.js';
+import { startTestHub } from '../testing/test-hub.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
 const TIME = new Date('2025-05-06T07:08:09.000Z');
@@ -21,15 +21,7 @@ describe.each(await testStores())('hub patient API on $dialect', (factory) => {
 
   beforeEach(async (ctx) => {
     if (factory.skip) ctx.skip(factory.skip);
-    t = await factory.create();
-    pds = fakePds();
-    logs = [];
-    hub = await createHub(loadConfig({}, { logLevel: 'debug' }), {
-      store: t.store,
-      pds,
-      now: () => TIME,
-      logDestination: { write: (line: string) => void logs.push(line) },
-    });
+    ({ t, hub, pds, logs } = await startTestHub(factory, TIME));
     key = (await createApiKey(t.store, { name: 'test-product', organisationOds: 'FA123' })).secret;
   });
   afterEach(async () => {

@@ -3,9 +3,9 @@ import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { API_KEY_SCOPES, createApiKey } from '../access/api-keys.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
-import { loadConfig } from '../config/load-config.js';
-import { createHub, type Hub } from '../create-hub.js';
-import { type FakePds, fakePds } from '../testing/fake-pds.js';
+import type { Hub } from '../create-hub.js';
+import type { FakePds } from '../testing/fake-pds.js';
+import { startTestHub } from '../testing/test-hub.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
 // PDS PATCH (specification/components/paths/patient-patch.yaml, CONTRACTS.md §1 "PATCH") through the hub.
@@ -25,15 +25,7 @@ describe.each(await testStores())('hub patient PATCH on $dialect', (factory) => 
 
   beforeEach(async (ctx) => {
     if (factory.skip) ctx.skip(factory.skip);
-    t = await factory.create();
-    pds = fakePds();
-    logs = [];
-    hub = await createHub(loadConfig({}, { logLevel: 'debug' }), {
-      store: t.store,
-      pds,
-      now: () => TIME,
-      logDestination: { write: (line: string) => void logs.push(line) },
-    });
+    ({ t, hub, pds, logs } = await startTestHub(factory, TIME));
     key = (
       await createApiKey(t.store, {
         name: 'clinical-app',
