@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import {
   type CryptoKey,
   decodeJwt,
-  decodeProtectedHeader,
   exportJWK,
   exportPKCS8,
   generateKeyPair,
@@ -10,7 +9,8 @@ import {
   jwtVerify,
 } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fakeFetch, networkFailure, type RecordedRequest } from '../testing/fake-fetch.js';
+import { expectPlatformClientAssertion } from '../testing/client-assertion.js';
+import { fakeFetch, gatedFetch, networkFailure, type RecordedRequest } from '../testing/fake-fetch.js';
 import { applicationRestrictedAuth } from './application-restricted-auth.js';
 import { AuthError } from './auth-error.js';
 
@@ -40,17 +40,25 @@ function tokenReply(expiresIn: string | number = '599') {
   };
 }
 
+function newAuth(
+  fetch: typeof globalThis.fetch,
+  extra: Partial<Parameters<typeof applicationRestrictedAuth>[0]> = {},
+) {
+  return applicationRestrictedAuth({
+    tokenUrl: TOKEN_URL,
+    apiKey: API_KEY,
+    privateKey,
+    kid: KID,
+    fetch,
+    now: () => T0,
+    ...extra,
+  });
+}
+
 describe('applicationRestrictedAuth', () => {
   it('posts a form-encoded client_credentials grant with a platform-valid RS512 client assertion', async () => {
     const { fetch, calls } = fakeFetch(() => tokenReply());
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch,
-      now: () => T0,
-    });
+    const auth = newAuth(fetch);
     const token = await auth.getAccessToken();
     expect(token).toMatch(/^token-\d+$/);
 
@@ -63,29 +71,18 @@ describe('applicationRestrictedAuth', () => {
     expect(body.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
 
     const assertion = body.get('client_assertion') ?? '';
-    expect(decodeProtectedHeader(assertion)).toEqual({ alg: 'RS512', kid: KID, typ: 'JWT' });
-    const { payload } = await jwtVerify(assertion, publicKey, {
-      algorithms: ['RS512'],
-      issuer: API_KEY,
-      subject: API_KEY,
-      audience: TOKEN_URL,
-      currentDate: T0,
+    await expectPlatformClientAssertion(assertion, publicKey, {
+      apiKey: API_KEY,
+      tokenUrl: TOKEN_URL,
+      kid: KID,
+      now: T0,
     });
-    expect(payload.exp).toBe(T0.getTime() / 1000 + 300);
-    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('uses a fresh jti for every assertion', async () => {
     const { fetch, calls } = fakeFetch(() => tokenReply());
     let now = T0;
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch,
-      now: () => now,
-    });
+    const auth = newAuth(fetch, { now: () => now });
     await auth.getAccessToken();
     now = new Date(T0.getTime() + 600_000);
     await auth.getAccessToken();
@@ -98,15 +95,7 @@ describe('applicationRestrictedAuth', () => {
     for (const expiresIn of ['599', 599]) {
       const { fetch, calls } = fakeFetch(() => tokenReply(expiresIn));
       let nowMs = T0.getTime();
-      const auth = applicationRestrictedAuth({
-        tokenUrl: TOKEN_URL,
-        apiKey: API_KEY,
-        privateKey,
-        kid: KID,
-        fetch,
-        now: () => new Date(nowMs),
-        refreshSkewS: 30,
-      });
+      const auth = newAuth(fetch, { now: () => new Date(nowMs), refreshSkewS: 30 });
       const first = await auth.getAccessToken();
       nowMs = T0.getTime() + 568_000; // 31 s before expiry: still cached
       expect(await auth.getAccessToken()).toBe(first);
@@ -118,23 +107,8 @@ describe('applicationRestrictedAuth', () => {
   });
 
   it('makes one token request for 10 concurrent callers', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const { fetch: inner, calls } = fakeFetch(() => tokenReply());
-    const slowFetch: typeof fetch = async (input, init) => {
-      await gate;
-      return inner(input, init);
-    };
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch: slowFetch,
-      now: () => T0,
-    });
+    const { fetch: slowFetch, calls, release } = gatedFetch(() => tokenReply());
+    const auth = newAuth(slowFetch);
     const pending = Array.from({ length: 10 }, () => auth.getAccessToken());
     release();
     const tokens = await Promise.all(pending);
@@ -144,14 +118,7 @@ describe('applicationRestrictedAuth', () => {
 
   it('fetches a new token after invalidateAccessToken (an API answered 401)', async () => {
     const { fetch, calls } = fakeFetch(() => tokenReply());
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch,
-      now: () => T0,
-    });
+    const auth = newAuth(fetch);
     const first = await auth.getAccessToken();
     auth.invalidateAccessToken?.('some-older-token'); // stale invalidation: ignored
     expect(await auth.getAccessToken()).toBe(first);
@@ -166,14 +133,7 @@ describe('applicationRestrictedAuth', () => {
       status: 400,
       body: { error: 'invalid_request', error_description: description },
     });
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch,
-      now: () => T0,
-    });
+    const auth = newAuth(fetch);
     const error = await auth.getAccessToken().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect(error).toMatchObject({ code: 'invalid_request', description, status: 400 });
@@ -183,14 +143,7 @@ describe('applicationRestrictedAuth', () => {
     const { fetch, calls } = fakeFetch({ status: 400, body: { error: 'invalid_request' } }, () =>
       tokenReply(),
     );
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch,
-      now: () => T0,
-    });
+    const auth = newAuth(fetch);
     await expect(auth.getAccessToken()).rejects.toBeInstanceOf(AuthError);
     await expect(auth.getAccessToken()).resolves.toMatch(/^token-/);
     expect(calls).toHaveLength(2);
@@ -206,27 +159,13 @@ describe('applicationRestrictedAuth', () => {
     ],
   ])('maps %s to a typed code', async (_name, reply, code) => {
     const { fetch } = fakeFetch(reply);
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch,
-      now: () => T0,
-    });
+    const auth = newAuth(fetch);
     await expect(auth.getAccessToken()).rejects.toMatchObject({ name: 'AuthError', code });
   });
 
   it('maps an unreachable token endpoint to token_endpoint_unreachable', async () => {
     const { fetch } = fakeFetch(networkFailure());
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch,
-      now: () => T0,
-    });
+    const auth = newAuth(fetch);
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'token_endpoint_unreachable' });
   });
 
@@ -240,14 +179,7 @@ describe('applicationRestrictedAuth', () => {
       [keyObject.privateKey, keyObject.publicKey],
     ] as const) {
       const { fetch, calls } = fakeFetch(() => tokenReply());
-      const auth = applicationRestrictedAuth({
-        tokenUrl: TOKEN_URL,
-        apiKey: API_KEY,
-        privateKey: key,
-        kid: KID,
-        fetch,
-        now: () => T0,
-      });
+      const auth = newAuth(fetch, { privateKey: key });
       await auth.getAccessToken();
       const assertion = form(calls[0] as RecordedRequest).get('client_assertion') ?? '';
       await expect(
@@ -258,36 +190,14 @@ describe('applicationRestrictedAuth', () => {
 
   it('rejects an unusable key with invalid_private_key before calling the endpoint', async () => {
     const { fetch, calls } = fakeFetch(() => tokenReply());
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey: 'not a pem',
-      kid: KID,
-      fetch,
-      now: () => T0,
-    });
+    const auth = newAuth(fetch, { privateKey: 'not a pem' });
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'invalid_private_key' });
     expect(calls).toHaveLength(0);
   });
 
   it('lets one caller abort its wait without cancelling the shared request', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const { fetch: inner, calls } = fakeFetch(() => tokenReply());
-    const slowFetch: typeof fetch = async (input, init) => {
-      await gate;
-      return inner(input, init);
-    };
-    const auth = applicationRestrictedAuth({
-      tokenUrl: TOKEN_URL,
-      apiKey: API_KEY,
-      privateKey,
-      kid: KID,
-      fetch: slowFetch,
-      now: () => T0,
-    });
+    const { fetch: slowFetch, calls, release } = gatedFetch(() => tokenReply());
+    const auth = newAuth(slowFetch);
     const controller = new AbortController();
     const aborted = auth.getAccessToken(controller.signal);
     const other = auth.getAccessToken();

@@ -1,6 +1,7 @@
-import { type CryptoKey, decodeProtectedHeader, generateKeyPair, jwtVerify } from 'jose';
+import { type CryptoKey, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fakeFetch, networkFailure, type RecordedRequest } from '../testing/fake-fetch.js';
+import { expectPlatformClientAssertion } from '../testing/client-assertion.js';
+import { fakeFetch, gatedFetch, networkFailure, type RecordedRequest } from '../testing/fake-fetch.js';
 import { AuthError } from './auth-error.js';
 import { tokenExchangeAuth } from './token-exchange.js';
 
@@ -71,16 +72,12 @@ describe('tokenExchangeAuth', () => {
     expect(body.get('subject_token')).toBe(ID_TOKEN);
     expect(body.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
     const assertion = body.get('client_assertion') ?? '';
-    expect(decodeProtectedHeader(assertion)).toEqual({ alg: 'RS512', kid: KID, typ: 'JWT' });
-    const { payload } = await jwtVerify(assertion, publicKey, {
-      algorithms: ['RS512'],
-      issuer: API_KEY,
-      subject: API_KEY,
-      audience: TOKEN_URL,
-      currentDate: T0,
+    await expectPlatformClientAssertion(assertion, publicKey, {
+      apiKey: API_KEY,
+      tokenUrl: TOKEN_URL,
+      kid: KID,
+      now: T0,
     });
-    expect(payload.exp).toBe(T0.getTime() / 1000 + 300);
-    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('caches the token until 30 s before expires_in "599" runs out, then exchanges again', async () => {
@@ -109,15 +106,7 @@ describe('tokenExchangeAuth', () => {
   });
 
   it('makes one exchange for 10 concurrent callers', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const { fetch: inner, calls } = fakeFetch(() => exchangeReply());
-    const slowFetch: typeof fetch = async (input, init) => {
-      await gate;
-      return inner(input, init);
-    };
+    const { fetch: slowFetch, calls, release } = gatedFetch(() => exchangeReply());
     const provider = auth(slowFetch);
     const pending = Array.from({ length: 10 }, () => provider.getAccessToken());
     release();

@@ -67,3 +67,21 @@ export function networkFailure(code = 'ECONNRESET'): Error {
 }
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A `fakeFetch` whose calls all wait until `release()`, to hold requests in flight. */
+export function gatedFetch(...script: Script[]): {
+  fetch: typeof fetch;
+  calls: RecordedRequest[];
+  release: () => void;
+} {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const { fetch: inner, calls } = fakeFetch(...script);
+  const slowFetch: typeof fetch = async (input, init) => {
+    await gate;
+    return inner(input, init);
+  };
+  return { fetch: slowFetch, calls, release };
+}
