@@ -9,7 +9,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectPlatformClientAssertion } from '../testing/client-assertion.js';
+import { expectClientAssertionRequest } from '../testing/client-assertion.js';
 import { fakeFetch, gatedFetch, networkFailure, type RecordedRequest } from '../testing/fake-fetch.js';
 import { applicationRestrictedAuth } from './application-restricted-auth.js';
 import { AuthError } from './auth-error.js';
@@ -62,21 +62,13 @@ describe('applicationRestrictedAuth', () => {
     const token = await auth.getAccessToken();
     expect(token).toMatch(/^token-\d+$/);
 
-    const sent = calls[0];
-    expect(sent?.method).toBe('POST');
-    expect(sent?.url.href).toBe(TOKEN_URL);
-    expect(sent?.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
-    const body = form(sent as RecordedRequest);
-    expect(body.get('grant_type')).toBe('client_credentials');
-    expect(body.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-
-    const assertion = body.get('client_assertion') ?? '';
-    await expectPlatformClientAssertion(assertion, publicKey, {
+    const body = await expectClientAssertionRequest(calls[0], publicKey, {
       apiKey: API_KEY,
       tokenUrl: TOKEN_URL,
       kid: KID,
       now: T0,
     });
+    expect(body.get('grant_type')).toBe('client_credentials');
   });
 
   it('uses a fresh jti for every assertion', async () => {

@@ -1,6 +1,6 @@
 import { type CryptoKey, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectPlatformClientAssertion } from '../testing/client-assertion.js';
+import { expectClientAssertionRequest } from '../testing/client-assertion.js';
 import { fakeFetch, gatedFetch, networkFailure, type RecordedRequest } from '../testing/fake-fetch.js';
 import { AuthError } from './auth-error.js';
 import { tokenExchangeAuth } from './token-exchange.js';
@@ -62,22 +62,15 @@ describe('tokenExchangeAuth', () => {
     const token = await auth(fetch).getAccessToken();
     expect(token).toMatch(/^token-\d+$/);
 
-    const sent = calls[0];
-    expect(sent?.method).toBe('POST');
-    expect(sent?.url.href).toBe(TOKEN_URL);
-    expect(sent?.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
-    const body = form(sent);
-    expect(body.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:token-exchange');
-    expect(body.get('subject_token_type')).toBe('urn:ietf:params:oauth:token-type:id_token');
-    expect(body.get('subject_token')).toBe(ID_TOKEN);
-    expect(body.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-    const assertion = body.get('client_assertion') ?? '';
-    await expectPlatformClientAssertion(assertion, publicKey, {
+    const body = await expectClientAssertionRequest(calls[0], publicKey, {
       apiKey: API_KEY,
       tokenUrl: TOKEN_URL,
       kid: KID,
       now: T0,
     });
+    expect(body.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:token-exchange');
+    expect(body.get('subject_token_type')).toBe('urn:ietf:params:oauth:token-type:id_token');
+    expect(body.get('subject_token')).toBe(ID_TOKEN);
   });
 
   it('caches the token until 30 s before expires_in "599" runs out, then exchanges again', async () => {
