@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDmdFile } from './read-release.js';
-import { DMD_SCHEMAS, type DmdRecord } from './records.js';
+import { DMD_SCHEMAS, type DmdFileKind, type DmdRecord, type DmdRow, type DmdSection } from './records.js';
 import { type DmdRelease, openDmdRelease, parseDmdFileName } from './release-files.js';
 import { DmdFormatError } from './xml-reader.js';
 
@@ -64,14 +64,18 @@ async function expectCountsMatchFiles(dir: string, read: Map<string, DmdRecord[]
   return total;
 }
 
-function find<K extends DmdRecord['kind'], S extends string>(
+function find<K extends DmdFileKind, S extends DmdSection<K>>(
   read: Map<string, DmdRecord[]>,
   kind: K,
   section: S,
-  pred: (row: Extract<DmdRecord, { kind: K; section: S }>['row']) => boolean,
-): Extract<DmdRecord, { kind: K; section: S }>['row'] | undefined {
-  const records = (read.get(kind) ?? []) as Extract<DmdRecord, { kind: K; section: S }>[];
-  return records.find((r) => r.section === section && pred(r.row))?.row;
+  pred: (row: DmdRow<K, S>) => boolean,
+): DmdRow<K, S> | undefined {
+  for (const rec of read.get(kind) ?? []) {
+    if (rec.section !== section) continue;
+    const row = rec.row as unknown as DmdRow<K, S>;
+    if (pred(row)) return row;
+  }
+  return undefined;
 }
 
 describe.skipIf(!haveShared)('dm+d sample release openprescribing-2019-04-01 (folder)', () => {
@@ -149,7 +153,7 @@ describe.skipIf(!haveShared)('dm+d sample release openprescribing-2019-04-01 (fo
       const inner = zip([
         { name: `${relative(dir, gtin?.path ?? '')}`, data: await readFile(gtin?.path ?? '') },
       ]);
-      const outer = [
+      const outer: { name: string; data: Buffer }[] = [
         { name: 'nhsbsa_dmd_4.0.1_20190401000001/vtm_v2_3.xsd', data: Buffer.from('<xs:schema/>') },
       ];
       for (const f of files)
@@ -264,9 +268,7 @@ describe.skipIf(!haveShared)('dm+d sample openprescribing-2019-04-01-vpid-change
       NMCHANGECD: '0004',
     });
     // AMPs and VMPPs of the changed VMP already point at the new id.
-    expect((read.get('amp') ?? []).some((r) => r.section === 'AMPS/AMP' && r.row.VPID === '12345')).toBe(
-      true,
-    );
+    expect(find(read, 'amp', 'AMPS/AMP', (r) => r.VPID === '12345')).toBeDefined();
   });
 });
 
@@ -300,6 +302,43 @@ describe('dm+d release errors name the file and line', () => {
     } finally {
       await release.close();
     }
+  });
+
+  it('finds the GTIN file of an unpacked folder still in its nested zip', async () => {
+    const dir = join(tmp, 'unpacked');
+    await mkdir(dir);
+    const vtm =
+      '<VIRTUAL_THERAPEUTIC_MOIETIES><VTM><VTMID>1</VTMID><NM>a</NM></VTM></VIRTUAL_THERAPEUTIC_MOIETIES>';
+    const gtin =
+      '<GTIN_DETAILS><AMPPS><AMPP><AMPPID>9</AMPPID><GTINDATA><GTIN>5012617019844</GTIN><STARTDT>2015-06-01</STARTDT></GTINDATA></AMPP></AMPPS></GTIN_DETAILS>';
+    await writeFile(join(dir, 'f_vtm2_3010419.xml'), vtm);
+    await writeFile(join(dir, 'f_vtm2_3010419.xsd'), '<xs:schema/>');
+    await writeFile(
+      join(dir, 'week142019-r2_3-GTIN.zip'),
+      zip([{ name: 'f_gtin2_0010419.xml', data: Buffer.from(gtin) }]),
+    );
+    const release = await openDmdRelease(dir);
+    try {
+      expect(release.files.map((f) => [f.kind, f.name, f.date])).toEqual([
+        ['vtm', 'f_vtm2_3010419.xml', '2019-04-01'],
+        ['gtin', 'week142019-r2_3-GTIN.zip!/f_gtin2_0010419.xml', '2019-04-01'],
+      ]);
+      const gtinFile = release.files[1];
+      if (!gtinFile) throw new Error('no gtin file');
+      const rows = [];
+      for await (const r of readDmdFile(gtinFile)) rows.push(r.row);
+      expect(rows).toEqual([{ AMPPID: '9', GTIN: '5012617019844', STARTDT: '2015-06-01', ENDDT: null }]);
+    } finally {
+      await release.close();
+    }
+  });
+
+  it('refuses a release with two files of one kind', async () => {
+    const dir = join(tmp, 'twice');
+    await mkdir(join(dir, 'old'), { recursive: true });
+    await writeFile(join(dir, 'f_vtm2_3010419.xml'), '<VIRTUAL_THERAPEUTIC_MOIETIES/>');
+    await writeFile(join(dir, 'old', 'f_vtm2_3250319.xml'), '<VIRTUAL_THERAPEUTIC_MOIETIES/>');
+    await expect(openDmdRelease(dir)).rejects.toThrow(/two vtm files/);
   });
 
   it('a hostile file inside a zip', async () => {

@@ -75,11 +75,7 @@ export async function* readDmdXml(
   let pending: RawRow[] = [];
   let sawRoot = false;
 
-  const fail = (
-    reason: string,
-    line = parser.line,
-    column: number | undefined = parser.column + 1,
-  ): never => {
+  const fail = (reason: string, line = parser.line, column: number | undefined = parser.column): never => {
     throw new DmdFormatError(file, line, column, reason);
   };
 
