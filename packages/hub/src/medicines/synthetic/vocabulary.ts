@@ -267,7 +267,8 @@ const p = (form: FormKey, ...strengths: Strength[]): Presentation[] =>
 /**
  * Real generic molecules with real presentations. Amoxicillin comes first and its first two
  * presentations are the 250 mg and 500 mg capsules, paracetamol second with 500 mg tablets first,
- * so even the smallest release contains what the issue's search tests look for.
+ * and morphine (Schedule 2) third, so even the smallest release has what the issue's search tests
+ * look for and a controlled drug.
  */
 export const MOLECULES: readonly Molecule[] = [
   {
@@ -290,6 +291,16 @@ export const MOLECULES: readonly Molecule[] = [
     ],
     legal: '0001',
     brands: ['Panadol', 'Calpol'],
+  },
+  {
+    name: 'Morphine',
+    presentations: [
+      ...p('mrTablet', mg(10), mg(30), mg(60)),
+      ...p('solution', per5ml(10)),
+      ...p('injection', perMl(10)),
+    ],
+    cd: '0002',
+    brands: ['MST Continus', 'Oramorph'],
   },
   {
     name: 'Ibuprofen',
@@ -345,16 +356,6 @@ export const MOLECULES: readonly Molecule[] = [
   },
   { name: 'Doxycycline', presentations: p('capsule', mg(50), mg(100)), brands: ['Vibramycin'] },
   { name: 'Prednisolone', presentations: [...p('tablet', mg(1), mg(5)), ...p('grTablet', mg(5))] },
-  {
-    name: 'Morphine',
-    presentations: [
-      ...p('mrTablet', mg(10), mg(30), mg(60)),
-      ...p('solution', per5ml(10)),
-      ...p('injection', perMl(10)),
-    ],
-    cd: '0002',
-    brands: ['MST Continus', 'Oramorph'],
-  },
   {
     name: 'Oxycodone',
     presentations: [...p('capsule', mg(5), mg(10)), ...p('mrTablet', mg(10), mg(20))],
