@@ -327,13 +327,12 @@ export function toDmdRecord(kind: DmdFileKind, file: string, raw: RawRow): DmdRe
     throw new DmdFormatError(file, raw.line, undefined, reason);
   };
   if (!schema) return fail(`unexpected record <${raw.section}> in a ${kind} file`);
-  for (const name of Object.keys(raw.fields)) {
-    if (!Object.hasOwn(schema, name)) fail(`unexpected element <${name}> in <${raw.section}>`);
+  const compiled = compile(schema);
+  for (const name in raw.fields) {
+    if (!compiled.names.has(name)) fail(`unexpected element <${name}> in <${raw.section}>`);
   }
   const row: Record<string, string | number | boolean | null> = {};
-  for (const [name, spec] of Object.entries(schema)) {
-    const mandatory = spec.endsWith('!');
-    const type = (mandatory ? spec.slice(0, -1) : spec) as Kind;
+  for (const { name, type, mandatory } of compiled.fields) {
     const text = Object.hasOwn(raw.fields, name) ? raw.fields[name] : undefined;
     if (type === 'flag') {
       row[name] = text !== undefined; // dm+d writes true as "1" or "0001" and omits false
@@ -364,4 +363,23 @@ export function toDmdRecord(kind: DmdFileKind, file: string, raw: RawRow): DmdRe
     }
   }
   return { kind, section: raw.section, file, line: raw.line, row } as DmdRecord;
+}
+
+interface CompiledSchema {
+  names: ReadonlySet<string>;
+  fields: readonly { name: string; type: Kind; mandatory: boolean }[];
+}
+const compiledSchemas = new WeakMap<Schema, CompiledSchema>();
+/** Splits each spec once per schema, not once per row (a full release has ~1.5M rows). */
+function compile(schema: Schema): CompiledSchema {
+  let c = compiledSchemas.get(schema);
+  if (!c) {
+    const fields = Object.entries(schema).map(([name, spec]) => {
+      const mandatory = spec.endsWith('!');
+      return { name, type: (mandatory ? spec.slice(0, -1) : spec) as Kind, mandatory };
+    });
+    c = { names: new Set(Object.keys(schema)), fields };
+    compiledSchemas.set(schema, c);
+  }
+  return c;
 }

@@ -39,8 +39,8 @@ interface OpenElement {
   line: number;
   text: string;
   hasChildren: boolean;
-  /** Children that were leaves (element → text); the candidate record. */
-  fields: Record<string, string>;
+  /** Children that were leaves (element → text); the candidate record. Made on the first one. */
+  fields: Record<string, string> | null;
   fieldCount: number;
   /** Whether a child element had children of its own (then this is a container, not a record). */
   hasNestedRecord: boolean;
@@ -102,7 +102,7 @@ export async function* readDmdXml(
       line: parser.line,
       text: '',
       hasChildren: false,
-      fields: {},
+      fields: null,
       fieldCount: 0,
       hasNestedRecord: false,
     });
@@ -139,6 +139,8 @@ export async function* readDmdXml(
         if (el.text.trim() !== '') fail(`unexpected text in <${el.name}>`, el.line);
         return;
       }
+      // A null-prototype object, so an element called __proto__ is just a (refused) field.
+      parent.fields ??= Object.create(null) as Record<string, string>;
       if (el.name in parent.fields) fail(`<${el.name}> appears twice in <${parent.name}>`);
       if (++parent.fieldCount > maxFields)
         fail(`<${parent.name}> has more than ${maxFields} elements`, parent.line);
@@ -147,20 +149,20 @@ export async function* readDmdXml(
     }
     if (parent) parent.hasNestedRecord = true;
     if (el.hasNestedRecord || depth === 0) return; // a section, a GTIN AMPP, or the root
-    // A record: merge the leaf fields of enclosing containers (GTIN's AMPPID).
-    const fields: Record<string, string> = {};
-    const path: string[] = [];
-    for (let i = 1; i < stack.length; i++) {
+    // A record. Its section is the path below the root; the leaf fields of enclosing
+    // containers (GTIN's AMPPID) are merged in.
+    const fields = el.fields ?? (Object.create(null) as Record<string, string>);
+    let section = el.name;
+    for (let i = stack.length - 1; i >= 1; i--) {
       const anc = stack[i] as OpenElement;
-      path.push(anc.name);
-      Object.assign(fields, anc.fields);
+      section = `${anc.name}/${section}`;
+      if (!anc.fields) continue;
+      for (const k in anc.fields) {
+        if (k in fields) fail(`<${k}> appears twice in <${el.name}> and its container`, el.line);
+        fields[k] = anc.fields[k] as string;
+      }
     }
-    for (const [k, v] of Object.entries(el.fields)) {
-      if (k in fields) fail(`<${k}> appears twice in <${el.name}> and its container`, el.line);
-      fields[k] = v;
-    }
-    path.push(el.name);
-    pending.push({ section: path.join('/'), line: el.line, fields });
+    pending.push({ section, line: el.line, fields });
   });
 
   // Decode ourselves so a bad byte sequence is an error, not a silent U+FFFD.
