@@ -341,6 +341,30 @@ describe('dm+d release errors name the file and line', () => {
     await expect(openDmdRelease(dir)).rejects.toThrow(/two vtm files/);
   });
 
+  it('a corrupt zip entry (fewer bytes than its header says)', async () => {
+    const zipPath = join(tmp, 'corrupt.zip');
+    const xml = Buffer.from(
+      '<VIRTUAL_THERAPEUTIC_MOIETIES>\n<VTM><VTMID>1</VTMID><NM>a</NM></VTM>\n</VIRTUAL_THERAPEUTIC_MOIETIES>',
+    );
+    await writeFile(zipPath, zip([{ name: 'f_vtm2_3010419.xml', data: xml, declaredSize: xml.length + 10 }]));
+    const release = await openDmdRelease(zipPath);
+    try {
+      const file = release.files[0];
+      if (!file) throw new Error('no file');
+      const err = await (async () => {
+        for await (const _ of readDmdFile(file)) {
+          // drain
+        }
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DmdFormatError);
+      expect((err as DmdFormatError).message).toMatch(
+        /^corrupt\.zip!\/f_vtm2_3010419\.xml:3:\d+: could not read the file: /,
+      );
+    } finally {
+      await release.close();
+    }
+  });
+
   it('a hostile file inside a zip', async () => {
     const zipPath = join(tmp, 'hostile.zip');
     const xml =
@@ -360,11 +384,11 @@ describe('dm+d release errors name the file and line', () => {
 });
 
 /** A minimal zip writer (deflate, no zip64) so the test needs no zip library. */
-function zip(entries: { name: string; data: Buffer }[]): Buffer {
+function zip(entries: { name: string; data: Buffer; declaredSize?: number }[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const { name, data } of entries) {
+  for (const { name, data, declaredSize = data.length } of entries) {
     const nameBytes = Buffer.from(name, 'utf8');
     const packed = deflateRawSync(data);
     const crc = crc32(data);
@@ -377,7 +401,7 @@ function zip(entries: { name: string; data: Buffer }[]): Buffer {
     local.writeUInt16LE(0x21, 12); // 1980-01-01
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(declaredSize, 22);
     local.writeUInt16LE(nameBytes.length, 26);
     local.writeUInt16LE(0, 28);
     const central = Buffer.alloc(46);
@@ -390,7 +414,7 @@ function zip(entries: { name: string; data: Buffer }[]): Buffer {
     central.writeUInt16LE(0x21, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(declaredSize, 24);
     central.writeUInt16LE(nameBytes.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, nameBytes, packed);

@@ -176,18 +176,31 @@ export async function* readDmdXml(
     }
   };
   let first = true;
-  for await (const chunk of input) {
-    let text = decode(chunk, true);
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM
-      first = false;
+  try {
+    for await (const chunk of input) {
+      let text = decode(chunk, true);
+      if (first && text.length > 0) {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM
+        first = false;
+      }
+      parser.write(text);
+      if (pending.length > 0) {
+        const out = pending;
+        pending = [];
+        yield* out;
+      }
     }
-    parser.write(text);
-    if (pending.length > 0) {
-      const out = pending;
-      pending = [];
-      yield* out;
-    }
+  } catch (err) {
+    if (err instanceof DmdFormatError) throw err;
+    // The input failed (a corrupt zip entry, a read error): say where the read stopped.
+    const error = new DmdFormatError(
+      file,
+      parser.line,
+      parser.column,
+      `could not read the file: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    error.cause = err;
+    throw error;
   }
   const rest = decode(new Uint8Array(0), false);
   if (rest) parser.write(rest);
