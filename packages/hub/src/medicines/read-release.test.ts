@@ -6,7 +6,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDmdFile } from './read-release.js';
 import { DMD_SCHEMAS, type DmdFileKind, type DmdRecord, type DmdRow, type DmdSection } from './records.js';
-import { type DmdRelease, openDmdRelease, parseDmdFileName } from './release-files.js';
+import { type DmdRelease, DmdReleaseError, openDmdRelease, parseDmdFileName } from './release-files.js';
 import { DmdFormatError } from './xml-reader.js';
 
 // Real sample releases (../shared/refdata/dmd/, NOTES §1.9), resolved from the repo root.
@@ -338,7 +338,15 @@ describe('dm+d release errors name the file and line', () => {
     await mkdir(join(dir, 'old'), { recursive: true });
     await writeFile(join(dir, 'f_vtm2_3010419.xml'), '<VIRTUAL_THERAPEUTIC_MOIETIES/>');
     await writeFile(join(dir, 'old', 'f_vtm2_3250319.xml'), '<VIRTUAL_THERAPEUTIC_MOIETIES/>');
-    await expect(openDmdRelease(dir)).rejects.toThrow(/two vtm files/);
+    await expect(openDmdRelease(dir)).rejects.toThrow(/^dm\+d release .*twice: two vtm files: /);
+  });
+
+  it('refuses a file that is not a zip, and a path that does not exist', async () => {
+    const notZip = join(tmp, 'not-a-zip.zip');
+    await writeFile(notZip, 'hello');
+    await expect(openDmdRelease(notZip)).rejects.toThrow(DmdReleaseError);
+    await expect(openDmdRelease(notZip)).rejects.toThrow(/^dm\+d release .*not-a-zip\.zip: /);
+    await expect(openDmdRelease(join(tmp, 'nowhere'))).rejects.toThrow(/^dm\+d release .*nowhere: .*ENOENT/);
   });
 
   it('a corrupt zip entry (fewer bytes than its header says)', async () => {

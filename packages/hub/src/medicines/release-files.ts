@@ -99,7 +99,7 @@ export async function openDmdRelease(path: string): Promise<DmdRelease> {
     const byKind = new Map<DmdFileKind, DmdReleaseFile>();
     for (const f of found) {
       const other = byKind.get(f.kind);
-      if (other) throw new Error(`dm+d release ${path} has two ${f.kind} files: ${other.name} and ${f.name}`);
+      if (other) throw new DmdReleaseError(path, `two ${f.kind} files: ${other.name} and ${f.name}`);
       byKind.set(f.kind, f);
     }
     return {
@@ -109,7 +109,20 @@ export async function openDmdRelease(path: string): Promise<DmdRelease> {
     };
   } catch (err) {
     await close();
-    throw err;
+    if (err instanceof DmdReleaseError) throw err;
+    throw new DmdReleaseError(path, err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
+
+/** A release that cannot be opened: not a folder or zip, a corrupt zip, two files of one kind. */
+export class DmdReleaseError extends Error {
+  override readonly name = 'DmdReleaseError';
+  constructor(
+    readonly release: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`dm+d release ${release}: ${reason}`, options);
   }
 }
 
