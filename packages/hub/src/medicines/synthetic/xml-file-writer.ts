@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 /** Escapes text content as NHSBSA does (`&amp;` in names). */
@@ -22,19 +23,20 @@ export function row(
   return `${out}${indent}</${tag}>\n`;
 }
 
-const CHUNK = 256 * 1024;
+export const CHUNK = 256 * 1024;
 
 /**
  * Buffers small strings into ~256 KiB chunks and writes them to a file stream, waiting for
  * 'drain' whenever the stream says its buffer is full, so memory stays bounded.
  */
 export class XmlFileWriter {
-  private readonly stream: WriteStream;
+  private readonly stream: Writable;
   private parts: string[] = [];
   private size = 0;
 
-  constructor(path: string) {
-    this.stream = createWriteStream(path, { encoding: 'utf8' });
+  /** A file path, or any writable stream (tests pass a slow one to check backpressure). */
+  constructor(target: string | Writable) {
+    this.stream = typeof target === 'string' ? createWriteStream(target, { encoding: 'utf8' }) : target;
   }
 
   /** Appends text; returns true when the caller should `await flush()`. */
