@@ -135,9 +135,11 @@ export function layoutRelease(seed: number, scale: number): ReleaseLayout {
   const nGtinRows = Math.max(n(FULL_SIZE.gtinRows), nGtinAmpps);
   const nVmpWithVtm = Math.min(nVmp - 1, Math.max(nVtm, Math.round(nVmp * VTM_SHARE)));
   // AMPs per VMP are heavily skewed (a long tail of generics); packs per VMP mostly 1-2.
+  // The real, common molecules get many more AMPs (generics from many suppliers, parallel imports).
+  const common = (i: number) => i < nVmpWithVtm && Math.floor((i * nVtm) / nVmpWithVtm) < MOLECULES.length;
   const ampStart = allocate(nAmp, nVmp, 1, (i) => {
     const u = unit(seed, S.alloc, i, 1);
-    return (-Math.log(1 - u)) ** 2.2;
+    return (-Math.log(1 - u)) ** 2.2 + (common(i) ? 15 : 0);
   });
   const vmppStart = allocate(nVmpp, nVmp, 1, (i) => unit(seed, S.alloc, i, 2) ** 3);
   const ampsOf = (i: number) => (ampStart[i + 1] ?? 0) - (ampStart[i] ?? 0);
@@ -333,7 +335,12 @@ function vtmOfVmp(L: ReleaseLayout, i: number): { vtm: number; variant: number }
   return { vtm, variant: i - first };
 }
 
-const QUALIFIERS = ['sugar free', 'preservative free', 'unit dose', 'blister pack', 'dispersible'] as const;
+/** Qualifiers that tell apart further VMPs of one moiety, strength and form, by kind of form. */
+const QUALIFIERS = {
+  liquid: ['sugar free', 'preservative free', 'unit dose'],
+  solid: ['blister pack', 'film-coated', 'unit dose'],
+  other: ['preservative free', 'single use', 'unit dose'],
+} as const;
 
 export interface VmpFacts {
   readonly id: string;
@@ -392,14 +399,19 @@ export function vmpFacts(L: ReleaseLayout, i: number): VmpFacts {
   const presentation = vtm.presentations[variant % count] ?? vtm.presentations[0]!;
   const round = Math.floor(variant / count);
   const form = FORMS[presentation.form];
+  const liquid = 'liquid' in form && form.liquid;
+  const choices = liquid
+    ? QUALIFIERS.liquid
+    : form.dfInd === '1' && form.routeCd === '26643006'
+      ? QUALIFIERS.solid
+      : QUALIFIERS.other;
   const qualifier =
     round === 0
       ? ''
-      : `${QUALIFIERS[(round - 1) % QUALIFIERS.length]}${round > QUALIFIERS.length ? ` ${Math.ceil(round / QUALIFIERS.length)}` : ''}`;
+      : `${choices[(round - 1) % choices.length]}${round > choices.length ? ` ${Math.ceil(round / choices.length)}` : ''}`;
   const name = [vtm.name, strengthLabel(presentation.strength), form.label, qualifier]
     .filter(Boolean)
     .join(' ');
-  const liquid = 'liquid' in form && form.liquid;
   return {
     id,
     index: i,
