@@ -144,19 +144,11 @@ export function layoutRelease(seed: number, scale: number): ReleaseLayout {
   const vmppStart = allocate(nVmpp, nVmp, 1, (i) => unit(seed, S.alloc, i, 2) ** 3);
   const ampsOf = (i: number) => (ampStart[i + 1] ?? 0) - (ampStart[i] ?? 0);
   const vmppsOf = (i: number) => (vmppStart[i + 1] ?? 0) - (vmppStart[i] ?? 0);
-  // Every AMP gets a pack; the extra AMPPs go where there are several VMPPs to cross with.
-  const amppBase = allocate(nAmpp, nVmp, 0, (i) => ampsOf(i) * vmppsOf(i));
-  // Re-balance so each VMP has at least one AMPP per AMP: base = amps, extra by (vmpps - 1) * amps.
-  const extra = nAmpp - nAmp;
-  const amppStart =
-    extra >= 0
-      ? (() => {
-          const extras = allocate(extra, nVmp, 0, (i) => ampsOf(i) * (vmppsOf(i) - 1));
-          const starts = new Int32Array(nVmp + 1);
-          for (let i = 0; i < nVmp; i++) starts[i + 1] = (ampStart[i + 1] ?? 0) + (extras[i + 1] ?? 0);
-          return starts;
-        })()
-      : amppBase;
+  // Every AMP gets one pack (nAmpp >= nAmp by construction); the extra AMPPs go to VMPs with
+  // several VMPPs to cross their AMPs with, in proportion to amps * (vmpps - 1).
+  const extras = allocate(nAmpp - nAmp, nVmp, 0, (i) => ampsOf(i) * (vmppsOf(i) - 1));
+  const amppStart = new Int32Array(nVmp + 1);
+  for (let i = 0; i < nVmp; i++) amppStart[i + 1] = (ampStart[i + 1] ?? 0) + (extras[i + 1] ?? 0);
   return {
     seed,
     scale,
