@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LOOKUP_LISTS } from '../records.js';
 import {
   type AmpFacts,
   ampFacts,
@@ -25,7 +26,6 @@ import {
   FLAVOURS,
   FORM_NOT_APPLICABLE,
   FORMS,
-  LOOKUP_ORDER,
   SMALL_LISTS,
   SUPPLIER_COUNT,
   UOM,
@@ -608,7 +608,7 @@ function* lookupFile(): Generator<string> {
     ]);
   const unique = <T extends { cd: string }>(items: T[]) => [...new Map(items.map((x) => [x.cd, x])).values()];
   const forms = Object.values(FORMS);
-  for (const list of LOOKUP_ORDER) {
+  for (const list of LOOKUP_LISTS) {
     yield `  <${list}>\n`;
     switch (list) {
       case 'UNIT_OF_MEASURE':
@@ -708,11 +708,11 @@ export function planDmdRelease(options: { seed: number; scale: number }): PlanCo
     if (rows > 0) c.gtinAmpps++;
     c.gtinRows += rows;
   }
-  for (const list of LOOKUP_ORDER) c.lookup += lookupListSize(list);
+  for (const list of LOOKUP_LISTS) c.lookup += lookupListSize(list);
   return c;
 }
 
-function lookupListSize(list: (typeof LOOKUP_ORDER)[number]): number {
+function lookupListSize(list: (typeof LOOKUP_LISTS)[number]): number {
   const forms = Object.values(FORMS);
   switch (list) {
     case 'UNIT_OF_MEASURE':

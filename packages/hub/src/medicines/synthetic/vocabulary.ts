@@ -800,33 +800,3 @@ export const SMALL_LISTS: Readonly<Record<string, readonly (readonly [string, st
     ['0008', 'No Reason Available'],
   ],
 };
-
-/** Order of the 26 lists in `lookup_v2_3.xsd`. */
-export const LOOKUP_ORDER = [
-  'COMBINATION_PACK_IND',
-  'COMBINATION_PROD_IND',
-  'BASIS_OF_NAME',
-  'NAMECHANGE_REASON',
-  'VIRTUAL_PRODUCT_PRES_STATUS',
-  'CONTROL_DRUG_CATEGORY',
-  'LICENSING_AUTHORITY',
-  'UNIT_OF_MEASURE',
-  'FORM',
-  'ONT_FORM_ROUTE',
-  'ROUTE',
-  'DT_PAYMENT_CATEGORY',
-  'SUPPLIER',
-  'FLAVOUR',
-  'COLOUR',
-  'BASIS_OF_STRNTH',
-  'REIMBURSEMENT_STATUS',
-  'SPEC_CONT',
-  'DND',
-  'VIRTUAL_PRODUCT_NON_AVAIL',
-  'DISCONTINUED_IND',
-  'DF_INDICATOR',
-  'PRICE_BASIS',
-  'LEGAL_CATEGORY',
-  'AVAILABILITY_RESTRICTION',
-  'LICENSING_AUTHORITY_CHANGE_REASON',
-] as const;
