@@ -11,7 +11,6 @@ import type {
   VmppDetail,
   VmppRow,
   VmpRow,
-  VtmDetail,
   VtmRow,
 } from '../model.js';
 import type { DmdRow, LookupList } from '../records.js';
