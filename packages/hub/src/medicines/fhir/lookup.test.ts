@@ -237,6 +237,19 @@ describe('toDmdLookupParameters ($lookup output shape, http://hl7.org/fhir/R4/co
       ['child', '22480211000001104'],
       ['inactive', false],
     ]);
+    const moved = toDmdLookupParameters(
+      {
+        detail: {
+          type: 'VTM',
+          vtm: { ...DICLOFENAC_VTM, VTMIDPREV: '900000000000030', VTMIDDT: '2010-01-01' },
+        },
+        parents: [],
+        children: [],
+      },
+      lookup,
+    );
+    expect(one(moved, 'VTMIDPREV')?.value).toEqual({ valueCode: '900000000000030' });
+    expect(one(moved, 'VTMIDDT')?.value).toEqual({ valueDateTime: '2010-01-01' });
   });
 
   it('AMP: supplier, licensing, availability restriction, previous name, excipients, licensed routes', () => {
