@@ -14,6 +14,8 @@ export interface DmdReleaseFile {
   name: string;
   /** The release date from the file name (`DDMMYY`), ISO `YYYY-MM-DD`. */
   date: string;
+  /** Uncompressed size in bytes (for progress). */
+  size: number;
   open(): Promise<Readable>;
 }
 
@@ -91,7 +93,10 @@ export async function openDmdRelease(path: string): Promise<DmdRelease> {
           continue;
         }
         const parsed = parseDmdFileName(e.name);
-        if (parsed) found.push({ ...parsed, name: rel, open: async () => createReadStream(full) });
+        if (parsed) {
+          const { size } = await stat(full);
+          found.push({ ...parsed, name: rel, size, open: async () => createReadStream(full) });
+        }
       }
     } else {
       await addZip(path, basename(path), found, closers);
@@ -149,7 +154,12 @@ async function addZip(
     }
     const parsed = parseDmdFileName(name);
     if (parsed)
-      found.push({ ...parsed, name: `${label}!/${entry.fileName}`, open: () => openEntry(zip, entry) });
+      found.push({
+        ...parsed,
+        name: `${label}!/${entry.fileName}`,
+        size: entry.uncompressedSize,
+        open: () => openEntry(zip, entry),
+      });
   }
 }
 

@@ -12,6 +12,7 @@ export interface Database {
   sessions: SessionsTable;
   auth_requests: AuthRequestsTable;
   proxy_delegations: ProxyDelegationsTable;
+  dmd_releases: DmdReleasesTable;
 }
 
 export interface ApiKeysTable {
@@ -111,6 +112,25 @@ export interface ProxyDelegationsTable {
   created_by: string;
   created_at: string;
   revoked_at: string | null;
+}
+
+/**
+ * dm+d releases imported or being imported (issue #4). The section tables themselves are described
+ * by `medicines/store/tables.ts` and queried by name, so they are not listed here.
+ */
+export interface DmdReleasesTable {
+  id: number;
+  /** `importing`, `active` (at most one), `superseded`, `failed`. */
+  status: string;
+  /** The zip or folder given to the importer. */
+  source: string;
+  release_date: string | null;
+  started_at: string;
+  /** Refreshed while an import runs; a stale one means the importing process died. */
+  heartbeat_at: string;
+  finished_at: string | null;
+  summary: string | null;
+  error: string | null;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

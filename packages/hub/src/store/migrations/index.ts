@@ -3,6 +3,7 @@ import type { StoreDialect } from '../database.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-access.js';
 import * as m0003 from './0003-proxy-delegations.js';
+import * as m0004 from './0004-dmd.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': m0001,
   '0002-access': m0002,
   '0003-proxy-delegations': m0003,
+  '0004-dmd': m0004,
 };
 
 /**
