@@ -82,6 +82,7 @@ export {
 } from './config/load-config.js';
 export { createHub, type Hub, type HubDeps } from './create-hub.js';
 export type { PdsPort } from './journeys/patient-lookup.js';
+export * from './medicines/index.js';
 export { createLogger, REDACT_PATHS } from './observability/logger.js';
 export type { Database, Store, StoreDialect } from './store/database.js';
 export { isPostgresUrl, type OpenStoreOptions, openStore } from './store/open-store.js';
