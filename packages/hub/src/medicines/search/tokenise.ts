@@ -68,24 +68,29 @@ export interface Word {
 
 /** Lower case, no diacritics, no apostrophes, ABBREVNM's slash abbreviations and thousands commas folded. */
 export function normaliseText(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[µμ]/g, 'u')
-    .replace(/['’`]/g, '')
-    .replace(/(^|[^a-z0-9])([mes])\/([rcf])(?![a-z0-9])/g, (all, before: string, a: string, b: string) =>
-      (a === 'm' && b === 'r') || (a === 'e' && b === 'c') || (a === 's' && b === 'f') ? `${before}${a}${b}` : all,
-    )
-    .replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
+  // Most dm+d names are plain ASCII: skip the Unicode work for them.
+  let out = /^[\x20-\x7e]*$/.test(text)
+    ? text.toLowerCase()
+    : text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[µμ]/g, 'u');
+  if (out.includes("'") || out.includes('’') || out.includes('`')) out = out.replace(/['’`]/g, '');
+  if (out.includes('/'))
+    out = out.replace(
+      /(^|[^a-z0-9])(m\/r|e\/c|s\/f)(?![a-z0-9])/g,
+      (_all, before: string, abbr: string) => `${before}${abbr.replace('/', '')}`,
+    );
+  if (out.includes(',')) out = out.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
+  return out;
 }
 
 /** Drops a plural ending; the result is always a prefix of the input. */
 export function foldPlural(word: string): string {
-  if (word.length < 4 || !ALPHA.test(word)) return word;
-  if (/(?:ch|sh|ss|x)es$/.test(word)) return word.slice(0, -2);
-  if (word.endsWith('s') && !/(?:ss|us|is)$/.test(word)) return word.slice(0, -1);
-  return word;
+  const n = word.length;
+  if (n < 4 || word.charCodeAt(n - 1) !== 115 /* s */ || !ALPHA.test(word)) return word;
+  const before = word.charCodeAt(n - 2);
+  // ss, us, is: not plurals (glass, ferrous, pertussis).
+  if (before === 115 || before === 117 || before === 105) return word;
+  if (before === 101 /* e */ && /(?:ch|sh|ss|x)es$/.test(word)) return word.slice(0, -2);
+  return word.slice(0, -1);
 }
 
 /** A unit spelling's canonical form, or undefined if the text is not a unit. */
@@ -110,8 +115,15 @@ function canonicalPart(part: string): string {
   return canonicalStrength(part);
 }
 
+/** The words of one run of runsOf(). */
+export function wordsOfRun(run: string): Word[] {
+  const out: Word[] = [];
+  splitRun(run, out);
+  return out;
+}
+
 /** Splits a raw run of [a-z0-9.%/-] into words. */
-function wordsOfRun(run: string, out: Word[]): void {
+function splitRun(run: string, out: Word[]): void {
   const trimmed = run.replace(/^[./-]+|[./-]+$/g, '');
   if (trimmed === '') return;
   // Dots only mean something between digits.
@@ -126,7 +138,7 @@ function wordsOfRun(run: string, out: Word[]): void {
       out.push({ token: canon.join('/'), extra: canon.slice(1) });
       return;
     }
-    for (const p of parts) wordsOfRun(p, out);
+    for (const p of parts) splitRun(p, out);
     return;
   }
   if (text.includes('-')) {
@@ -148,8 +160,14 @@ function wordsOfRun(run: string, out: Word[]): void {
  * // ['amoxicillin', '250mg/5ml', 'oral', 'suspension', 'sugar', 'free']
  */
 export function tokenise(text: string): Word[] {
+  const out: Word[] = [];
+  for (const run of runsOf(text)) splitRun(run, out);
+  return out;
+}
+
+/** Normalised text cut into runs of [a-z0-9.%/-], a bare number glued to the unit after it. */
+export function runsOf(text: string): string[] {
   const runs = normaliseText(text).match(/[a-z0-9.%/-]+/g) ?? [];
-  // Glue a bare number to the unit that follows it ("500 mg", "500 mg/5ml", "0.5 %").
   const glued: string[] = [];
   for (let i = 0; i < runs.length; i++) {
     const run = runs[i] ?? '';
@@ -165,9 +183,7 @@ export function tokenise(text: string): Word[] {
     }
     glued.push(run);
   }
-  const out: Word[] = [];
-  for (const run of glued) wordsOfRun(run, out);
-  return out;
+  return glued;
 }
 
 /** The words' tokens, space-separated: a key for "the query is exactly this name". */
