@@ -26,7 +26,7 @@ describe.each(await testStores())('API keys on $dialect', (factory) => {
       organisationOds: 'FA123',
       createdAt: FIXED().toISOString(),
     });
-    expect(key.scopes).toEqual(['patient:read', 'patient:search']);
+    expect(key.scopes).toEqual(['patient:read', 'patient:search', 'medicines:read']);
 
     const rows = await t.store.db.selectFrom('api_keys').selectAll().execute();
     expect(rows).toHaveLength(1);

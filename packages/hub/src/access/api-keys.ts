@@ -25,10 +25,18 @@ export const API_KEY_SCOPES = [
   'appointment:book',
   'document:send',
   'audit:read',
+  'medicines:read',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
-/** What a key gets when no scopes are named: lookups only; writing to PDS must be asked for. */
-export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = ['patient:read', 'patient:search'];
+/**
+ * What a key gets when no scopes are named: lookups only; writing to PDS must be asked for. A dm+d
+ * lookup is a lookup of reference data (no patient data), so it is in the default too.
+ */
+export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = [
+  'patient:read',
+  'patient:search',
+  'medicines:read',
+];
 
 export interface ApiKeyInfo {
   id: string;

@@ -154,6 +154,28 @@ const rows: Row[] = [
   ['key with patient:read updates', key('patient:read'), 'patient.update', JANE, false, 'api-key.scope'],
   ['key with gp-record:read', key('gp-record:read'), 'gp-record.read', JANE, true, 'api-key.scope'],
   ['key without scopes', key(), 'patient.read', JANE, false, 'api-key.scope'],
+  // dm+d reference data: every patient level and every listed role, no patient named
+  ['P0 patient looks up a medicine', p0, 'medicine.read', undefined, true, 'patient.action'],
+  ['P9 patient looks up a medicine', p9, 'medicine.read', undefined, true, 'patient.action'],
+  ['receptionist looks up a medicine', receptionist, 'medicine.read', undefined, true, 'clinician.role'],
+  [
+    'unknown role looks up a medicine',
+    unknownRole,
+    'medicine.read',
+    undefined,
+    false,
+    'clinician.unknown-role',
+  ],
+  ['key with medicines:read', key('medicines:read'), 'medicine.read', undefined, true, 'api-key.scope'],
+  [
+    'key with patient:read looks up a medicine',
+    key('patient:read'),
+    'medicine.read',
+    undefined,
+    false,
+    'api-key.scope',
+  ],
+  ['nobody looks up a medicine', undefined, 'medicine.read', undefined, false, 'unauthenticated'],
 ];
 
 describe('access policy (decide)', () => {
@@ -165,7 +187,8 @@ describe('access policy (decide)', () => {
 
   it('grants every action to an API key holding its scope, and nothing to a key without', () => {
     for (const action of ACCESS_ACTIONS) {
-      const scope = action.replace('.', ':');
+      // Scopes are the action with ':' (the dm+d's is plural, `medicines:read`, as the CLI and docs name it).
+      const scope = action === 'medicine.read' ? 'medicines:read' : action.replace('.', ':');
       expect(decide(key(scope), { action, nhsNumber: JANE }).allow, action).toBe(true);
       expect(decide(key(), { action, nhsNumber: JANE }).allow, action).toBe(false);
     }
@@ -179,6 +202,12 @@ describe('access policy (decide)', () => {
       }
     }
     expect(Object.keys(ROLE_ACTIONS).every((r) => /^R\d{4}$/.test(r))).toBe(true);
+  });
+
+  it('lets every role in the table read the dm+d', () => {
+    for (const code of Object.keys(ROLE_ACTIONS)) {
+      expect(decide(clinician(`S1:G1:${code}`), { action: 'medicine.read' }).allow, code).toBe(true);
+    }
   });
 
   it('reads the job role from S…:G…:R… codes only', () => {

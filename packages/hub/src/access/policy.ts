@@ -85,6 +85,7 @@ export const ACCESS_ACTIONS = [
   'appointment.book',
   'document.send', // GP Connect Send Document / MESH
   'audit.read', // the hub's own audit trail
+  'medicine.read', // dm+d lookups and search: reference data, no patient data
 ] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
@@ -132,12 +133,17 @@ const ACTIONS: Record<AccessAction, ActionRule> = {
   'appointment.book': { scope: 'appointment:book', perPatient: true, patientMinLevel: 'P9' },
   'document.send': { scope: 'document:send', perPatient: true, patientMinLevel: null },
   'audit.read': { scope: 'audit:read', perPatient: false, patientMinLevel: null },
+  // The dm+d is public reference data (NHSBSA publishes it openly): any signed-in person may look a
+  // medicine up, whatever their proofing level, and it is about no patient.
+  'medicine.read': { scope: 'medicines:read', perPatient: false, patientMinLevel: 'P0' },
 };
 
 const DEMOGRAPHICS: AccessAction[] = ['patient.read', 'patient.search'];
 const AMEND_DEMOGRAPHICS: AccessAction[] = [...DEMOGRAPHICS, 'patient.update'];
 const APPOINTMENTS: AccessAction[] = ['appointment.read', 'appointment.book'];
 const CLINICAL_RECORD: AccessAction[] = ['gp-record.read', 'scr.read', 'prescription.read'];
+/** Reference data every role may read: the dm+d. */
+const REFERENCE: AccessAction[] = ['medicine.read'];
 
 /**
  * What a proxy (a parent, a carer) may be given access to, by kind, as GP practices grant online
@@ -164,25 +170,28 @@ export const PROXY_ACCESS_KINDS = Object.keys(PROXY_ACCESS) as ProxyAccess[];
 export const ROLE_ACTIONS: Readonly<Record<string, { name: string; actions: readonly AccessAction[] }>> = {
   R8000: {
     name: 'Clinical Practitioner Access Role',
-    actions: [...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
+    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
   },
   R8001: {
     name: 'Nurse Access Role',
-    actions: [...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
+    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
   },
   // Allied and other health professionals, pharmacists among them: dispensing, no demographics changes.
   R8003: {
     name: 'Health Professional Access Role',
-    actions: [...DEMOGRAPHICS, ...CLINICAL_RECORD, 'prescription.dispense'],
+    actions: [...REFERENCE, ...DEMOGRAPHICS, ...CLINICAL_RECORD, 'prescription.dispense'],
   },
-  R8004: { name: 'Healthcare Student Access Role', actions: [...DEMOGRAPHICS] },
+  R8004: { name: 'Healthcare Student Access Role', actions: [...REFERENCE, ...DEMOGRAPHICS] },
   R8006: {
     name: 'Medical Secretary Access Role',
-    actions: [...AMEND_DEMOGRAPHICS, ...APPOINTMENTS, 'document.send'],
+    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...APPOINTMENTS, 'document.send'],
   },
-  R8008: { name: 'Admin/Clinical Support Access Role', actions: [...AMEND_DEMOGRAPHICS, ...APPOINTMENTS] },
-  R8009: { name: 'Receptionist Access Role', actions: [...DEMOGRAPHICS, ...APPOINTMENTS] },
-  R8010: { name: 'Clerical Access Role', actions: [...AMEND_DEMOGRAPHICS] },
+  R8008: {
+    name: 'Admin/Clinical Support Access Role',
+    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...APPOINTMENTS],
+  },
+  R8009: { name: 'Receptionist Access Role', actions: [...REFERENCE, ...DEMOGRAPHICS, ...APPOINTMENTS] },
+  R8010: { name: 'Clerical Access Role', actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS] },
 };
 
 /** The job role (`R….`) of a national RBAC code `S…:G…:R…`, or undefined if malformed. */
