@@ -25,5 +25,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   untilStopped,
   readLine,
+  stderrIsTTY: process.stderr.isTTY === true,
+  columns: process.stderr.columns ?? 80,
 });
 process.exitCode = code;

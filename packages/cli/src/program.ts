@@ -8,6 +8,14 @@ import {
 } from '@junction/hub';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
+  type DmdImportFlags,
+  type DmdSearchFlags,
+  dmdImport,
+  dmdReleases,
+  dmdSearch,
+  dmdShow,
+} from './commands/dmd.js';
+import {
   type PdsConnectionOptions,
   type PdsSearchFlags,
   pdsClientFrom,
@@ -36,6 +44,10 @@ export interface CliRuntime extends CliIo {
   untilStopped: () => Promise<void>;
   /** Reads a line the user types (`junction login` without `--user`); absent with no terminal. */
   readLine?: (prompt: string) => Promise<string | undefined>;
+  /** stderr is a terminal: long commands (`dmd import`) draw a progress bar rather than log lines. */
+  stderrIsTTY?: boolean;
+  /** Width of that terminal. */
+  columns?: number;
 }
 
 /**
@@ -288,6 +300,53 @@ The proxy also needs the identity proofing level each action needs (P9 for the G
   withStoreOptions(
     audit.command('verify').description('check the hash chain and name the first broken record'),
   ).action(async (opts: StoreFlags) => setExitCode(await auditVerify(rt, opts)));
+
+  const dmd = program
+    .command('dmd')
+    .description('the NHS Dictionary of medicines and devices (dm+d): import releases, search, look up');
+  withStoreOptions(
+    dmd
+      .command('import <source>')
+      .description(
+        'import an NHSBSA dm+d release (the zip, or its unpacked folder) and make it the active one; on any failure or Ctrl+C the active release is unchanged',
+      )
+      .option(
+        '--take-over',
+        'treat an import still marked as running as dead (its process was killed); if it is alive after all, it fails rather than switch',
+      ),
+  ).action((source: string, opts: DmdImportFlags) => dmdImport(rt, source, opts));
+  withStoreOptions(
+    dmd
+      .command('search <text...>')
+      .description('typeahead search of the active release (a code: id, previous id or GTIN lookup)')
+      .option(
+        '--type <types>',
+        'VTM, VMP, AMP, VMPP, AMPP (comma-separated or repeated; default VTM,VMP,AMP)',
+        collect,
+        [],
+      )
+      .addOption(new Option('--kind <kind>', 'medicines or devices only').choices(['medicine', 'device']))
+      .option('--prescribable', 'only what NHS primary care may prescribe')
+      .option('--available', 'only what can still be obtained')
+      .option('--include-invalid', 'include invalid concepts')
+      .option('--controlled', 'only controlled drugs (a CONTROL_DRUG_CATEGORY other than 0000)')
+      .option('--form <code>', 'DRUG_FORM code, e.g. 385055001 (tablet)')
+      .option('--route <code>', 'DRUG_ROUTE code, e.g. 26643006 (oral)')
+      .addOption(new Option('--limit <n>', 'most matches (1–100, default 20)').argParser(parseCount))
+      .option('--json', 'print the matches as JSON'),
+  ).action((words: string[], opts: DmdSearchFlags) => dmdSearch(rt, words, opts));
+  withStoreOptions(
+    dmd
+      .command('show <code>')
+      .description('one concept by id, previous id or GTIN, with its parents and children')
+      .option('--json', 'print the concept as JSON'),
+  ).action((code: string, opts: StoreFlags & { json?: boolean }) => dmdShow(rt, code, opts));
+  withStoreOptions(
+    dmd
+      .command('releases')
+      .description('import history, newest first (active, superseded, failed)')
+      .option('--json', 'print the history as JSON'),
+  ).action((opts: StoreFlags & { json?: boolean }) => dmdReleases(rt, opts));
 
   return program;
 }
