@@ -131,7 +131,7 @@ export function syntheticSearchEntries(options: { seed: number; scale: number })
       available: !vmp.nonAvail,
       packCount: vmpPackCount,
     });
-    amps.forEach((amp, k) =>
+    for (const [k, amp] of amps.entries()) {
       out.push({
         ...base,
         routeCodes: [...base.routeCodes],
@@ -144,9 +144,9 @@ export function syntheticSearchEntries(options: { seed: number; scale: number })
         prescribable,
         available: amp.availRestrict === '0001',
         packCount: ampPacks[k] ?? 0,
-      }),
-    );
-    vmpps.forEach((vmpp, k) =>
+      });
+    }
+    for (const [k, vmpp] of vmpps.entries()) {
       out.push({
         ...base,
         routeCodes: [...base.routeCodes],
@@ -159,8 +159,8 @@ export function syntheticSearchEntries(options: { seed: number; scale: number })
         prescribable,
         available: (vmppPacks[k] ?? 0) > 0,
         packCount: vmppPacks[k] ?? 0,
-      }),
-    );
+      });
+    }
     for (const e of amppEntries) out.push(e);
   }
   vtmEntries.forEach((e, v) => {
