@@ -263,9 +263,12 @@ describe('junction dmd without a release, and interrupted', () => {
       .split('\r')
       .filter((f) => f !== '');
     expect(frames.length).toBeGreaterThanOrEqual(8);
-    for (const f of frames) {
-      expect(f).toMatch(/^\[\d\/8\] f_\w+\.xml [█░]+ +\d+% {2}[\d,]+ rec\/s\x1b\[K\n?$/);
-      expect(f.replace('\x1b[K', '').trimEnd().length).toBeLessThan(100);
+    const clearLine = '\x1b[K';
+    for (const frame of frames) {
+      expect(frame.endsWith(clearLine) || frame.endsWith(`${clearLine}\n`)).toBe(true);
+      const f = frame.replace(clearLine, '').trimEnd();
+      expect(f).toMatch(/^\[\d\/8\] f_\w+\.xml [█░]+ +\d+% {2}[\d,]+ rec\/s$/);
+      expect(f.length).toBeLessThan(100);
     }
     expect(frames.at(-1)).toMatch(/100%/);
     expect(done.out()).toMatch(/replacing release 2/);
