@@ -271,6 +271,6 @@ describe('junction dmd without a release, and interrupted', () => {
       expect(f.length).toBeLessThan(100);
     }
     expect(frames.at(-1)).toMatch(/100%/);
-    expect(done.out()).toMatch(/replacing release 2/);
+    expect(done.out()).toMatch(/^dm\+d release \d+ \(2025-11-10\) is now active/);
   });
 });
