@@ -18,6 +18,7 @@ import type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
 import { type BuildAppOptions, buildApp } from './api/build-app.js';
 import type { HubConfig } from './config/load-config.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
+import { DmdService } from './medicines/service.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Store } from './store/database.js';
@@ -52,12 +53,16 @@ export interface HubDeps {
    * without it (open sandbox), the same PDS as API keys.
    */
   pdsForSession?: (session: ActiveSession) => PdsPort | undefined;
+  /** The dm+d as served; default: a `DmdService` on the store (its active release). */
+  dmd?: DmdService;
 }
 
 export interface Hub {
   app: FastifyInstance;
   store: Store;
   config: HubConfig;
+  /** The dm+d the routes serve (its snapshot of the active release). */
+  dmd: DmdService;
   /** Stops taking requests, lets in-flight ones finish, then closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,7 +101,8 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     auth.delegationsFor =
       deps.delegationsFor ??
       (async ({ nhsNumber }) => (nhsNumber === undefined ? [] : activeDelegationsFor(store, nhsNumber, now)));
-    const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth };
+    const dmd = deps.dmd ?? new DmdService(store);
+    const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd };
     const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps));
     if (pdsForSession) appOptions.pdsForSession = pdsForSession;
     const app = await buildApp(appOptions);
@@ -106,6 +112,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       app,
       store,
       config,
+      dmd,
       close() {
         // Order matters: HTTP first (drains in-flight requests, which may still write audit records), then the store.
         closing ??= (async () => {

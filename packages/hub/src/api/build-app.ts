@@ -10,11 +10,13 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { PdsPort } from '../journeys/patient-lookup.js';
+import { DmdService } from '../medicines/service.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/database.js';
 import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
 import { accessControl } from './authorise.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
+import { medicineRoutes } from './medicine-routes.js';
 import { type PatientRoutesOptions, patientRoutes, safeError } from './patient-routes.js';
 import { correlationIdFrom, requestIdFrom } from './request-context.js';
 import { UpstreamStatus } from './upstream-status.js';
@@ -46,6 +48,8 @@ export interface BuildAppOptions {
   auth?: Omit<AuthRoutesOptions, 'store' | 'access' | 'now'>;
   /** PDS for a signed-in person's session (user-restricted, token exchange); default: `pds`. */
   pdsForSession?: PatientRoutesOptions['pdsForSession'];
+  /** The dm+d as served (default: one on `store`). */
+  dmd?: DmdService;
 }
 
 /**
@@ -151,6 +155,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       tags: [
         { name: 'Patient', description: 'Patient lookup through PDS' },
         { name: 'Sign-in', description: 'NHS login and CIS2 sign-in; sessions' },
+        {
+          name: 'Medicines',
+          description:
+            'The NHS Dictionary of Medicines and Devices (dm+d): reference data, reads not audited',
+        },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
@@ -166,6 +175,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const patientOptions: PatientRoutesOptions = { store, pds, metrics, upstream, now, access };
   if (options.pdsForSession) patientOptions.pdsForSession = options.pdsForSession;
   await app.register(patientRoutes, patientOptions);
+  await app.register(medicineRoutes, { store, dmd: options.dmd ?? new DmdService(store), access });
   await app.register(authRoutes, {
     store,
     access,
