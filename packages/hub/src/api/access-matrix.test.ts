@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_SCOPES, createApiKey, revokeApiKey } from '../access/api-keys.js';
 import type { SessionPrincipal } from '../access/sessions.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
+import { importDmdRelease } from '../medicines/store/import-release.js';
 import { fakeCis2, fakeNhsLogin } from '../testing/fake-identity-providers.js';
 import { fakePds } from '../testing/fake-pds.js';
 import {
@@ -26,6 +29,8 @@ import { type TestStore, testStores } from '../testing/test-stores.js';
  */
 
 const TIME = new Date('2025-05-06T07:08:09.000Z');
+/** The real 2019 dm+d sample, so that allowed medicine reads answer 200 rather than 503. */
+const DMD_SAMPLE = join(__dirname, '../../../../../shared/refdata/dmd/openprescribing-2019-04-01');
 const now = () => TIME;
 
 /** A caller: how its credential is made, and the patient it asks about on per-patient routes. */
@@ -105,6 +110,8 @@ const ALL_SESSIONS = SCENARIOS.filter((s) => !s.unauthenticated && !s.name.start
   (s) => s.name,
 );
 const ALL_KEYS = API_KEY_SCOPES.map((s) => `key ${s}`);
+/** dm+d reference data: every signed-in person (any proofing level, proxy or not), every known role. */
+const MEDICINE_READERS = ['key medicines:read', ...ALL_SESSIONS.filter((s) => s !== 'unknown role')];
 
 interface RouteRow {
   /** `public`: nobody is refused (401/403); otherwise the scenarios allowed, all others refused. */
@@ -112,6 +119,8 @@ interface RouteRow {
   request?: (target: string) => { url?: string; headers?: Record<string, string>; payload?: string };
   /** Audited per request (patient data routes). */
   audited?: boolean;
+  /** Reference data: denials leave one audit record, allowed reads none. */
+  auditedDenialsOnly?: boolean;
 }
 
 const PATCH_REQUEST = () => ({
@@ -169,6 +178,33 @@ const MATRIX: Record<string, RouteRow> = {
       'R8010 clerical',
     ],
   },
+  // Reference data: allowed reads are not audited (medicine-routes.ts), denials are.
+  'GET /fhir/R4/Medication/:id': {
+    auditedDenialsOnly: true,
+    allow: MEDICINE_READERS,
+    request: () => ({ url: '/fhir/R4/Medication/22480211000001104' }),
+  },
+  'GET /fhir/R4/Medication': {
+    auditedDenialsOnly: true,
+    allow: MEDICINE_READERS,
+    request: () => ({ url: '/fhir/R4/Medication?_text=diclofenac' }),
+  },
+  'GET /fhir/R4/CodeSystem/$lookup': {
+    auditedDenialsOnly: true,
+    allow: MEDICINE_READERS,
+    request: () => ({ url: '/fhir/R4/CodeSystem/$lookup?system=https://dmd.nhs.uk&code=22480211000001104' }),
+  },
+  'GET /medicines/search': {
+    auditedDenialsOnly: true,
+    allow: MEDICINE_READERS,
+    request: () => ({ url: '/medicines/search?q=diclofenac' }),
+  },
+  'GET /medicines/concepts/:code': {
+    auditedDenialsOnly: true,
+    allow: MEDICINE_READERS,
+    request: () => ({ url: '/medicines/concepts/22480211000001104' }),
+  },
+  'GET /medicines/releases': { auditedDenialsOnly: true, allow: MEDICINE_READERS },
   'GET /auth/nhs-login/login': { allow: 'public' },
   'GET /auth/nhs-login/callback': {
     allow: 'public',
@@ -209,6 +245,8 @@ describe.each(await testStores())('authorisation matrix on $dialect', (factory) 
     });
     // The parent's proxy access comes from the store's proxy_delegations, as in production.
     await grantParentProxy(t.store, now);
+    if (!existsSync(DMD_SAMPLE)) throw new Error(`the dm+d sample release is missing: ${DMD_SAMPLE}`);
+    await importDmdRelease(t.store, DMD_SAMPLE, { retainPreviousMs: 0 });
   });
   afterAll(async () => {
     await hub?.close();
@@ -260,6 +298,9 @@ describe.each(await testStores())('authorisation matrix on $dialect', (factory) 
       expected.push(`${scenario.name}: ${want}`);
       if (refused) {
         expect(res.json(), `${scenario.name} error body`).toMatchObject({ resourceType: 'OperationOutcome' });
+      }
+      if (row.auditedDenialsOnly) {
+        expect(await auditCount(), `${scenario.name} audited`).toBe(before + (allowed ? 0 : 1));
       }
       if (row.audited) {
         // Every decision on a patient route, allowed or denied, leaves exactly one audit record.
