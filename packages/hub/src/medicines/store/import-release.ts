@@ -4,7 +4,7 @@ import { readDmdFile } from '../read-release.js';
 import type { DmdFileKind, DmdRecord } from '../records.js';
 import { type DmdRelease, type DmdReleaseFile, openDmdRelease } from '../release-files.js';
 import { DmdFormatError } from '../xml-reader.js';
-import { appendRowValues, DMD_TABLES, type DmdTable, tableOf } from './tables.js';
+import { appendRowValues, DMD_TABLES, type DmdTable, sqlTypeOf, tableOf } from './tables.js';
 
 /*
  * The importer. A release is written beside the active one under a new `release_id`, in small
@@ -241,43 +241,50 @@ async function writeRelease(
   /** Ids already seen per keyed table: a duplicate is an error with its line, not a constraint failure. */
   const seen = new Map<DmdTable, Set<string>>();
 
-  for (const [fileIndex, file] of files.entries()) {
-    const records: Record<string, number> = {};
-    let bytesRead = 0;
-    let lastReport = 0;
-    const report = (force: boolean) => {
-      if (!options.onProgress) return;
-      const t = Date.now();
-      if (!force && t - lastReport < interval) return;
-      lastReport = t;
-      options.onProgress({
-        file: file.name,
-        kind: file.kind,
-        fileIndex,
-        fileCount: files.length,
-        bytesRead,
-        bytesTotal: file.size,
-        releaseBytesRead: releaseBytesBefore + bytesRead,
-        releaseBytesTotal,
-        records: writer.written,
-      });
-    };
-    const flush = async (all: boolean) => {
-      options.signal?.throwIfAborted();
-      await writer.flush(all, now().toISOString());
-      report(all);
-    };
-    writer.written = 0;
-    for await (const record of readDmdFile(file, { onBytes: (n) => (bytesRead += n) })) {
-      const table = tableOf(record);
-      if (table.key) checkUnique(seen, table, record);
-      writer.add(table, record);
-      records[record.section] = (records[record.section] ?? 0) + 1;
-      if (writer.pending >= batchRows) await flush(false);
+  try {
+    for (const [fileIndex, file] of files.entries()) {
+      const records: Record<string, number> = {};
+      let bytesRead = 0;
+      let lastReport = 0;
+      const report = (force: boolean) => {
+        if (!options.onProgress) return;
+        const t = Date.now();
+        if (!force && t - lastReport < interval) return;
+        lastReport = t;
+        options.onProgress({
+          file: file.name,
+          kind: file.kind,
+          fileIndex,
+          fileCount: files.length,
+          bytesRead,
+          bytesTotal: file.size,
+          releaseBytesRead: releaseBytesBefore + bytesRead,
+          releaseBytesTotal,
+          records: writer.written,
+        });
+      };
+      const flush = async (all: boolean) => {
+        options.signal?.throwIfAborted();
+        await writer.flush(all, now().toISOString());
+        report(all);
+      };
+      writer.written = 0;
+      for await (const record of readDmdFile(file, { onBytes: (n) => (bytesRead += n) })) {
+        const table = tableOf(record);
+        if (table.key) checkUnique(seen, table, record);
+        writer.add(table, record);
+        records[record.section] = (records[record.section] ?? 0) + 1;
+        if (writer.pending >= batchRows) await flush(false);
+      }
+      await flush(true);
+      await writer.drain();
+      releaseBytesBefore += file.size;
+      out.push({ name: file.name, kind: file.kind, records });
     }
-    await flush(true);
-    releaseBytesBefore += file.size;
-    out.push({ name: file.name, kind: file.kind, records });
+  } catch (err) {
+    // A write may still be in flight (PostgreSQL): let it end before the caller clears the rows.
+    await writer.drain().catch(() => {});
+    throw err;
   }
   return out;
 }
@@ -323,11 +330,26 @@ class BulkWriter {
   pending = 0;
   /** Rows written since the counter was last reset. */
   written = 0;
+  /**
+   * PostgreSQL works in its own process, so one write may run while the next batch is parsed;
+   * better-sqlite3 works on this thread, where overlapping would only hold the lock longer.
+   */
+  private readonly overlap: boolean;
+  private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly releaseId: number,
-  ) {}
+  ) {
+    this.overlap = store.dialect === 'postgres';
+  }
+
+  /** Waits for the write in flight, if any; its failure is thrown here. */
+  async drain(): Promise<void> {
+    const pending = this.inFlight;
+    this.inFlight = undefined;
+    await pending;
+  }
 
   add(table: DmdTable, record: DmdRecord): void {
     let params = this.buffers.get(table);
@@ -345,6 +367,15 @@ class BulkWriter {
     const work: { text: string; params: unknown[] }[] = [];
     for (const [table, params] of this.buffers) {
       const width = widthOf(table);
+      if (this.store.dialect === 'postgres') {
+        // One statement per table, whatever the row count: a parameter per column, each an array.
+        const rows = params.length / width;
+        if (rows > 0) work.push({ text: this.fullStatement(table), params: columnArrays(params, width) });
+        params.length = 0;
+        this.pending -= rows;
+        this.written += rows;
+        continue;
+      }
       const per = rowsPerStatement(table);
       const rows = params.length / width;
       let done = 0;
@@ -355,8 +386,7 @@ class BulkWriter {
         });
       }
       if (all && done < rows) {
-        const postgres = this.store.dialect === 'postgres';
-        work.push({ text: insertSql(table, rows - done, postgres), params: params.slice(done * width) });
+        work.push({ text: insertSql(table, rows - done), params: params.slice(done * width) });
         done = rows;
       }
       params.splice(0, done * width);
@@ -377,7 +407,10 @@ class BulkWriter {
   private fullStatement(table: DmdTable): string {
     let text = this.statements.get(table);
     if (!text) {
-      text = insertSql(table, rowsPerStatement(table), this.store.dialect === 'postgres');
+      text =
+        this.store.dialect === 'postgres'
+          ? unnestInsertSql(table)
+          : insertSql(table, rowsPerStatement(table));
       this.statements.set(table, text);
     }
     return text;
@@ -392,20 +425,44 @@ function rowsPerStatement(table: DmdTable): number {
   return Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS / widthOf(table)));
 }
 
-function insertSql(table: DmdTable, rowCount: number, postgres: boolean): string {
-  const width = widthOf(table);
-  const columns = [
+function columnNames(table: DmdTable): string {
+  const names = [
     'release_id',
     ...(table.discriminator ? [table.discriminator.column] : []),
     ...table.columns.map((c) => c.name),
   ];
-  const tuples: string[] = [];
-  for (let r = 0; r < rowCount; r++) {
-    const marks: string[] = [];
-    for (let c = 0; c < width; c++) marks.push(postgres ? `$${r * width + c + 1}` : '?');
-    tuples.push(`(${marks.join(',')})`);
+  return names.map((c) => `"${c}"`).join(',');
+}
+
+/** SQLite: a multi-row VALUES insert of `rowCount` rows. */
+function insertSql(table: DmdTable, rowCount: number): string {
+  const tuple = `(${Array.from({ length: widthOf(table) }, () => '?').join(',')})`;
+  return `insert into "${table.name}" (${columnNames(table)}) values ${Array.from({ length: rowCount }, () => tuple).join(',')}`;
+}
+
+/**
+ * PostgreSQL: `insert … select * from unnest($1::t[], $2::t[], …)`, one array per column. The
+ * server parses and plans one small statement per batch instead of one with tens of thousands of
+ * placeholders.
+ */
+function unnestInsertSql(table: DmdTable): string {
+  const types = [
+    'integer',
+    ...(table.discriminator ? ['text'] : []),
+    ...table.columns.map((c) => sqlTypeOf(c.kind).replace(/\(\d+\)$/, '')),
+  ];
+  const arrays = types.map((t, i) => `$${i + 1}::${t}[]`).join(',');
+  return `insert into "${table.name}" (${columnNames(table)}) select * from unnest(${arrays})`;
+}
+
+/** Row-major parameters to one array per column. */
+function columnArrays(params: unknown[], width: number): unknown[][] {
+  const rows = params.length / width;
+  const columns: unknown[][] = Array.from({ length: width }, () => new Array(rows));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++) (columns[c] as unknown[])[r] = params[r * width + c];
   }
-  return `insert into "${table.name}" (${columns.map((c) => `"${c}"`).join(',')}) values ${tuples.join(',')}`;
+  return columns;
 }
 
 async function countRows(db: Kysely<Database>, releaseId: number): Promise<Record<string, number>> {
