@@ -185,7 +185,9 @@ async function beginImport(
       if (r.heartbeat_at > stale) {
         throw new DmdImportError(
           source,
-          `another import is in progress (release ${r.id} from ${r.source}, started ${r.started_at})`,
+          `another import is in progress (release ${r.id} from ${r.source}, started ${r.started_at}, ` +
+            `last active ${r.heartbeat_at}); if that process has stopped, its release is cleared by an ` +
+            `import started after ${new Date(Date.parse(r.heartbeat_at) + staleAfterMs).toISOString()}`,
         );
       }
     }
