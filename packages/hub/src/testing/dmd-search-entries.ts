@@ -1,4 +1,4 @@
-import type { DmdSearchEntry } from '../model.js';
+import type { DmdSearchEntry } from '../medicines/model.js';
 import {
   type AmpFacts,
   ampFacts,
@@ -9,8 +9,8 @@ import {
   vmpFacts,
   vmppFacts,
   vtmFacts,
-} from '../synthetic/model.js';
-import { FORMS, UOM } from '../synthetic/vocabulary.js';
+} from '../medicines/synthetic/model.js';
+import { FORMS, UOM } from '../medicines/synthetic/vocabulary.js';
 
 /*
  * Search entries for a synthetic release, computed straight from the generator's plan (the same

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DmdSearchEntry } from '../model.js';
 import { buildDmdSearchIndex } from './build-index.js';
 import { measureSearchLatency } from './measure-latency.js';
-import { syntheticSearchEntries } from './synthetic-entries.js';
+import { syntheticSearchEntries } from '../../testing/dmd-search-entries.js';
 import { tokenise } from './tokenise.js';
 
 // Codes: FORM/ROUTE SCTIDs from the dm+d lookup file (f_lookup2, NHSBSA dm+d data model §4).
