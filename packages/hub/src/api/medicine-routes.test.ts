@@ -72,6 +72,7 @@ describe.skipIf(!haveSamples).each(await testStores())('dm+d routes on $dialect'
       if (factory.skip) ctx.skip(factory.skip);
       const res = await get(url);
       expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('60');
       expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
       expect(issue(res.json())).toEqual({
         severity: 'error',

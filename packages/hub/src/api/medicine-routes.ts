@@ -211,7 +211,7 @@ const errorResponses = {
   403: fhirResponse(
     'OperationOutcome ACCESS_DENIED: an API key without the medicines:read scope, or a role the hub does not know',
   ),
-  503: fhirResponse(`OperationOutcome \`transient\`: ${NO_RELEASE_DIAGNOSTICS}`),
+  503: fhirResponse(`OperationOutcome \`transient\` (Retry-After: 60): ${NO_RELEASE_DIAGNOSTICS}`),
 };
 const security = [{ bearerApiKey: [] }, { headerApiKey: [] }, { bearerSession: [] }, { sessionCookie: [] }];
 const correlationHeaders = {
