@@ -120,6 +120,37 @@ function allocate(total: number, n: number, min: number, weight: (i: number) => 
   return starts;
 }
 
+/**
+ * Relative number of AMPs (suppliers) a VMP of each form attracts. In the real dm+d a generic
+ * "…500mg capsules" VMP has dozens of AMPs while its injection vials have a handful; oral liquids
+ * and topicals sit between (an assumption from prescribing practice, not a measured figure). The
+ * search uses packCount as its popularity proxy, so this decides which form ranks first.
+ */
+const SUPPLY_WEIGHT: Readonly<Record<FormKey, number>> = {
+  tablet: 1,
+  capsule: 1,
+  mrTablet: 0.6,
+  grTablet: 0.6,
+  effervescent: 0.3,
+  suspension: 0.35,
+  solution: 0.35,
+  cream: 0.3,
+  gel: 0.3,
+  ointment: 0.3,
+  injection: 0.1,
+  subcutaneous: 0.15,
+  powderInjection: 0.1,
+  eyeDrops: 0.25,
+  inhaler: 0.3,
+};
+
+/** The form of medicinal VMP i (i < nVmpWithVtm), as vmpFacts derives it, without a layout. */
+function formOfVmp(seed: number, nVtm: number, nVmpWithVtm: number, i: number): FormKey {
+  const { vtm, variant } = vtmOfVmpIn(nVtm, nVmpWithVtm, i);
+  const presentations = stem(seed, vtm).presentations;
+  return (presentations[variant % presentations.length] ?? presentations[0]!).form;
+}
+
 export function layoutRelease(seed: number, scale: number): ReleaseLayout {
   if (!(scale > 0) || !Number.isFinite(scale))
     throw new RangeError(`scale must be a positive number, got ${scale}`);
@@ -135,11 +166,13 @@ export function layoutRelease(seed: number, scale: number): ReleaseLayout {
   const nGtinRows = Math.max(n(FULL_SIZE.gtinRows), nGtinAmpps);
   const nVmpWithVtm = Math.min(nVmp - 1, Math.max(nVtm, Math.round(nVmp * VTM_SHARE)));
   // AMPs per VMP are heavily skewed (a long tail of generics); packs per VMP mostly 1-2.
-  // The real, common molecules get many more AMPs (generics from many suppliers, parallel imports).
+  // The real, common molecules get many more AMPs (generics from many suppliers, parallel imports),
+  // and within a molecule the routinely prescribed oral solids far more than its injections.
   const common = (i: number) => i < nVmpWithVtm && Math.floor((i * nVtm) / nVmpWithVtm) < MOLECULES.length;
   const ampStart = allocate(nAmp, nVmp, 1, (i) => {
     const u = unit(seed, S.alloc, i, 1);
-    return (-Math.log(1 - u)) ** 2.2 + (common(i) ? 15 : 0);
+    const form = i < nVmpWithVtm ? formOfVmp(seed, nVtm, nVmpWithVtm, i) : undefined;
+    return ((-Math.log(1 - u)) ** 2.2 + (common(i) ? 15 : 0)) * (form ? SUPPLY_WEIGHT[form] : 1);
   });
   const vmppStart = allocate(nVmpp, nVmp, 1, (i) => unit(seed, S.alloc, i, 2) ** 3);
   const ampsOf = (i: number) => (ampStart[i + 1] ?? 0) - (ampStart[i] ?? 0);
@@ -322,8 +355,12 @@ export function ingFacts(L: ReleaseLayout, g: number): { id: string; name: strin
 }
 
 function vtmOfVmp(L: ReleaseLayout, i: number): { vtm: number; variant: number } {
-  const vtm = Math.floor((i * L.nVtm) / L.nVmpWithVtm);
-  const first = Math.ceil((vtm * L.nVmpWithVtm) / L.nVtm);
+  return vtmOfVmpIn(L.nVtm, L.nVmpWithVtm, i);
+}
+
+function vtmOfVmpIn(nVtm: number, nVmpWithVtm: number, i: number): { vtm: number; variant: number } {
+  const vtm = Math.floor((i * nVtm) / nVmpWithVtm);
+  const first = Math.ceil((vtm * nVmpWithVtm) / nVtm);
   return { vtm, variant: i - first };
 }
 
