@@ -21,7 +21,8 @@ import {
   type Store,
 } from '@junction/hub';
 import { CliError, type CliIo, printJson } from '../io.js';
-import { type StoreFlags, storeOverrides } from '../store-flags.js';
+import type { StoreFlags } from '../store-flags.js';
+import { withStore } from './store-commands.js';
 
 /*
  * `junction dmd …`: import the NHSBSA dm+d release into the hub's store, and look at what is
@@ -47,19 +48,6 @@ export interface DmdImportFlags extends StoreFlags {
 export const INTERRUPTED_EXIT_CODE = 130;
 
 const NO_RELEASE = 'no dm+d release has been imported yet; run `junction dmd import <zip|folder>`';
-
-async function withStore<T>(io: CliIo, flags: StoreFlags, run: (store: Store) => Promise<T>): Promise<T> {
-  const config = loadConfig(io.env, storeOverrides(flags));
-  const store = await openStore({
-    dataDir: config.dataDir,
-    ...(config.databaseUrl !== undefined && { databaseUrl: config.databaseUrl }),
-  });
-  try {
-    return await run(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /**
  * `junction dmd import <zip|folder>`: streams the release into the store beside the active one,

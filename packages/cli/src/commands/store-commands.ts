@@ -21,7 +21,11 @@ import { CliError, type CliIo, printJson } from '../io.js';
 import { type StoreFlags, storeOverrides } from '../store-flags.js';
 
 /** Opens the hub's store where the hub itself would (flags, then JUNCTION_* variables), runs, closes. */
-async function withStore<T>(io: CliIo, flags: StoreFlags, run: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  io: CliIo,
+  flags: StoreFlags,
+  run: (store: Store) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(io.env, storeOverrides(flags));
   const store = await openStore({
     dataDir: config.dataDir,

@@ -1,9 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readDmdFile } from '../read-release.js';
-import type { DmdRecord } from '../records.js';
-import { openDmdRelease } from '../release-files.js';
 import {
   COLORAMA_AMP,
   COLORAMA_AMPP_30G,
@@ -16,7 +13,10 @@ import {
   VOLTAROL_AMP,
   VOLTAROL_GTIN_30G,
   voltarolAmppDetail,
-} from './fixtures.js';
+} from '../../testing/fhir/dmd-fixtures.js';
+import { readDmdFile } from '../read-release.js';
+import type { DmdRecord } from '../records.js';
+import { openDmdRelease } from '../release-files.js';
 
 // The hand-written fixtures must be the real 2019-04-01 sample rows, as the release reader types them.
 const DIR = join(process.cwd(), '../shared/refdata/dmd/openprescribing-2019-04-01');

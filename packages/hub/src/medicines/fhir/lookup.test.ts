@@ -1,6 +1,5 @@
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import type { AmpDetail, DmdConceptRef, VmppDetail } from '../model.js';
 import {
   COLORAMA_AMPP_30G,
   coloramaAmppDetail,
@@ -13,9 +12,10 @@ import {
   VMPP_30G_DETAIL,
   voltarolAmpDetail,
   voltarolAmppDetail,
-} from './fixtures.js';
+} from '../../testing/fhir/dmd-fixtures.js';
+import { r4StructureErrors } from '../../testing/fhir/r4-structure.js';
+import type { AmpDetail, DmdConceptRef, VmppDetail } from '../model.js';
 import { toDmdLookupParameters } from './lookup.js';
-import { r4StructureErrors } from './r4-structure.js';
 
 const lookup = fixtureLookup();
 

@@ -1,6 +1,5 @@
 import type { Medication } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import type { AmpDetail, VmppDetail, VtmDetail } from '../model.js';
 import {
   COLORAMA_AMP,
   coloramaAmppDetail,
@@ -13,9 +12,10 @@ import {
   VMPP_30G_DETAIL,
   voltarolAmpDetail,
   voltarolAmppDetail,
-} from './fixtures.js';
+} from '../../testing/fhir/dmd-fixtures.js';
+import { r4StructureErrors } from '../../testing/fhir/r4-structure.js';
+import type { AmpDetail, VmppDetail, VtmDetail } from '../model.js';
 import { toFhirMedication } from './medication.js';
-import { r4StructureErrors } from './r4-structure.js';
 
 const lookup = fixtureLookup();
 const DMD = 'https://dmd.nhs.uk';

@@ -12,8 +12,8 @@ import type {
   VmppRow,
   VmpRow,
   VtmRow,
-} from '../model.js';
-import type { DmdRow, LookupList } from '../records.js';
+} from '../../medicines/model.js';
+import type { DmdRow, LookupList } from '../../medicines/records.js';
 
 /*
  * Test fixtures (used by the *.test.ts beside this file only): the diclofenac 2.32% gel family as
