@@ -4,13 +4,18 @@ import { exactKey, runsOf, tokenise, wordsOfRun } from './tokenise.js';
 import type { DmdSearchHit, DmdSearchIndex, DmdSearchMatch, DmdSearchOptions } from './types.js';
 
 /*
- * Layout. Entries are numbered ("ordinals") in their static rank order: type (VMP, AMP, VTM, VMPP,
- * AMPP), then more packs first, shorter name, name, id. Every token of every name is kept once in a
- * sorted dictionary, so a typed prefix is a contiguous range of token ids. Each token has a posting
- * list of ordinals (ascending, so in static rank order) and each entry its sorted, de-duplicated
- * token ids. A search takes the query word with the fewest postings, walks its candidates in ordinal
- * order, scores each against all words, and drops it into a bucket per score level. Within a level
- * arrival order is the final order, so no sort is needed and a full top level ends the walk.
+ * Layout. Entries are numbered ("ordinals") in their static rank order: VMPs (more packs first,
+ * shorter name, name, id), each followed by its INLINE_AMPS most-packed AMPs, then the other AMPs,
+ * VTMs, VMPPs and AMPPs. Every token of every name is kept once in a sorted dictionary, so a typed
+ * prefix is a contiguous range of token ids. Each token has a posting list of ordinals (ascending,
+ * so in static rank order), and a second list of the entries whose name starts with it; each entry
+ * has its sorted, de-duplicated token ids.
+ *
+ * A search scores candidates against all words and drops them into a bucket per score level
+ * (word qualities, scaled, plus a starts-with bonus of 0..2). Candidates come in phases, one per
+ * (bonus, whether the rarest word matches whole), each walked in ordinal order with an upper bound
+ * on the levels it can reach. A phase is skipped when enough hits sit above its bound and stops as
+ * soon as its own hits at the bound fill the page: within a level arrival order is the final order.
  */
 
 const TYPE_RANK: Readonly<Record<DmdConceptType, number>> = { VMP: 0, AMP: 1, VTM: 2, VMPP: 3, AMPP: 4 };
@@ -66,10 +71,21 @@ interface Layout {
   postingStart: Int32Array;
   postings: Int32Array;
   entryTokenStart: Int32Array;
+  /**
+   * Entry o's tokens: entryTokens[entryTokenStart[o], nameEnd[o]) are its name's, sorted, and
+   * [nameEnd[o], entryTokenStart[o + 1]) those only in ABBREVNM or DESC, sorted.
+   */
+  nameEnd: Int32Array;
   entryTokens: Int32Array;
   /** Token ids of the name's first word (the word, and its joined hyphen form) or -1. */
   first0: Int32Array;
   first1: Int32Array;
+  /** Per token: the entries whose name starts with it (ascending), as postingStart/postings. */
+  firstStart: Int32Array;
+  firstPostings: Int32Array;
+  /** Per TYPE_RANK: first ordinal of that type and one past the last (0, 0 when none). */
+  typeLo: Int32Array;
+  typeHi: Int32Array;
   byId: Map<string, number>;
   /** VTM ordinals by the exact key of their name. */
   vtmByKey: Map<string, number[]>;
@@ -115,6 +131,30 @@ class GrowableInt32 {
   }
 }
 
+/** Sorts a[lo, hi) in place: insertion sort, as an entry has a few dozen tokens at most. */
+function sortRange(a: Int32Array, lo: number, hi: number): void {
+  if (hi - lo > 64) {
+    a.subarray(lo, hi).sort();
+    return;
+  }
+  for (let i = lo + 1; i < hi; i++) {
+    const v = a[i] as number;
+    let j = i - 1;
+    while (j >= lo && (a[j] as number) > v) {
+      a[j + 1] = a[j] as number;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
+
+/** A text's tokens as provisional ids (repeats allowed), and its first word's. */
+interface TextIds {
+  ids: Int32Array;
+  first0: number;
+  first1: number;
+}
+
 /** A run's tokens as provisional ids, and its first word's (for the starts-with bonus). */
 interface RunIds {
   ids: number[];
@@ -125,8 +165,10 @@ interface RunIds {
 /** Static rank as one number: type, then more packs, then shorter name (ties broken by name, id). */
 function staticKey(e: DmdSearchEntry): number {
   const packs = Math.min(Math.max(0, Math.floor(e.packCount)), 999_999);
-  return (TYPE_RANK[e.type] * 1_000_000 + (999_999 - packs)) * 4096 + Math.min(e.name.length, 4095);
+  return (TYPE_RANK[e.type] * 1_000_000 + (999_999 - packs)) * 256 + Math.min(e.name.length, 255);
 }
+/** staticKey values are below this. */
+const STATIC_KEY_LIMIT = 5_000_000 * 256;
 
 /**
  * Strings built by concatenation are V8 "cons strings": every comparison or hash walks the pieces.
@@ -137,26 +179,81 @@ function flatten(s: string): string {
   return s;
 }
 
-function buildLayout(input: DmdSearchEntry[]): Layout {
+/**
+ * How many of a VMP's AMPs (most packs first) follow it directly. A prescriber typing "amoxicillin
+ * 500" sees the capsules VMP, a handful of its AMPs, then the next 500mg form (vials), so both the
+ * common product's brands and the other forms fit on the first page; the rest of the AMPs follow
+ * all VMPs.
+ */
+export const INLINE_AMPS = 5;
+
+/** Input indexes in static rank order (see Layout above). */
+function staticOrder(input: readonly DmdSearchEntry[]): Int32Array {
   const n = input.length;
-  const keys = new Float64Array(n);
+  // Sort key and index packed in one double (exact below 2^53), so the bulk sort is numeric; only
+  // runs of equal keys are then ordered by name and id.
+  let shift = 1;
+  while (shift <= n) shift *= 2;
+  const packed = new Float64Array(n);
   const names = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const e = input[i] as DmdSearchEntry;
-    keys[i] = staticKey(e);
+    packed[i] = staticKey(e) * shift + i;
     names[i] = flatten(e.name);
   }
-  const rank = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
-    const d = (keys[a] as number) - (keys[b] as number);
-    if (d !== 0) return d;
+  if (STATIC_KEY_LIMIT * shift > Number.MAX_SAFE_INTEGER) throw new RangeError(`too many entries: ${n}`);
+  packed.sort();
+  const base = new Array<number>(n);
+  for (let k = 0; k < n; k++) base[k] = (packed[k] as number) % shift;
+  const byNameThenId = (a: number, b: number): number => {
     const x = names[a] as string;
     const y = names[b] as string;
     if (x !== y) return x < y ? -1 : 1;
     const i = (input[a] as DmdSearchEntry).id;
     const j = (input[b] as DmdSearchEntry).id;
     return i < j ? -1 : i > j ? 1 : 0;
-  });
-  const entries = rank.map((i) => input[i] as DmdSearchEntry);
+  };
+  for (let k = 0; k < n; ) {
+    const key = Math.floor((packed[k] as number) / shift);
+    let end = k + 1;
+    while (end < n && Math.floor((packed[end] as number) / shift) === key) end++;
+    if (end - k > 1) {
+      const run = base.slice(k, end).sort(byNameThenId);
+      for (let j = 0; j < run.length; j++) base[k + j] = run[j] as number;
+    }
+    k = end;
+  }
+  const inline = new Map<string, number[]>();
+  for (const i of base) {
+    const e = input[i] as DmdSearchEntry;
+    if (e.type !== 'AMP' || e.vmpId === null) continue;
+    const list = inline.get(e.vmpId);
+    if (list === undefined) inline.set(e.vmpId, [i]);
+    else if (list.length < INLINE_AMPS) list.push(i);
+  }
+  const out = new Int32Array(n);
+  const placed = new Uint8Array(n);
+  let k = 0;
+  for (const i of base) {
+    const e = input[i] as DmdSearchEntry;
+    if (e.type !== 'VMP') continue;
+    out[k++] = i;
+    placed[i] = 1;
+    for (const a of inline.get(e.id) ?? []) {
+      if (placed[a]) continue;
+      out[k++] = a;
+      placed[a] = 1;
+    }
+  }
+  for (const i of base) if (!placed[i]) out[k++] = i;
+  return out;
+}
+
+function buildLayout(input: DmdSearchEntry[]): Layout {
+  const n = input.length;
+  const rank = staticOrder(input);
+  const entries = new Array<DmdSearchEntry>(n);
+  for (let o = 0; o < n; o++) entries[o] = input[rank[o] as number] as DmdSearchEntry;
   const byId = new Map<string, number>();
   const flags = new Uint16Array(n);
   for (let o = 0; o < n; o++) {
@@ -199,34 +296,59 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
     }
     return hit;
   };
-  /** Last entry each provisional id was added for, to de-duplicate an entry's tokens. */
-  const stamp: number[] = [];
-  const entryTokens = new GrowableInt32();
-  const addText = (text: string, o: number): RunIds | undefined => {
-    let firstRun: RunIds | undefined;
+  // Whole names and abbreviated names repeat too (an AMP is usually named as its VMP): cache them.
+  const textCache = new Map<string, TextIds>();
+  const idsOfText = (text: string): TextIds => {
+    const ids: number[] = [];
+    let first: RunIds | undefined;
     for (const run of runsOf(text)) {
       const r = idsOfRun(run);
-      if (firstRun === undefined && r.ids.length > 0) firstRun = r;
-      for (const id of r.ids) {
-        if (stamp[id] === o) continue;
-        stamp[id] = o;
-        entryTokens.push(id);
-      }
+      if (first === undefined && r.ids.length > 0) first = r;
+      for (const id of r.ids) ids.push(id);
     }
-    return firstRun;
+    return { ids: Int32Array.from(ids), first0: first?.first0 ?? -1, first1: first?.first1 ?? -1 };
+  };
+  const cachedIdsOfText = (text: string): TextIds => {
+    let hit = textCache.get(text);
+    if (hit === undefined) {
+      hit = idsOfText(text);
+      textCache.set(text, hit);
+    }
+    return hit;
+  };
+  /** Last entry each provisional id was added for, to de-duplicate an entry's tokens. */
+  let stamp = new Int32Array(1024).fill(-1);
+  const entryTokens = new GrowableInt32();
+  const add = (t: { ids: ArrayLike<number> }, o: number): void => {
+    const ids = t.ids;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] as number;
+      if (id >= stamp.length) {
+        const next = new Int32Array(Math.max(stamp.length * 2, id + 1)).fill(-1);
+        next.set(stamp);
+        stamp = next;
+      }
+      if (stamp[id] === o) continue;
+      stamp[id] = o;
+      entryTokens.push(id);
+    }
   };
 
   const entryTokenStart = new Int32Array(n + 1);
+  const nameEnd = new Int32Array(n);
   const first0 = new Int32Array(n);
   const first1 = new Int32Array(n);
   const vtmByKey = new Map<string, number[]>();
   for (let o = 0; o < n; o++) {
     const e = entries[o] as DmdSearchEntry;
-    const name = addText(e.name, o);
-    first0[o] = name?.first0 ?? -1;
-    first1[o] = name?.first1 ?? -1;
-    if (e.abbreviatedName) addText(e.abbreviatedName, o);
-    if (e.description) addText(e.description, o);
+    const name = cachedIdsOfText(e.name);
+    add(name, o);
+    nameEnd[o] = entryTokens.length;
+    first0[o] = name.first0;
+    first1[o] = name.first1;
+    if (e.abbreviatedName) add(cachedIdsOfText(e.abbreviatedName), o);
+    // Descriptions (AMP DESC: name and supplier) are nearly all distinct: not worth caching whole.
+    if (e.description) for (const run of runsOf(e.description)) add(idsOfRun(run), o);
     entryTokenStart[o + 1] = entryTokens.length;
     if (e.type === 'VTM') {
       // "Co-amoxiclav" is asked for as "co-amoxiclav", "co amoxiclav" or "coamoxiclav".
@@ -238,6 +360,7 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
       }
     }
   }
+  textCache.clear();
   runCache.clear();
   provisional.clear();
 
@@ -259,7 +382,9 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
   const flat = entryTokens.array.subarray(0, entryTokens.length);
   for (let k = 0; k < flat.length; k++) flat[k] = renumber[flat[k] as number] as number;
   for (let o = 0; o < n; o++) {
-    flat.subarray(entryTokenStart[o], entryTokenStart[o + 1]).sort();
+    // Name tokens and the other texts' tokens are kept as two sorted runs (see Layout.nameEnd).
+    sortRange(flat, entryTokenStart[o] as number, nameEnd[o] as number);
+    sortRange(flat, nameEnd[o] as number, entryTokenStart[o + 1] as number);
     const a = first0[o] as number;
     const b = first1[o] as number;
     first0[o] = a < 0 ? -1 : (renumber[a] as number);
@@ -280,6 +405,34 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
     }
   }
 
+  // Start-of-name postings: first0/first1 per entry, filled in ordinal order.
+  const firstStart = new Int32Array(tokens.length + 1);
+  for (let o = 0; o < n; o++) {
+    const a = first0[o] as number;
+    const b = first1[o] as number;
+    if (a >= 0) (firstStart[a + 1] as number)++;
+    if (b >= 0 && b !== a) (firstStart[b + 1] as number)++;
+  }
+  for (let t = 0; t < tokens.length; t++)
+    firstStart[t + 1] = (firstStart[t + 1] as number) + (firstStart[t] as number);
+  const firstPostings = new Int32Array(firstStart[tokens.length] as number);
+  const firstFill = firstStart.slice(0, tokens.length);
+  for (let o = 0; o < n; o++) {
+    const a = first0[o] as number;
+    const b = first1[o] as number;
+    if (a >= 0) firstPostings[(firstFill[a] as number)++] = o;
+    if (b >= 0 && b !== a) firstPostings[(firstFill[b] as number)++] = o;
+  }
+
+  const typeLo = new Int32Array(5).fill(n);
+  const typeHi = new Int32Array(5);
+  for (let o = 0; o < n; o++) {
+    const r = TYPE_RANK[(entries[o] as DmdSearchEntry).type];
+    if (o < (typeLo[r] as number)) typeLo[r] = o;
+    typeHi[r] = o + 1;
+  }
+  for (let r = 0; r < 5; r++) if (typeHi[r] === 0) typeLo[r] = 0;
+
   const numLen = new Uint8Array(tokens.length);
   const slashPos = new Uint8Array(tokens.length);
   for (let t = 0; t < tokens.length; t++) {
@@ -299,9 +452,14 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
     postingStart,
     postings,
     entryTokenStart,
+    nameEnd,
     entryTokens: flat.slice(),
     first0,
     first1,
+    firstStart,
+    firstPostings,
+    typeLo,
+    typeHi,
     byId,
     vtmByKey,
   };
@@ -372,6 +530,41 @@ class Buckets {
   }
 }
 
+/** Total list length of token ranges, given per-token starts. */
+function count(starts: Int32Array, ranges: readonly [number, number][]): number {
+  let sum = 0;
+  for (const [lo, hi] of ranges) sum += (starts[hi] as number) - (starts[lo] as number);
+  return sum;
+}
+
+/** The word's prefix range without its exact token, as up to two token ranges. */
+function withoutExact(w: CompiledWord): [number, number][] {
+  if (w.exact < 0) return w.lo < w.hi ? [[w.lo, w.hi]] : [];
+  const out: [number, number][] = [];
+  if (w.lo < w.exact) out.push([w.lo, w.exact]);
+  if (w.exact + 1 < w.hi) out.push([w.exact + 1, w.hi]);
+  return out;
+}
+
+/** Whether sorted toks[s, e) holds `id`. */
+function hasToken(toks: Int32Array, s: number, e: number, id: number): boolean {
+  for (let k = s; k < e; k++) {
+    const t = toks[k] as number;
+    if (t >= id) return t === id;
+  }
+  return false;
+}
+
+/** Lowest k in [lo, hi) of ascending `a` with a[k] >= v. */
+function lowerBoundInt(a: Int32Array, lo: number, hi: number, v: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 class InMemoryDmdSearchIndex implements DmdSearchIndex {
   readonly size: number;
   readonly #l: Layout;
@@ -426,94 +619,126 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
       for (const o of buckets.sorted(level)) {
         if (hits.length >= limit) break;
         const entry = l.entries[o] as DmdSearchEntry;
-        hits.push({ entry, score: level, matched: this.#matchedField(entry, compiled) });
+        hits.push({ entry, score: level, matched: this.#matchedField(o, compiled) });
       }
     }
     return hits;
   }
 
   /**
-   * Fills the buckets in two tiers of the rarest word's candidates: A, entries holding that word
-   * whole (or its expansion), then B, entries holding it only as a prefix. B is skipped when A has
-   * already filled every level B could reach.
+   * Fills the buckets phase by phase: for each starts-with bonus (2, 1, 0), first the entries that
+   * hold the rarest word whole (or its expansion, tier A), then those that hold it only as a prefix
+   * (tier B). Every level belongs to one bonus, and a phase's candidates arrive in ordinal order, so
+   * a phase ends once its own hits at its bound, plus all hits above it, fill the page.
    */
   #collect(compiled: CompiledWord[], filter: Filter, taken: Set<number>, buckets: Buckets): void {
+    const l = this.#l;
     const drive = this.#rarest(compiled);
-    const single = compiled.length === 1;
     const first = compiled[0] as CompiledWord;
-    const top = buckets.levels - 1;
-    const score = (o: number): number => {
-      if (!this.#passes(o, filter) || (taken.size > 0 && taken.has(o))) return -1;
-      let sum = 0;
-      const s = this.#l.entryTokenStart[o] as number;
-      const e = this.#l.entryTokenStart[o + 1] as number;
-      for (const w of compiled) {
-        const q = this.#quality(w, this.#l.entryTokens, s, e);
-        if (q === 0) return -1;
-        sum += q;
-      }
-      return sum * LEVEL_SCALE + this.#startBonus(first, o);
-    };
+    const cap = buckets.capacity;
+    const [from, to] = this.#ordinalRange(filter.typeMask);
+    if (from >= to) return;
+    let others = 0;
+    for (const w of compiled) if (w !== drive) others += this.#maxQuality(w, from, to);
+    const drivePartial = this.#maxPartial(drive);
+    // A lone one- or two-letter word matches the start of names only: otherwise "p" would walk
+    // every "pack", "powder" and "preservative" in the release.
+    const loneShort = compiled.length === 1 && drive.numLen === 0 && drive.length <= 2;
 
-    // Tier A. With one word, every entry in the exact token's (or one-token expansion's) postings
-    // scores exact: only the starts-with bonus varies, so no token scan is needed.
-    const sourcesA: [number, number][] = [];
-    if (drive.exact >= 0) sourcesA.push([drive.exact, drive.exact + 1]);
-    if (drive.expansion !== null) sourcesA.push(this.#rarestOf(drive.expansion));
-    const fast = single && (drive.expansion === null || drive.expansion.length === 1);
-    const done = this.#walk(sourcesA, (o) => {
-      let level: number;
-      if (fast) {
-        if (!this.#passes(o, filter) || (taken.size > 0 && taken.has(o))) return false;
-        level = Q_EXACT * LEVEL_SCALE + this.#startBonus(first, o);
-      } else {
-        level = score(o);
-        if (level < 0) return false;
-      }
-      buckets.add(level, o);
-      return buckets.full(top);
-    });
-    if (done) return;
+    const driveA: [number, number][] = [];
+    if (drive.exact >= 0) driveA.push([drive.exact, drive.exact + 1]);
+    if (drive.expansion !== null) driveA.push(this.#rarestOf(drive.expansion));
+    const driveB = withoutExact(drive);
+    const startA: [number, number][] = [];
+    if (first.exact >= 0) startA.push([first.exact, first.exact + 1]);
+    const one = first.expansion?.length === 1 ? (first.expansion[0] as number) : -1;
+    if (one >= 0) startA.push([one, one + 1]);
+    const startB = withoutExact(first);
+    const { entryTokens, entryTokenStart, nameEnd, postingStart, postings, firstStart, firstPostings } = l;
 
-    // Tier B: the rest of the prefix range. Entries that also hold the exact word were seen in A.
-    const maxPartial = drive.numLen > 0 || drive.strengthLen > 0 ? Q_NUMBER : Q_PREFIX;
-    const boundB = (maxPartial + Q_EXACT * (compiled.length - 1)) * LEVEL_SCALE + 2;
-    if (buckets.countAbove(boundB) >= buckets.capacity) return;
-    const visitB = (o: number): boolean => {
-      const s = this.#l.entryTokenStart[o] as number;
-      const e = this.#l.entryTokenStart[o + 1] as number;
-      if (this.#quality(drive, this.#l.entryTokens, s, e) === Q_EXACT) return false;
-      const level = score(o);
-      if (level >= 0) buckets.add(level, o);
-      return false;
-    };
-    if (single && drive.numLen === 0 && drive.lo < drive.hi && this.#isShort(drive)) {
-      // A lone one- or two-letter word matches the start of names only: otherwise "p" would walk
-      // every "pack", "powder" and "preservative" in the release. They all score the same level, so
-      // the first `capacity` in ordinal order are the answer.
-      const { first0, first1 } = this.#l;
-      let found = 0;
-      for (let o = 0; o < this.size && found < buckets.capacity; o++) {
-        const a = first0[o] as number;
-        const b = first1[o] as number;
-        if ((a >= drive.lo && a < drive.hi) || (b >= drive.lo && b < drive.hi)) {
-          const before = buckets.total;
-          visitB(o);
-          if (buckets.total > before) found++;
+    for (let bonus = 2; bonus >= 0; bonus--) {
+      for (const tierA of [true, false]) {
+        if (!tierA && (drivePartial === 0 || (bonus === 0 && loneShort))) continue;
+        // No name starts with the first word (bonus 2) or with a longer word it begins (bonus 1).
+        if ((bonus === 2 && startA.length === 0) || (bonus === 1 && startB.length === 0)) continue;
+        const bound = ((tierA ? Q_EXACT : drivePartial) + others) * LEVEL_SCALE + bonus;
+        if (buckets.countAbove(bound) >= cap) continue;
+        // Candidates: the drive word's postings, or the start-of-name postings when fewer.
+        let sources = tierA ? driveA : driveB;
+        let starts = postingStart;
+        let lists = postings;
+        if (bonus > 0) {
+          const byStart = bonus === 2 ? startA : startB;
+          if (count(firstStart, byStart) < count(postingStart, sources)) {
+            sources = byStart;
+            starts = firstStart;
+            lists = firstPostings;
+          }
         }
+        let own = 0;
+        this.#walk(sources, starts, lists, from, to, (o) => {
+          if (this.#startBonus(first, o) !== bonus) return false;
+          if (!this.#passes(o, filter) || (taken.size > 0 && taken.has(o))) return false;
+          const s = entryTokenStart[o] as number;
+          const m = nameEnd[o] as number;
+          const e = entryTokenStart[o + 1] as number;
+          const dq = this.#quality(drive, entryTokens, s, m, e);
+          if (dq === 0 || (dq === Q_EXACT) !== tierA) return false;
+          let sum = dq;
+          for (const w of compiled) {
+            if (w === drive) continue;
+            const q = this.#quality(w, entryTokens, s, m, e);
+            if (q === 0) return false;
+            sum += q;
+          }
+          const level = sum * LEVEL_SCALE + bonus;
+          buckets.add(level, o);
+          return level === bound && ++own + buckets.countAbove(bound) >= cap;
+        });
       }
-      return;
     }
-    const sourcesB: [number, number][] = [];
-    if (drive.exact >= 0) {
-      if (drive.lo < drive.exact) sourcesB.push([drive.lo, drive.exact]);
-      if (drive.exact + 1 < drive.hi) sourcesB.push([drive.exact + 1, drive.hi]);
-    } else if (drive.lo < drive.hi) sourcesB.push([drive.lo, drive.hi]);
-    this.#walk(sourcesB, visitB);
   }
 
-  #isShort(w: CompiledWord): boolean {
-    return w.length <= 2;
+  /** Ordinals [from, to) that hold every type the filter allows (types are contiguous blocks). */
+  #ordinalRange(typeMask: number): [number, number] {
+    let from = this.size;
+    let to = 0;
+    for (const [type, rank] of Object.entries(TYPE_RANK) as [DmdConceptType, number][]) {
+      if ((typeMask & TYPE_BIT[type]) === 0) continue;
+      const lo = this.#l.typeLo[rank] as number;
+      const hi = this.#l.typeHi[rank] as number;
+      if (lo >= hi) continue;
+      if (lo < from) from = lo;
+      if (hi > to) to = hi;
+    }
+    return [from, to];
+  }
+
+  /** Upper bound of the word's quality over entries in ordinals [from, to). */
+  #maxQuality(w: CompiledWord, from: number, to: number): number {
+    if (w.expansion !== null) return Q_EXACT;
+    if (w.exact >= 0) {
+      const { postingStart, postings } = this.#l;
+      const s = postingStart[w.exact] as number;
+      const e = postingStart[w.exact + 1] as number;
+      if (e > s && (postings[s] as number) < to && (postings[e - 1] as number) >= from) return Q_EXACT;
+    }
+    return this.#maxPartial(w);
+  }
+
+  /** Upper bound of the word's quality as a proper prefix of a token (0 when it is of none). */
+  #maxPartial(w: CompiledWord): number {
+    const span = w.hi - w.lo - (w.exact >= 0 ? 1 : 0);
+    if (span <= 0) return 0;
+    if (w.numLen === 0 && w.strengthLen === 0) return Q_PREFIX;
+    if (span > 4096) return Q_NUMBER;
+    let best = 0;
+    for (let t = w.lo; t < w.hi && best < Q_NUMBER; t++) {
+      if (t === w.exact) continue;
+      const q = this.#partialQuality(w, t);
+      if (q > best) best = q;
+    }
+    return best;
   }
 
   #compileWord(token: string): CompiledWord {
@@ -553,8 +778,22 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     return true;
   }
 
-  /** Best quality of word `w` over the sorted token ids toks[s, e); 0 if it matches none. */
-  #quality(w: CompiledWord, toks: Int32Array, s: number, e: number): number {
+  /**
+   * Best quality of word `w` over the token ids toks[s, m) and toks[m, e), each sorted; 0 if it
+   * matches none.
+   */
+  #quality(w: CompiledWord, toks: Int32Array, s: number, m: number, e: number): number {
+    let best = this.#runQuality(w, toks, s, m);
+    if (best < Q_EXACT && m < e) best = Math.max(best, this.#runQuality(w, toks, m, e));
+    if (best < Q_EXACT && w.expansion !== null) {
+      for (const id of w.expansion) if (!hasToken(toks, s, m, id) && !hasToken(toks, m, e, id)) return best;
+      best = Q_EXACT;
+    }
+    return best;
+  }
+
+  /** Best quality of word `w` over the sorted token ids toks[s, e), not counting its expansion. */
+  #runQuality(w: CompiledWord, toks: Int32Array, s: number, e: number): number {
     let best = 0;
     for (let k = s; k < e; k++) {
       const t = toks[k] as number;
@@ -562,24 +801,6 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
       if (t >= w.hi) break;
       const q = t === w.exact ? Q_EXACT : this.#partialQuality(w, t);
       if (q > best) best = q;
-    }
-    if (best < Q_EXACT && w.expansion !== null) {
-      let all = true;
-      for (const id of w.expansion) {
-        let found = false;
-        for (let k = s; k < e; k++) {
-          const t = toks[k] as number;
-          if (t >= id) {
-            found = t === id;
-            break;
-          }
-        }
-        if (!found) {
-          all = false;
-          break;
-        }
-      }
-      if (all) best = Q_EXACT;
     }
     return best;
   }
@@ -635,63 +856,99 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     return [best, best + 1];
   }
 
-  /** Calls visit(o) for each ordinal in the sources' postings, ascending, until it returns true. */
-  #walk(sources: readonly [number, number][], visit: (o: number) => boolean): boolean {
-    const { postings, postingStart } = this.#l;
+  /**
+   * Calls visit(o) for each ordinal in [from, to) of the sources' lists (token ranges into
+   * starts/lists), ascending and once each, until it returns true.
+   */
+  #walk(
+    sources: readonly [number, number][],
+    starts: Int32Array,
+    lists: Int32Array,
+    from: number,
+    to: number,
+    visit: (o: number) => boolean,
+  ): boolean {
     const only = sources[0];
     if (!only) return false;
     if (sources.length === 1 && only[1] - only[0] === 1) {
-      // One posting list: already ascending and distinct.
-      for (let k = postingStart[only[0]] as number; k < (postingStart[only[1]] as number); k++)
-        if (visit(postings[k] as number)) return true;
+      // One list: already ascending and distinct; skip to `from` by binary search.
+      let k = lowerBoundInt(lists, starts[only[0]] as number, starts[only[1]] as number, from);
+      const end = starts[only[1]] as number;
+      for (; k < end; k++) {
+        const o = lists[k] as number;
+        if (o >= to) return false;
+        if (visit(o)) return true;
+      }
       return false;
     }
-    const total = sources.reduce((sum, [lo, hi]) => sum + this.#postingCount(lo, hi), 0);
+    const total = count(starts, sources);
     if (total * 64 < this.size) {
       const gathered = new Int32Array(total);
       let g = 0;
       for (const [lo, hi] of sources) {
-        const from = postingStart[lo] as number;
-        const to = postingStart[hi] as number;
-        gathered.set(postings.subarray(from, to), g);
-        g += to - from;
+        const a = starts[lo] as number;
+        const b = starts[hi] as number;
+        gathered.set(lists.subarray(a, b), g);
+        g += b - a;
       }
       gathered.sort();
       let previous = -1;
       for (const o of gathered) {
-        if (o === previous) continue;
+        if (o === previous || o < from) continue;
+        if (o >= to) return false;
         previous = o;
         if (visit(o)) return true;
       }
       return false;
     }
-    // Many postings: mark them, then sweep the marks in order, clearing as we go.
+    // Many postings: mark them window by window (growing), sweeping each window's marks in order
+    // and clearing them, so a walk that stops early marks little.
     const marks = this.#marks;
-    let min = this.size;
-    let max = -1;
-    for (const [lo, hi] of sources) {
-      for (let k = postingStart[lo] as number; k < (postingStart[hi] as number); k++) {
-        const o = postings[k] as number;
-        marks[o] = 1;
-        if (o < min) min = o;
-        if (o > max) max = o;
-      }
+    const lists0: number[] = [];
+    for (const [lo, hi] of sources) for (let t = lo; t < hi; t++) lists0.push(t);
+    const cursor = new Int32Array(lists0.length);
+    for (let i = 0; i < lists0.length; i++) {
+      const t = lists0[i] as number;
+      cursor[i] = lowerBoundInt(lists, starts[t] as number, starts[t + 1] as number, from);
     }
-    for (let o = min; o <= max; o++) {
-      if (marks[o] === 0) continue;
-      marks[o] = 0;
-      if (visit(o)) {
-        marks.fill(0, o, max + 1);
-        return true;
+    let width = 4096;
+    for (let wlo = from; wlo < to; wlo += width, width *= 2) {
+      const whi = Math.min(to, wlo + width);
+      let min = whi;
+      let max = wlo - 1;
+      for (let i = 0; i < lists0.length; i++) {
+        const end = starts[(lists0[i] as number) + 1] as number;
+        let k = cursor[i] as number;
+        for (; k < end; k++) {
+          const o = lists[k] as number;
+          if (o >= whi) break;
+          marks[o] = 1;
+          if (o < min) min = o;
+          if (o > max) max = o;
+        }
+        cursor[i] = k;
+      }
+      for (let o = min; o <= max; o++) {
+        if (marks[o] === 0) continue;
+        marks[o] = 0;
+        if (visit(o)) {
+          marks.fill(0, o, max + 1);
+          return true;
+        }
       }
     }
     return false;
   }
 
   /** The first of name, ABBREVNM, DESC in which every query word matches (for display). */
-  #matchedField(entry: DmdSearchEntry, compiled: readonly CompiledWord[]): DmdSearchMatch {
+  #matchedField(o: number, compiled: readonly CompiledWord[]): DmdSearchMatch {
+    const l = this.#l;
+    // The name's tokens are kept apart, so the usual answer needs no tokenising.
+    const s = l.entryTokenStart[o] as number;
+    const m = l.nameEnd[o] as number;
+    if (compiled.every((w) => this.#quality(w, l.entryTokens, s, m, m) > 0)) return 'name';
+    const entry = l.entries[o] as DmdSearchEntry;
     const fields: [DmdSearchMatch, string | null][] = [
-      ['name', entry.name],
       ['abbreviatedName', entry.abbreviatedName],
       ['description', entry.description],
     ];
@@ -700,12 +957,12 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
       const ids: number[] = [];
       for (const word of tokenise(text)) {
         for (const token of [word.token, ...word.extra]) {
-          const i = lowerBound(this.#l.tokens, token);
-          if (this.#l.tokens[i] === token) ids.push(i);
+          const i = lowerBound(l.tokens, token);
+          if (l.tokens[i] === token) ids.push(i);
         }
       }
       const toks = Int32Array.from(new Set(ids)).sort();
-      if (compiled.every((w) => this.#quality(w, toks, 0, toks.length) > 0)) return field;
+      if (compiled.every((w) => this.#quality(w, toks, 0, toks.length, toks.length) > 0)) return field;
     }
     return 'name';
   }
