@@ -16,9 +16,6 @@ import {
   DmdService,
   importDmdRelease,
   listDmdReleases,
-  loadConfig,
-  openStore,
-  type Store,
 } from '@junction/hub';
 import { CliError, type CliIo, printJson } from '../io.js';
 import type { StoreFlags } from '../store-flags.js';
