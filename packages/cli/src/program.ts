@@ -23,7 +23,7 @@ import {
   searchParamsFrom,
 } from './commands/pds.js';
 import { runSandbox } from './commands/sandbox.js';
-import { startJunction } from './commands/start.js';
+import { DEMO_DMD_FOLDER, type RunningJunction, startJunction } from './commands/start.js';
 import {
   auditVerify,
   type KeyCreateFlags,
@@ -120,6 +120,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
             'Trace a patient through the hub:',
             `  curl -H 'Authorization: Bearer ${running.demoApiKey}' ${running.hubUrl}/fhir/R4/Patient/9000000009`,
             '',
+            ...dmdLines(running),
             'Press Ctrl+C to stop.',
             '',
           ].join('\n'),
@@ -393,4 +394,18 @@ function parseCount(value: string): number {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** What `start` says about the medicines dictionary it serves. */
+function dmdLines(running: RunningJunction): string[] {
+  const release = running.dmdRelease;
+  if (!release) return ['Medicines (dm+d): none imported; run `junction dmd import <zip|folder>`', ''];
+  const demo = release.source.endsWith(DEMO_DMD_FOLDER);
+  return [
+    `Medicines (dm+d): release ${release.id} of ${release.releaseDate ?? 'unknown date'}${
+      demo ? ' (a small synthetic demo; import the NHSBSA release with `junction dmd import <zip>`)' : ''
+    }`,
+    `  curl -H 'Authorization: Bearer ${running.demoApiKey}' '${running.hubUrl}/medicines/search?q=amox'`,
+    '',
+  ];
 }

@@ -99,6 +99,32 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect(((await (await get('/fhir/R4/Patient/9000000009')).json()) as Patient).gender).toBe('female');
   });
 
+  it('serves a synthetic demo dm+d on a first start, and finds amoxicillin by a typed prefix', async () => {
+    const body = (await (await get('/medicines/search?q=amox')).json()) as {
+      release: { id: number };
+      hits: { type: string; name: string }[];
+    };
+    expect(body.release.id).toBe(1);
+    expect(body.hits[0]?.name).toMatch(/^Amoxicillin /);
+    const med = (await (await get(`/fhir/R4/Medication?_text=amox&_count=1`)).json()) as Bundle;
+    expect(med.entry?.[0]?.resource?.resourceType).toBe('Medication');
+  });
+
+  it('does not seed the demo dm+d again on a later start (the store has seen an import)', async () => {
+    const again = testRuntime();
+    const second = runCli(['start', '--port', '0', '--data-dir', dataDir], again);
+    const out = await Promise.race([
+      again.printed('Press Ctrl+C'),
+      second.then((c) => `exited ${c}: ${again.err()}`),
+    ]);
+    expect(out).toMatch(/Medicines \(dm\+d\): release 1 of 2025-11-10 \(a small synthetic demo/);
+    again.stop();
+    expect(await second).toBe(0);
+    const releases = testRuntime();
+    expect(await runCli(['dmd', 'releases', '--json', '--data-dir', dataDir], releases)).toBe(0);
+    expect(JSON.parse(releases.out())).toHaveLength(1);
+  });
+
   it('records every access in an audit chain that `junction audit verify` checks, and names an edited record', async () => {
     const ok = testRuntime();
     expect(await runCli(['audit', 'verify', '--data-dir', dataDir], ok)).toBe(0);

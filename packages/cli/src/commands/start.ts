@@ -1,13 +1,21 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   API_KEY_SCOPES,
+  activeDmdRelease,
   createApiKey,
   createHub,
+  type DmdReleaseInfo,
   ENV_VARS,
+  generateDmdRelease,
   grantProxyDelegation,
   type HubConfig,
+  importDmdRelease,
   listApiKeys,
+  listDmdReleases,
   listProxyDelegations,
   loadConfig,
   PROXY_RELATIONSHIPS,
@@ -117,6 +125,8 @@ export interface RunningJunction {
   sandboxAuth: boolean;
   /** Where a browser starts signing in: `<hubUrl>/auth/nhs-login/login` and `<hubUrl>/auth/cis2/login`. */
   signInUrls: { nhsLogin: string; cis2: string };
+  /** The dm+d release the hub serves (the synthetic demo one on a first start), or null. */
+  dmdRelease: DmdReleaseInfo | null;
   close(): Promise<void>;
 }
 
@@ -180,6 +190,7 @@ export async function startJunction(
     try {
       demoApiKey = await renewDemoKey(hub.store);
       await recordSandboxProxies(hub.store);
+      await seedDemoDmdRelease(hub.store);
       await reservation.release();
       await listen(hub.app, host, hubPort);
     } catch (error) {
@@ -187,7 +198,11 @@ export async function startJunction(
       throw error;
     }
     const running = sandbox;
+    const dmdRelease = await activeDmdRelease(hub.store);
+    // Build the search index now rather than on the first search; a failure shows on that search.
+    if (dmdRelease) void hub.dmd.current().catch(() => {});
     return {
+      dmdRelease,
       hubUrl,
       sandboxUrl,
       pdsBaseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4`,
@@ -252,6 +267,36 @@ async function renewDemoKey(store: Parameters<typeof createApiKey>[0]): Promise<
   }
   const created = await createApiKey(store, { name: DEMO_KEY_NAME, scopes: [...API_KEY_SCOPES] });
   return created.secret;
+}
+
+/** Size of the demo dm+d (1 = the real release's counts): ~2.5k records, imported in well under a second. */
+const DEMO_DMD_SCALE = 0.002;
+/** Seed and date of the demo release, so every first start serves the same products. */
+const DEMO_DMD_SEED = 20251110;
+const DEMO_DMD_DATE = '2025-11-10';
+/** The demo release's folder name, as recorded in its `source` (how `start` tells it apart). */
+export const DEMO_DMD_FOLDER = 'synthetic-demo-dmd';
+
+/**
+ * A store that has never imported a dm+d release gets a small synthetic one (made by the same
+ * generator as the benchmark's full-size release), so medicines search works on day one. Never
+ * on a store that has seen any import: a real release, or even a failed attempt, is the operator's.
+ */
+async function seedDemoDmdRelease(store: Store): Promise<void> {
+  if ((await listDmdReleases(store, 1)).length > 0) return;
+  const dir = await mkdtemp(join(tmpdir(), 'junction-demo-dmd-'));
+  try {
+    const folder = join(dir, DEMO_DMD_FOLDER);
+    await generateDmdRelease({
+      seed: DEMO_DMD_SEED,
+      scale: DEMO_DMD_SCALE,
+      outDir: folder,
+      releaseDate: DEMO_DMD_DATE,
+    });
+    await importDmdRelease(store, folder, { retainPreviousMs: 0 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Who records the sandbox's proxy delegations in the store (`created_by`). */
