@@ -39,6 +39,8 @@ const Q_NUMBER = 3;
 /** A number or strength equal to a ratio's numerator ("500" or "500mg" in "500mg/5ml"). */
 const Q_RATIO = 2;
 const Q_PREFIX = 1;
+/** A whole token this rare is scored up front when it is not the rarest word (see #collect). */
+const RARE_EXACT = 2000;
 /** Word qualities are summed then scaled, leaving room for the starts-with bonus (0..2). */
 const LEVEL_SCALE = 4;
 
@@ -59,8 +61,12 @@ interface CompiledWord {
 }
 
 interface Layout {
-  /** Entries by ordinal. */
+  /** Entries by ordinal, and the columns a search reads (see Columns). */
   entries: DmdSearchEntry[];
+  abbreviatedNames: (string | null)[];
+  descriptions: (string | null)[];
+  formCodes: (string | null)[];
+  routeCodes: string[][];
   flags: Uint16Array;
   /** Sorted token dictionary. */
   tokens: string[];
@@ -91,19 +97,74 @@ interface Layout {
   vtmByKey: Map<string, number[]>;
 }
 
-function isControlled(entry: DmdSearchEntry): boolean {
-  return entry.controlledDrugCategory !== null && entry.controlledDrugCategory !== '0000';
+/**
+ * The entries' fields as columns, read once. Entries built with object spread (as the store and the
+ * synthetic helpers do) get a hidden class each in V8, so every property read of one is a slow
+ * lookup; reading each entry once keeps that cost linear and small.
+ */
+interface Columns {
+  typeRank: Uint8Array;
+  packs: Int32Array;
+  flags: Uint16Array;
+  ids: string[];
+  names: string[];
+  abbreviatedNames: (string | null)[];
+  descriptions: (string | null)[];
+  vmpIds: (string | null)[];
+  formCodes: (string | null)[];
+  routeCodes: string[][];
 }
 
-function flagsOf(e: DmdSearchEntry): number {
-  return (
-    TYPE_BIT[e.type] |
-    (e.kind === 'device' ? F_DEVICE : 0) |
-    (e.prescribable ? F_PRESCRIBABLE : 0) |
-    (e.available ? F_AVAILABLE : 0) |
-    (e.invalid ? F_INVALID : 0) |
-    (isControlled(e) ? F_CONTROLLED : 0)
-  );
+function columnsOf(input: readonly DmdSearchEntry[]): Columns {
+  const n = input.length;
+  const c: Columns = {
+    typeRank: new Uint8Array(n),
+    packs: new Int32Array(n),
+    flags: new Uint16Array(n),
+    ids: new Array(n),
+    names: new Array(n),
+    abbreviatedNames: new Array(n),
+    descriptions: new Array(n),
+    vmpIds: new Array(n),
+    formCodes: new Array(n),
+    routeCodes: new Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const {
+      type,
+      id,
+      name,
+      abbreviatedName,
+      description,
+      invalid,
+      kind,
+      prescribable,
+      available,
+      controlledDrugCategory,
+      formCode,
+      routeCodes,
+      vmpId,
+      packCount,
+    } = input[i] as DmdSearchEntry;
+    const controlled = controlledDrugCategory !== null && controlledDrugCategory !== '0000';
+    c.typeRank[i] = TYPE_RANK[type];
+    c.packs[i] = Math.min(Math.max(0, Math.floor(packCount)), 999_999);
+    c.flags[i] =
+      TYPE_BIT[type] |
+      (kind === 'device' ? F_DEVICE : 0) |
+      (prescribable ? F_PRESCRIBABLE : 0) |
+      (available ? F_AVAILABLE : 0) |
+      (invalid ? F_INVALID : 0) |
+      (controlled ? F_CONTROLLED : 0);
+    c.ids[i] = id;
+    c.names[i] = name;
+    c.abbreviatedNames[i] = abbreviatedName;
+    c.descriptions[i] = description;
+    c.vmpIds[i] = vmpId;
+    c.formCodes[i] = formCode;
+    c.routeCodes[i] = routeCodes;
+  }
+  return c;
 }
 
 /** Lowest index i in sorted `tokens` with tokens[i] >= s. */
@@ -162,22 +223,8 @@ interface RunIds {
   first1: number;
 }
 
-/** Static rank as one number: type, then more packs, then shorter name (ties broken by name, id). */
-function staticKey(e: DmdSearchEntry): number {
-  const packs = Math.min(Math.max(0, Math.floor(e.packCount)), 999_999);
-  return (TYPE_RANK[e.type] * 1_000_000 + (999_999 - packs)) * 256 + Math.min(e.name.length, 255);
-}
-/** staticKey values are below this. */
+/** staticKey values are below this: type rank, packs, name length (see staticOrder). */
 const STATIC_KEY_LIMIT = 5_000_000 * 256;
-
-/**
- * Strings built by concatenation are V8 "cons strings": every comparison or hash walks the pieces.
- * Converting to a number flattens them in place (an engine detail; ~10x faster sort and id map).
- */
-function flatten(s: string): string {
-  void ((s as unknown as number) | 0);
-  return s;
-}
 
 /**
  * How many of a VMP's AMPs (most packs first) follow it directly. A prescriber typing "amoxicillin
@@ -188,29 +235,31 @@ function flatten(s: string): string {
 export const INLINE_AMPS = 5;
 
 /** Input indexes in static rank order (see Layout above). */
-function staticOrder(input: readonly DmdSearchEntry[]): Int32Array {
-  const n = input.length;
-  // Sort key and index packed in one double (exact below 2^53), so the bulk sort is numeric; only
-  // runs of equal keys are then ordered by name and id.
+function staticOrder(c: Columns): Int32Array {
+  const n = c.names.length;
+  const { typeRank, packs, names, ids, vmpIds } = c;
+  // Static rank as one number (type, then more packs, then shorter name) packed with the index in
+  // one double (exact below 2^53), so the bulk sort is numeric; only runs of equal keys are then
+  // ordered by name and id.
   let shift = 1;
   while (shift <= n) shift *= 2;
-  const packed = new Float64Array(n);
-  const names = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const e = input[i] as DmdSearchEntry;
-    packed[i] = staticKey(e) * shift + i;
-    names[i] = flatten(e.name);
-  }
   if (STATIC_KEY_LIMIT * shift > Number.MAX_SAFE_INTEGER) throw new RangeError(`too many entries: ${n}`);
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const key =
+      ((typeRank[i] as number) * 1_000_000 + (999_999 - (packs[i] as number))) * 256 +
+      Math.min((names[i] as string).length, 255);
+    packed[i] = key * shift + i;
+  }
   packed.sort();
-  const base = new Array<number>(n);
+  const base = new Int32Array(n);
   for (let k = 0; k < n; k++) base[k] = (packed[k] as number) % shift;
   const byNameThenId = (a: number, b: number): number => {
     const x = names[a] as string;
     const y = names[b] as string;
     if (x !== y) return x < y ? -1 : 1;
-    const i = (input[a] as DmdSearchEntry).id;
-    const j = (input[b] as DmdSearchEntry).id;
+    const i = ids[a] as string;
+    const j = ids[b] as string;
     return i < j ? -1 : i > j ? 1 : 0;
   };
   for (let k = 0; k < n; ) {
@@ -218,28 +267,29 @@ function staticOrder(input: readonly DmdSearchEntry[]): Int32Array {
     let end = k + 1;
     while (end < n && Math.floor((packed[end] as number) / shift) === key) end++;
     if (end - k > 1) {
-      const run = base.slice(k, end).sort(byNameThenId);
+      const run = Array.from(base.subarray(k, end)).sort(byNameThenId);
       for (let j = 0; j < run.length; j++) base[k + j] = run[j] as number;
     }
     k = end;
   }
+  const AMP = TYPE_RANK.AMP;
+  const VMP = TYPE_RANK.VMP;
   const inline = new Map<string, number[]>();
   for (const i of base) {
-    const e = input[i] as DmdSearchEntry;
-    if (e.type !== 'AMP' || e.vmpId === null) continue;
-    const list = inline.get(e.vmpId);
-    if (list === undefined) inline.set(e.vmpId, [i]);
+    const vmpId = vmpIds[i];
+    if (typeRank[i] !== AMP || vmpId === null || vmpId === undefined) continue;
+    const list = inline.get(vmpId);
+    if (list === undefined) inline.set(vmpId, [i]);
     else if (list.length < INLINE_AMPS) list.push(i);
   }
   const out = new Int32Array(n);
   const placed = new Uint8Array(n);
   let k = 0;
   for (const i of base) {
-    const e = input[i] as DmdSearchEntry;
-    if (e.type !== 'VMP') continue;
+    if (typeRank[i] !== VMP) continue;
     out[k++] = i;
     placed[i] = 1;
-    for (const a of inline.get(e.id) ?? []) {
+    for (const a of inline.get(ids[i] as string) ?? []) {
       if (placed[a]) continue;
       out[k++] = a;
       placed[a] = 1;
@@ -249,18 +299,34 @@ function staticOrder(input: readonly DmdSearchEntry[]): Int32Array {
   return out;
 }
 
+/** Column values in ordinal order. */
+function permute<T>(values: readonly T[], rank: Int32Array): T[] {
+  const out = new Array<T>(rank.length);
+  for (let o = 0; o < rank.length; o++) out[o] = values[rank[o] as number] as T;
+  return out;
+}
+
 function buildLayout(input: DmdSearchEntry[]): Layout {
   const n = input.length;
-  const rank = staticOrder(input);
-  const entries = new Array<DmdSearchEntry>(n);
-  for (let o = 0; o < n; o++) entries[o] = input[rank[o] as number] as DmdSearchEntry;
-  const byId = new Map<string, number>();
+  const columns = columnsOf(input);
+  const rank = staticOrder(columns);
+  const entries = permute(input, rank);
+  const ids = permute(columns.ids, rank);
+  const names = permute(columns.names, rank);
+  const abbreviatedNames = permute(columns.abbreviatedNames, rank);
+  const descriptions = permute(columns.descriptions, rank);
+  const formCodes = permute(columns.formCodes, rank);
+  const routeCodes = permute(columns.routeCodes, rank);
+  const typeRank = new Uint8Array(n);
   const flags = new Uint16Array(n);
+  const byId = new Map<string, number>();
   for (let o = 0; o < n; o++) {
-    const e = entries[o] as DmdSearchEntry;
-    if (byId.has(e.id)) throw new RangeError(`duplicate dm+d id ${e.id} in search entries`);
-    byId.set(flatten(e.id), o);
-    flags[o] = flagsOf(e);
+    const i = rank[o] as number;
+    typeRank[o] = columns.typeRank[i] as number;
+    flags[o] = columns.flags[i] as number;
+    const id = ids[o] as string;
+    if (byId.has(id)) throw new RangeError(`duplicate dm+d id ${id} in search entries`);
+    byId.set(id, o);
   }
 
   // Tokenise, interning token strings with provisional ids (first-seen order). Names repeat their
@@ -340,19 +406,21 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
   const first1 = new Int32Array(n);
   const vtmByKey = new Map<string, number[]>();
   for (let o = 0; o < n; o++) {
-    const e = entries[o] as DmdSearchEntry;
-    const name = cachedIdsOfText(e.name);
+    const name = cachedIdsOfText(names[o] as string);
     add(name, o);
     nameEnd[o] = entryTokens.length;
     first0[o] = name.first0;
     first1[o] = name.first1;
-    if (e.abbreviatedName) add(cachedIdsOfText(e.abbreviatedName), o);
+    const abbreviatedName = abbreviatedNames[o];
+    if (abbreviatedName) add(cachedIdsOfText(abbreviatedName), o);
     // Descriptions (AMP DESC: name and supplier) are nearly all distinct: not worth caching whole.
-    if (e.description) for (const run of runsOf(e.description)) add(idsOfRun(run), o);
+    const description = descriptions[o];
+    if (description) for (const run of runsOf(description)) add(idsOfRun(run), o);
     entryTokenStart[o + 1] = entryTokens.length;
-    if (e.type === 'VTM') {
+    if (typeRank[o] === TYPE_RANK.VTM) {
       // "Co-amoxiclav" is asked for as "co-amoxiclav", "co amoxiclav" or "coamoxiclav".
-      const keys = new Set([exactKey(tokenise(e.name)), exactKey(tokenise(e.name.replace(/-/g, '')))]);
+      const name = names[o] as string;
+      const keys = new Set([exactKey(tokenise(name)), exactKey(tokenise(name.replace(/-/g, '')))]);
       for (const key of keys) {
         const list = vtmByKey.get(key);
         if (list) list.push(o);
@@ -427,7 +495,7 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
   const typeLo = new Int32Array(5).fill(n);
   const typeHi = new Int32Array(5);
   for (let o = 0; o < n; o++) {
-    const r = TYPE_RANK[(entries[o] as DmdSearchEntry).type];
+    const r = typeRank[o] as number;
     if (o < (typeLo[r] as number)) typeLo[r] = o;
     typeHi[r] = o + 1;
   }
@@ -445,6 +513,10 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
 
   return {
     entries,
+    abbreviatedNames,
+    descriptions,
+    formCodes,
+    routeCodes,
     flags,
     tokens,
     numLen,
@@ -555,6 +627,11 @@ function hasToken(toks: Int32Array, s: number, e: number, id: number): boolean {
   return false;
 }
 
+/** Whether the entry tokens toks[s, m) or toks[m, e) (each sorted) hold `id`. */
+function hasTokenIn(toks: Int32Array, s: number, m: number, e: number, id: number): boolean {
+  return hasToken(toks, s, m, id) || hasToken(toks, m, e, id);
+}
+
 /** Lowest k in [lo, hi) of ascending `a` with a[k] >= v. */
 function lowerBoundInt(a: Int32Array, lo: number, hi: number, v: number): number {
   while (lo < hi) {
@@ -638,8 +715,50 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     const cap = buckets.capacity;
     const [from, to] = this.#ordinalRange(filter.typeMask);
     if (from >= to) return;
+    const { entryTokens, entryTokenStart, nameEnd, postingStart, postings, firstStart, firstPostings } = l;
+    const score = (o: number, bonus: number): number => {
+      const s = entryTokenStart[o] as number;
+      const m = nameEnd[o] as number;
+      const e = entryTokenStart[o + 1] as number;
+      let sum = 0;
+      for (const w of compiled) {
+        const q = this.#quality(w, entryTokens, s, m, e);
+        if (q === 0) return -1;
+        sum += q;
+      }
+      return sum * LEVEL_SCALE + bonus;
+    };
+    // Another word that is a rare whole token but a common prefix ("p" in "p 10") would make every
+    // bound assume it whole: score the entries holding it first, then leave them out of the phases.
+    const aside: number[] = [];
+    const setAside = (o: number): boolean => {
+      const s = entryTokenStart[o] as number;
+      const e = entryTokenStart[o + 1] as number;
+      for (const t of aside) if (hasTokenIn(entryTokens, s, nameEnd[o] as number, e, t)) return true;
+      return false;
+    };
     let others = 0;
-    for (const w of compiled) if (w !== drive) others += this.#maxQuality(w, from, to);
+    for (const w of compiled) {
+      if (w === drive) continue;
+      const q = this.#maxQuality(w, from, to);
+      const partial = this.#maxPartial(w);
+      if (
+        q === Q_EXACT &&
+        partial < Q_EXACT &&
+        w.expansion === null &&
+        this.#postingCount(w.exact, w.exact + 1) <= RARE_EXACT
+      ) {
+        this.#walk([[w.exact, w.exact + 1]], postingStart, postings, from, to, (o) => {
+          if (!this.#passes(o, filter) || (taken.size > 0 && taken.has(o))) return false;
+          if (aside.length > 0 && setAside(o)) return false; // scored with an earlier word
+          const level = score(o, this.#startBonus(first, o));
+          if (level >= 0) buckets.add(level, o);
+          return false;
+        });
+        aside.push(w.exact);
+        others += partial;
+      } else others += q;
+    }
     const drivePartial = this.#maxPartial(drive);
     // A lone one- or two-letter word matches the start of names only: otherwise "p" would walk
     // every "pack", "powder" and "preservative" in the release.
@@ -654,7 +773,6 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     const one = first.expansion?.length === 1 ? (first.expansion[0] as number) : -1;
     if (one >= 0) startA.push([one, one + 1]);
     const startB = withoutExact(first);
-    const { entryTokens, entryTokenStart, nameEnd, postingStart, postings, firstStart, firstPostings } = l;
 
     for (let bonus = 2; bonus >= 0; bonus--) {
       for (const tierA of [true, false]) {
@@ -679,6 +797,7 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
         this.#walk(sources, starts, lists, from, to, (o) => {
           if (this.#startBonus(first, o) !== bonus) return false;
           if (!this.#passes(o, filter) || (taken.size > 0 && taken.has(o))) return false;
+          if (aside.length > 0 && setAside(o)) return false;
           const s = entryTokenStart[o] as number;
           const m = nameEnd[o] as number;
           const e = entryTokenStart[o + 1] as number;
@@ -772,9 +891,8 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     if ((flags & f.typeMask) === 0 || (flags & f.mustHave) !== f.mustHave || (flags & f.mustNot) !== 0)
       return false;
     if (f.formCode === undefined && f.routeCode === undefined) return true;
-    const e = this.#l.entries[o] as DmdSearchEntry;
-    if (f.formCode !== undefined && e.formCode !== f.formCode) return false;
-    if (f.routeCode !== undefined && !e.routeCodes.includes(f.routeCode)) return false;
+    if (f.formCode !== undefined && this.#l.formCodes[o] !== f.formCode) return false;
+    if (f.routeCode !== undefined && !(this.#l.routeCodes[o] as string[]).includes(f.routeCode)) return false;
     return true;
   }
 
@@ -786,7 +904,7 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     let best = this.#runQuality(w, toks, s, m);
     if (best < Q_EXACT && m < e) best = Math.max(best, this.#runQuality(w, toks, m, e));
     if (best < Q_EXACT && w.expansion !== null) {
-      for (const id of w.expansion) if (!hasToken(toks, s, m, id) && !hasToken(toks, m, e, id)) return best;
+      for (const id of w.expansion) if (!hasTokenIn(toks, s, m, e, id)) return best;
       best = Q_EXACT;
     }
     return best;
@@ -947,10 +1065,9 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     const s = l.entryTokenStart[o] as number;
     const m = l.nameEnd[o] as number;
     if (compiled.every((w) => this.#quality(w, l.entryTokens, s, m, m) > 0)) return 'name';
-    const entry = l.entries[o] as DmdSearchEntry;
-    const fields: [DmdSearchMatch, string | null][] = [
-      ['abbreviatedName', entry.abbreviatedName],
-      ['description', entry.description],
+    const fields: [DmdSearchMatch, string | null | undefined][] = [
+      ['abbreviatedName', l.abbreviatedNames[o]],
+      ['description', l.descriptions[o]],
     ];
     for (const [field, text] of fields) {
       if (!text) continue;

@@ -90,13 +90,15 @@ describe.skipIf(!bench)('dm+d search benchmark (full synthetic release)', () => 
     collectGarbage();
     const heapBefore = process.memoryUsage().heapUsed;
     t = performance.now();
+    const cpu = process.cpuUsage();
     const index = buildDmdSearchIndex(entries);
     const buildMs = performance.now() - t;
+    const buildCpu = process.cpuUsage(cpu);
     collectGarbage();
     const heapAfter = process.memoryUsage().heapUsed;
     const lines = [
       `entries: ${entries.length} (generated in ${entriesMs.toFixed(0)} ms)`,
-      `build: ${buildMs.toFixed(0)} ms; heap used ${(heapBefore / 2 ** 20).toFixed(0)} MiB before, ${(heapAfter / 2 ** 20).toFixed(0)} MiB after (+${((heapAfter - heapBefore) / 2 ** 20).toFixed(0)} MiB)`,
+      `build: ${buildMs.toFixed(0)} ms (cpu ${((buildCpu.user + buildCpu.system) / 1000).toFixed(0)} ms); heap used ${(heapBefore / 2 ** 20).toFixed(0)} MiB before, ${(heapAfter / 2 ** 20).toFixed(0)} MiB after (+${((heapAfter - heapBefore) / 2 ** 20).toFixed(0)} MiB)`,
     ];
     const all: string[] = [];
     for (const [name, queries] of Object.entries(QUERY_CLASSES)) {
