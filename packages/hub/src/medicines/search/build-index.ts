@@ -1,4 +1,4 @@
-import type { DmdConceptType, DmdSearchEntry } from '../model.js';
+import type { DmdConceptType, DmdProductKind, DmdSearchEntry } from '../model.js';
 import { expansionOf } from './abbreviations.js';
 import { exactKey, runsOf, tokenise, wordsOfRun } from './tokenise.js';
 import type { DmdSearchHit, DmdSearchIndex, DmdSearchMatch, DmdSearchOptions } from './types.js';
@@ -92,7 +92,7 @@ interface Layout {
   /** Per TYPE_RANK: first ordinal of that type and one past the last (0, 0 when none). */
   typeLo: Int32Array;
   typeHi: Int32Array;
-  byId: Map<string, number>;
+  byId: IdIndex;
   /** VTM ordinals by the exact key of their name. */
   vtmByKey: Map<string, number[]>;
 }
@@ -130,22 +130,69 @@ function columnsOf(input: readonly DmdSearchEntry[]): Columns {
     routeCodes: new Array(n),
   };
   for (let i = 0; i < n; i++) {
-    const {
-      type,
-      id,
-      name,
-      abbreviatedName,
-      description,
-      invalid,
-      kind,
-      prescribable,
-      available,
-      controlledDrugCategory,
-      formCode,
-      routeCodes,
-      vmpId,
-      packCount,
-    } = input[i] as DmdSearchEntry;
+    const e = input[i] as DmdSearchEntry;
+    let type: DmdConceptType = 'VTM';
+    let id = '';
+    let name = '';
+    let abbreviatedName: string | null = null;
+    let description: string | null = null;
+    let invalid = false;
+    let kind: DmdProductKind = 'medicine';
+    let prescribable = false;
+    let available = false;
+    let controlledDrugCategory: string | null = null;
+    let formCode: string | null = null;
+    let routeCodes: string[] = [];
+    let vmpId: string | null = null;
+    let packCount = 0;
+    // for-in walks V8's enum cache: ~3x faster than named reads on such objects (measured).
+    for (const key in e) {
+      const v = e[key as keyof DmdSearchEntry];
+      switch (key) {
+        case 'type':
+          type = v as DmdConceptType;
+          break;
+        case 'id':
+          id = v as string;
+          break;
+        case 'name':
+          name = v as string;
+          break;
+        case 'abbreviatedName':
+          abbreviatedName = v as string | null;
+          break;
+        case 'description':
+          description = v as string | null;
+          break;
+        case 'invalid':
+          invalid = v as boolean;
+          break;
+        case 'kind':
+          kind = v as DmdProductKind;
+          break;
+        case 'prescribable':
+          prescribable = v as boolean;
+          break;
+        case 'available':
+          available = v as boolean;
+          break;
+        case 'controlledDrugCategory':
+          controlledDrugCategory = v as string | null;
+          break;
+        case 'formCode':
+          formCode = v as string | null;
+          break;
+        case 'routeCodes':
+          routeCodes = v as string[];
+          break;
+        case 'vmpId':
+          vmpId = v as string | null;
+          break;
+        case 'packCount':
+          packCount = v as number;
+          break;
+      }
+    }
     const controlled = controlledDrugCategory !== null && controlledDrugCategory !== '0000';
     c.typeRank[i] = TYPE_RANK[type];
     c.packs[i] = Math.min(Math.max(0, Math.floor(packCount)), 999_999);
@@ -165,6 +212,49 @@ function columnsOf(input: readonly DmdSearchEntry[]): Columns {
     c.routeCodes[i] = routeCodes;
   }
   return c;
+}
+
+/** FNV-1a over the UTF-16 code units. */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Ordinal by id: open addressing over an Int32Array (a Map of 400k strings builds ~10x slower). */
+class IdIndex {
+  readonly #ids: readonly string[];
+  readonly #table: Int32Array;
+  readonly #mask: number;
+
+  constructor(ids: readonly string[]) {
+    let size = 1024;
+    while (size < ids.length * 2) size *= 2;
+    this.#ids = ids;
+    this.#table = new Int32Array(size).fill(-1);
+    this.#mask = size - 1;
+    for (let o = 0; o < ids.length; o++) {
+      const id = ids[o] as string;
+      let k = hashOf(id) & this.#mask;
+      for (;;) {
+        const at = this.#table[k] as number;
+        if (at < 0) break;
+        if (ids[at] === id) throw new RangeError(`duplicate dm+d id ${id} in search entries`);
+        k = (k + 1) & this.#mask;
+      }
+      this.#table[k] = o;
+    }
+  }
+
+  get(id: string): number | undefined {
+    let k = hashOf(id) & this.#mask;
+    for (;;) {
+      const at = this.#table[k] as number;
+      if (at < 0) return undefined;
+      if (this.#ids[at] === id) return at;
+      k = (k + 1) & this.#mask;
+    }
+  }
 }
 
 /** Lowest index i in sorted `tokens` with tokens[i] >= s. */
@@ -319,15 +409,12 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
   const routeCodes = permute(columns.routeCodes, rank);
   const typeRank = new Uint8Array(n);
   const flags = new Uint16Array(n);
-  const byId = new Map<string, number>();
   for (let o = 0; o < n; o++) {
     const i = rank[o] as number;
     typeRank[o] = columns.typeRank[i] as number;
     flags[o] = columns.flags[i] as number;
-    const id = ids[o] as string;
-    if (byId.has(id)) throw new RangeError(`duplicate dm+d id ${id} in search entries`);
-    byId.set(id, o);
   }
+  const byId = new IdIndex(ids);
 
   // Tokenise, interning token strings with provisional ids (first-seen order). Names repeat their
   // words heavily (forms, strengths, suppliers), so each distinct run is split and interned once.
@@ -382,6 +469,47 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
     }
     return hit;
   };
+  // Pack names and AMP descriptions are a repeated name and a repeated supplier and pack size:
+  // "Amoxicillin 500mg capsules (Teva UK Ltd) 21 capsule". Brackets end a run, so the pieces between
+  // them tokenise apart the same way (unless a bare number before a bracket could take a unit after
+  // it, "5 (mg"): each piece is cached. Returns the first piece with tokens (for the first word).
+  const pieces: string[] = [];
+  const piecesOf = (text: string): string[] => {
+    pieces.length = 0;
+    let start = 0;
+    for (let i = 1; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch !== 40 && ch !== 41) continue; // ( )
+      let j = i - 1;
+      while (j > start && text.charCodeAt(j) === 32) j--;
+      const before = text.charCodeAt(j);
+      if (before >= 48 && before <= 57) continue; // a digit
+      pieces.push(text.slice(start, i));
+      start = i;
+    }
+    pieces.push(start === 0 ? text : text.slice(start));
+    return pieces;
+  };
+  const addPieces = (text: string, o: number): TextIds | undefined => {
+    // Most AMP names are their VMP's name: one lookup, no slicing.
+    const whole = textCache.get(text);
+    if (whole !== undefined) {
+      add(whole, o);
+      return whole.ids.length > 0 ? whole : undefined;
+    }
+    if (text.indexOf('(') < 0 && text.indexOf(')') < 0) {
+      const t = cachedIdsOfText(text);
+      add(t, o);
+      return t.ids.length > 0 ? t : undefined;
+    }
+    let first: TextIds | undefined;
+    for (const piece of piecesOf(text)) {
+      const t = cachedIdsOfText(piece);
+      if (first === undefined && t.ids.length > 0) first = t;
+      add(t, o);
+    }
+    return first;
+  };
   /** Last entry each provisional id was added for, to de-duplicate an entry's tokens. */
   let stamp = new Int32Array(1024).fill(-1);
   const entryTokens = new GrowableInt32();
@@ -406,16 +534,14 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
   const first1 = new Int32Array(n);
   const vtmByKey = new Map<string, number[]>();
   for (let o = 0; o < n; o++) {
-    const name = cachedIdsOfText(names[o] as string);
-    add(name, o);
+    const name = addPieces(names[o] as string, o);
     nameEnd[o] = entryTokens.length;
-    first0[o] = name.first0;
-    first1[o] = name.first1;
+    first0[o] = name?.first0 ?? -1;
+    first1[o] = name?.first1 ?? -1;
     const abbreviatedName = abbreviatedNames[o];
-    if (abbreviatedName) add(cachedIdsOfText(abbreviatedName), o);
-    // Descriptions (AMP DESC: name and supplier) are nearly all distinct: not worth caching whole.
+    if (abbreviatedName) addPieces(abbreviatedName, o);
     const description = descriptions[o];
-    if (description) for (const run of runsOf(description)) add(idsOfRun(run), o);
+    if (description) addPieces(description, o);
     entryTokenStart[o + 1] = entryTokens.length;
     if (typeRank[o] === TYPE_RANK.VTM) {
       // "Co-amoxiclav" is asked for as "co-amoxiclav", "co amoxiclav" or "coamoxiclav".
