@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DmdSearchEntry } from '../model.js';
-import { buildDmdSearchIndex } from './build-index.js';
-import { measureSearchLatency } from './measure-latency.js';
 import { syntheticSearchEntries } from '../../testing/dmd-search-entries.js';
+import type { DmdSearchEntry } from '../model.js';
+import { buildDmdSearchIndex, INLINE_AMPS } from './build-index.js';
+import { measureSearchLatency } from './measure-latency.js';
 import { tokenise } from './tokenise.js';
 
 // Codes: FORM/ROUTE SCTIDs from the dm+d lookup file (f_lookup2, NHSBSA dm+d data model §4).
@@ -68,6 +68,20 @@ const fixture: DmdSearchEntry[] = [
   }),
   entry('VMPP', 'Amoxicillin 500mg capsules 21 capsule', { vmpId: '323509004', packCount: 5 }),
   entry('AMPP', 'Amoxicillin 500mg capsules (Teva UK Ltd) 21 capsule', { vmpId: '323509004', packCount: 1 }),
+  // Same match quality for "amoxicillin 500" as the capsules, far fewer packs (injections have few
+  // suppliers). Its AMP must not come before the capsule AMPs.
+  entry('VMP', 'Amoxicillin 500mg powder for solution for injection vials', {
+    id: '323520003',
+    formCode: '385223009',
+    routeCodes: ['47625008'],
+    packCount: 3,
+  }),
+  entry('AMP', 'Amoxicillin 500mg powder for solution for injection vials', {
+    vmpId: '323520003',
+    formCode: '385223009',
+    routeCodes: ['47625008'],
+    packCount: 3,
+  }),
   entry('VMP', 'Amoxicillin 250mg capsules', {
     id: '323510009',
     formCode: CAPSULE,
@@ -223,13 +237,16 @@ describe('buildDmdSearchIndex', () => {
     expect(names('morphine 10 soln')).toEqual(['VMP Morphine 10mg/5ml oral solution']);
   });
 
-  it('ranks capsule products before the suspension for "amoxicillin 500"; VMP above its AMPs', () => {
+  it('ranks the capsules VMP then its AMPs for "amoxicillin 500", then the vials, then the suspension', () => {
     const hits = index.search('amoxicillin 500');
     const order = hits.map((h) => `${h.entry.type} ${h.entry.name}`);
+    // The vials AMP has as many packs as a capsule AMP, but AMPs follow their own VMP.
     expect(order).toEqual([
       'VMP Amoxicillin 500mg capsules',
       'AMP Amoxicillin 500mg capsules',
       'AMP Amoxicillin 500mg capsules',
+      'VMP Amoxicillin 500mg powder for solution for injection vials',
+      'AMP Amoxicillin 500mg powder for solution for injection vials',
       'VMP Amoxicillin 500mg/5ml oral suspension',
       'AMP Amoxicillin 500mg/5ml oral suspension',
     ]);
@@ -324,14 +341,15 @@ describe('at scale (synthetic release)', () => {
 
   it("indexes every entry and finds the synthetic release's real molecules", () => {
     expect(big.size).toBe(entries.length);
-    const hits = big.search('amoxicillin 500');
-    // Equal matches: VMPs (most packs first), then their AMPs; the 500mg/5ml suspension after all.
-    const kinds = hits.map((h) => `${h.entry.type} ${h.entry.name}`);
-    expect(kinds[0]?.startsWith('VMP Amoxicillin 500mg ')).toBe(true);
-    const capsuleVmp = kinds.indexOf('VMP Amoxicillin 500mg capsules');
-    const firstAmp = kinds.findIndex((k) => k.startsWith('AMP '));
-    expect(capsuleVmp).toBeGreaterThanOrEqual(0);
-    expect(capsuleVmp).toBeLessThan(firstAmp === -1 ? kinds.length : firstAmp);
+    const kinds = big.search('amoxicillin 500').map((h) => `${h.entry.type} ${h.entry.name}`);
+    // The capsules (many suppliers) and INLINE_AMPS of their AMPs, then the vials and their AMPs,
+    // all on the first page; more capsule AMPs after.
+    expect(kinds.slice(0, 1 + INLINE_AMPS)).toEqual([
+      'VMP Amoxicillin 500mg capsules',
+      ...Array<string>(INLINE_AMPS).fill('AMP Amoxicillin 500mg capsules'),
+    ]);
+    expect(kinds[1 + INLINE_AMPS]).toBe('VMP Amoxicillin 500mg powder for solution for injection vials');
+    expect(kinds.length).toBe(20);
     expect(big.search('paracetamol 500 tabs')[0]?.entry.name).toMatch(/^Paracetamol 500mg tablets/);
     for (const h of big.search('morph', { controlledOnly: true }))
       expect(h.entry.controlledDrugCategory).not.toBe('0000');

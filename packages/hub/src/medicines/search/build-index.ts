@@ -91,6 +91,10 @@ interface Layout {
   firstPostings: Int32Array;
   /** Per TYPE_RANK: first ordinal of that type and one past the last (0, 0 when none). */
   typeLo: Int32Array;
+  /** Per ordinal: type rank, id and VMP id (for grouping a VMP's AMPs after it). */
+  typeRank: Uint8Array;
+  ids: string[];
+  vmpIds: (string | null)[];
   typeHi: Int32Array;
   byId: IdIndex;
   /** VTM ordinals by the exact key of their name. */
@@ -657,6 +661,9 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
     firstStart,
     firstPostings,
     typeLo,
+    typeRank,
+    ids,
+    vmpIds: permute(columns.vmpIds, rank),
     typeHi,
     byId,
     vtmByKey,
@@ -819,13 +826,41 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     const buckets = new Buckets(top + 1, need);
     this.#collect(compiled, filter, taken, buckets);
     for (let level = top; level >= 0 && hits.length < limit; level--) {
-      for (const o of buckets.sorted(level)) {
+      for (const o of this.#grouped(buckets.sorted(level))) {
         if (hits.length >= limit) break;
         const entry = l.entries[o] as DmdSearchEntry;
         hits.push({ entry, score: level, matched: this.#matchedField(o, compiled) });
       }
     }
     return hits;
+  }
+
+  /**
+   * One level's hits (ascending ordinals) with each VMP followed by up to INLINE_AMPS of its own AMPs
+   * among them. The static order already places a VMP's most-packed AMPs after it, but some of those
+   * may not match the query (a brand name when the generic name was typed), while others that match
+   * sit after all VMPs.
+   */
+  #grouped(level: number[]): number[] {
+    const { typeRank, vmpIds, ids } = this.#l;
+    if (level.length < 3) return level;
+    const out: number[] = [];
+    const used = new Uint8Array(level.length);
+    for (let i = 0; i < level.length; i++) {
+      if (used[i]) continue;
+      const o = level[i] as number;
+      out.push(o);
+      if (typeRank[o] !== TYPE_RANK.VMP) continue;
+      let pulled = 0;
+      for (let j = i + 1; j < level.length && pulled < INLINE_AMPS; j++) {
+        const a = level[j] as number;
+        if (used[j] || typeRank[a] !== TYPE_RANK.AMP || vmpIds[a] !== ids[o]) continue;
+        out.push(a);
+        used[j] = 1;
+        pulled++;
+      }
+    }
+    return out;
   }
 
   /**
