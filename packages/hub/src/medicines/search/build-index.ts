@@ -303,13 +303,6 @@ function sortRange(a: Int32Array, lo: number, hi: number): void {
   }
 }
 
-/** A text's tokens as provisional ids (repeats allowed), and its first word's. */
-interface TextIds {
-  ids: Int32Array;
-  first0: number;
-  first1: number;
-}
-
 /** A run's tokens as provisional ids, and its first word's (for the starts-with bonus). */
 interface RunIds {
   ids: number[];
@@ -453,73 +446,40 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
     }
     return hit;
   };
-  // Whole names and abbreviated names repeat too (an AMP is usually named as its VMP): cache them.
-  const textCache = new Map<string, TextIds>();
-  const idsOfText = (text: string): TextIds => {
-    const ids: number[] = [];
-    let first: RunIds | undefined;
-    for (const run of runsOf(text)) {
-      const r = idsOfRun(run);
-      if (first === undefined && r.ids.length > 0) first = r;
-      for (const id of r.ids) ids.push(id);
+  // Whole names and abbreviated names repeat too (an AMP is usually named as its VMP): each distinct
+  // text ("piece") is tokenised once into a shared pool, without an object per piece.
+  const textCache = new Map<string, number>();
+  const pool = new GrowableInt32();
+  const pieceStart = new GrowableInt32();
+  const pieceFirst0 = new GrowableInt32();
+  const pieceFirst1 = new GrowableInt32();
+  pieceStart.push(0);
+  const pieceOf = (text: string): number => {
+    let piece = textCache.get(text);
+    if (piece === undefined) {
+      let first: RunIds | undefined;
+      for (const run of runsOf(text)) {
+        const r = idsOfRun(run);
+        if (first === undefined && r.ids.length > 0) first = r;
+        for (const id of r.ids) pool.push(id);
+      }
+      piece = pieceFirst0.length;
+      pieceFirst0.push(first?.first0 ?? -1);
+      pieceFirst1.push(first?.first1 ?? -1);
+      pieceStart.push(pool.length);
+      textCache.set(text, piece);
     }
-    return { ids: Int32Array.from(ids), first0: first?.first0 ?? -1, first1: first?.first1 ?? -1 };
-  };
-  const cachedIdsOfText = (text: string): TextIds => {
-    let hit = textCache.get(text);
-    if (hit === undefined) {
-      hit = idsOfText(text);
-      textCache.set(text, hit);
-    }
-    return hit;
-  };
-  // Pack names and AMP descriptions are a repeated name and a repeated supplier and pack size:
-  // "Amoxicillin 500mg capsules (Teva UK Ltd) 21 capsule". Brackets end a run, so the pieces between
-  // them tokenise apart the same way (unless a bare number before a bracket could take a unit after
-  // it, "5 (mg"): each piece is cached. Returns the first piece with tokens (for the first word).
-  const pieces: string[] = [];
-  const piecesOf = (text: string): string[] => {
-    pieces.length = 0;
-    let start = 0;
-    for (let i = 1; i < text.length; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch !== 40 && ch !== 41) continue; // ( )
-      let j = i - 1;
-      while (j > start && text.charCodeAt(j) === 32) j--;
-      const before = text.charCodeAt(j);
-      if (before >= 48 && before <= 57) continue; // a digit
-      pieces.push(text.slice(start, i));
-      start = i;
-    }
-    pieces.push(start === 0 ? text : text.slice(start));
-    return pieces;
-  };
-  const addPieces = (text: string, o: number): TextIds | undefined => {
-    // Most AMP names are their VMP's name: one lookup, no slicing.
-    const whole = textCache.get(text);
-    if (whole !== undefined) {
-      add(whole, o);
-      return whole.ids.length > 0 ? whole : undefined;
-    }
-    if (text.indexOf('(') < 0 && text.indexOf(')') < 0) {
-      const t = cachedIdsOfText(text);
-      add(t, o);
-      return t.ids.length > 0 ? t : undefined;
-    }
-    let first: TextIds | undefined;
-    for (const piece of piecesOf(text)) {
-      const t = cachedIdsOfText(piece);
-      if (first === undefined && t.ids.length > 0) first = t;
-      add(t, o);
-    }
-    return first;
+    return piece;
   };
   /** Last entry each provisional id was added for, to de-duplicate an entry's tokens. */
   let stamp = new Int32Array(1024).fill(-1);
   const entryTokens = new GrowableInt32();
-  const add = (t: { ids: ArrayLike<number> }, o: number): void => {
-    const ids = t.ids;
-    for (let k = 0; k < ids.length; k++) {
+  /** Adds a piece's tokens to entry o; whether it had any. */
+  const addPiece = (piece: number, o: number): boolean => {
+    const ids = pool.array;
+    const from = pieceStart.array[piece] as number;
+    const to = pieceStart.array[piece + 1] as number;
+    for (let k = from; k < to; k++) {
       const id = ids[k] as number;
       if (id >= stamp.length) {
         const next = new Int32Array(Math.max(stamp.length * 2, id + 1)).fill(-1);
@@ -530,6 +490,35 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
       stamp[id] = o;
       entryTokens.push(id);
     }
+    return to > from;
+  };
+  // Pack names and AMP descriptions are a repeated name and a repeated supplier and pack size:
+  // "Amoxicillin 500mg capsules (Teva UK Ltd) 21 capsule". Brackets end a run, so the pieces between
+  // them tokenise apart the same way (unless a bare number before a bracket could take a unit after
+  // it, "5 (mg"). Returns the first piece with tokens (for the first word), or -1.
+  const addText = (text: string, o: number): number => {
+    // Most AMP names are their VMP's name: one lookup, no slicing.
+    const whole = textCache.get(text);
+    if (whole !== undefined || (text.indexOf('(') < 0 && text.indexOf(')') < 0)) {
+      const piece = whole ?? pieceOf(text);
+      return addPiece(piece, o) ? piece : -1;
+    }
+    let first = -1;
+    let start = 0;
+    for (let i = 1; i <= text.length; i++) {
+      if (i < text.length) {
+        const ch = text.charCodeAt(i);
+        if (ch !== 40 && ch !== 41) continue; // ( )
+        let j = i - 1;
+        while (j > start && text.charCodeAt(j) === 32) j--;
+        const before = text.charCodeAt(j);
+        if (before >= 48 && before <= 57) continue; // a digit
+      }
+      const piece = pieceOf(text.slice(start, i));
+      if (addPiece(piece, o) && first < 0) first = piece;
+      start = i;
+    }
+    return first;
   };
 
   const entryTokenStart = new Int32Array(n + 1);
@@ -538,14 +527,14 @@ function buildLayout(input: DmdSearchEntry[]): Layout {
   const first1 = new Int32Array(n);
   const vtmByKey = new Map<string, number[]>();
   for (let o = 0; o < n; o++) {
-    const name = addPieces(names[o] as string, o);
+    const name = addText(names[o] as string, o);
     nameEnd[o] = entryTokens.length;
-    first0[o] = name?.first0 ?? -1;
-    first1[o] = name?.first1 ?? -1;
+    first0[o] = name < 0 ? -1 : (pieceFirst0.array[name] as number);
+    first1[o] = name < 0 ? -1 : (pieceFirst1.array[name] as number);
     const abbreviatedName = abbreviatedNames[o];
-    if (abbreviatedName) addPieces(abbreviatedName, o);
+    if (abbreviatedName) addText(abbreviatedName, o);
     const description = descriptions[o];
-    if (description) addPieces(description, o);
+    if (description) addText(description, o);
     entryTokenStart[o + 1] = entryTokens.length;
     if (typeRank[o] === TYPE_RANK.VTM) {
       // "Co-amoxiclav" is asked for as "co-amoxiclav", "co amoxiclav" or "coamoxiclav".
