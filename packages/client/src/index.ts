@@ -35,6 +35,30 @@ export { DEFAULT_RETRY, parseRetryAfterMs, type RetryMode, type RetryOptions } f
 export { realSleep } from './http/sleep.js';
 export type { AccessTokenProvider, RequestContext, Sleep } from './http/types.js';
 export {
+  MESH_AUTH_SCHEME,
+  type MeshAuthorizationInput,
+  meshAuthorization,
+  meshTimestamp,
+} from './mesh/auth.js';
+export type { MeshBody, MeshFileBody } from './mesh/chunks.js';
+export { MeshError, type MeshErrorDetail } from './mesh/errors.js';
+export { MeshClient } from './mesh/mesh-client.js';
+export { MESH_V2_JSON, type MeshRetryMode } from './mesh/transport.js';
+export {
+  MESH_DEFAULT_CHUNK_SIZE,
+  MESH_MAX_REQUEST_BYTES,
+  type MeshClientOptions,
+  type MeshInboxOptions,
+  type MeshMailboxMatch,
+  type MeshMessageMetadata,
+  type MeshReceived,
+  type MeshReceiveOptions,
+  type MeshSendRequest,
+  type MeshSendResult,
+  type MeshTlsOptions,
+  type MeshTracking,
+} from './mesh/types.js';
+export {
   type NhsLoginAuthorizationRequest,
   NhsLoginClient,
   type NhsLoginClientOptions,

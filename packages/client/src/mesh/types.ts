@@ -1,0 +1,184 @@
+import type { Readable } from 'node:stream';
+import type { RetryOptions } from '../http/retry.js';
+import type { Sleep } from '../http/types.js';
+import type { MeshBody } from './chunks.js';
+
+/** 75 MiB, NHS mesh-client's default `max_chunk_size`: below the 100 MB per request even after gzip of incompressible data. */
+export const MESH_DEFAULT_CHUNK_SIZE = 75 * 1024 * 1024;
+/** "The maximum amount of data allowed by MESH in a single request message is 100MB" (mesh-api.yaml "Outbox workflow"). */
+export const MESH_MAX_REQUEST_BYTES = 100 * 1000 * 1000;
+
+/** Client certificate, key and CA bundle for the real service's mutual TLS (CONTRACTS §6; mesh-api.yaml "Get a TLS certificate"). */
+export interface MeshTlsOptions {
+  /** PEM client certificate, CN `<local_id>.<ods_code>.api.mesh-client.nhs.uk`. */
+  cert: string | Buffer;
+  /** PEM private key of that certificate. */
+  key: string | Buffer;
+  /** Passphrase of an encrypted `key`. */
+  passphrase?: string;
+  /** PEM CA bundle (NHS RootCA + SubCA of the environment) that signs the server; Node's default roots when absent. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Keep true outside a test: false accepts any server certificate. */
+  rejectUnauthorized?: boolean;
+  /** SNI / certificate name to check when it differs from the URL's host. */
+  servername?: string;
+}
+
+export interface MeshClientOptions {
+  /**
+   * The MESH host, without `/messageexchange`: INT `https://msg.intspineservices.nhs.uk`, LIVE
+   * `https://mesh-sync.spineservices.nhs.uk`, or the sandbox's base URL (e.g. `http://127.0.0.1:9000`).
+   */
+  baseUrl: string;
+  /** The mailbox id (upper-cased: "Must be uppercase"). */
+  mailboxId: string;
+  password: string;
+  /**
+   * The environment's shared secret for the `NHSMESH` token. Always passed in (never read from the environment):
+   * NHS issues it with the mailbox ("each environment has the same shared secret"); NHS's mesh-client falls back
+   * to `BackBone` (`MESH_CLIENT_SHARED_KEY` unset); NHS's mesh-sandbox and ours use `TestKey`.
+   */
+  sharedKey: string | Uint8Array;
+  /** Uncompressed bytes per chunk; default `MESH_DEFAULT_CHUNK_SIZE` (75 MiB), at most 100 MB. */
+  chunkSize?: number;
+  /** Gzip each chunk (`Content-Encoding: gzip`); default true. A send can override it. */
+  compress?: boolean;
+  /** Mutual TLS for the real service; the sandbox needs none. */
+  tls?: MeshTlsOptions;
+  /** A `fetch` to use; the global one by default (undici's when `tls` is set, with its `Agent`). */
+  fetch?: typeof fetch;
+  retry?: RetryOptions;
+  /** A chunk upload or download that moves no byte for this long is aborted (then retried if allowed). Default 120 s. */
+  transferIdleTimeoutMs?: number;
+  /** Where a streamed body is spooled while counting its chunks; the OS temp directory by default. */
+  tempDir?: string;
+  /** `mex-ClientVersion` of the handshake; default `junction==<version>`. */
+  clientVersion?: string;
+  now?: () => Date;
+  sleep?: Sleep;
+  random?: () => number;
+  /** Nonces and request ids (UUID v4 by default). */
+  randomUUID?: () => string;
+}
+
+/** A message to send (mesh-api.yaml `send_message` headers). */
+export interface MeshSendRequest {
+  /** `mex-To`: the recipient mailbox. */
+  to: string;
+  /** `mex-WorkflowID`. */
+  workflowId: string;
+  body: MeshBody;
+  /** `mex-Subject`. */
+  subject?: string;
+  /** `mex-LocalID`: your reference ("must not contain PID"). */
+  localId?: string;
+  /** `mex-FileName`. */
+  fileName?: string;
+  /** The decoded content's type: `Content-Type` of a one-chunk message, `mex-Content-Type` otherwise (as mesh-client). */
+  contentType?: string;
+  /** `mex-PartnerID`. */
+  partnerId?: string;
+  /** `mex-Content-Encrypted: Y`: the payload itself is encrypted (not done here). */
+  contentEncrypted?: boolean;
+  /** `mex-Content-Compressed: Y`: the payload itself is compressed (apart from the transport gzip). */
+  contentCompressed?: boolean;
+  /** Gzip each chunk; defaults to the client's `compress`. */
+  compress?: boolean;
+  /**
+   * `mex-Content-Checksum` ("Checksum of the original message contents"): true (default) sends the MD5 of the
+   * whole uncompressed content as 32 lower-case hex digits, as the spec's example; a string is sent as given;
+   * false sends none.
+   */
+  checksum?: boolean | string;
+}
+
+export interface MeshSendResult {
+  messageId: string;
+  /** How many chunks were posted. */
+  chunks: number;
+  /** Uncompressed size. */
+  bytes: number;
+  /** The `mex-Content-Checksum` sent, if any. */
+  checksum: string | undefined;
+}
+
+/** The `mex-*` headers of a downloaded message (mesh-api.yaml `retrieve_message`, "Error Report Header"). */
+export interface MeshMessageMetadata {
+  messageId: string;
+  /** `DATA`, or `REPORT` for an error report (whose body is empty). */
+  messageType: string | undefined;
+  from: string | undefined;
+  to: string | undefined;
+  workflowId: string | undefined;
+  /** From `mex-Chunk-Range` `k:n` (1 when absent). */
+  totalChunks: number;
+  localId: string | undefined;
+  partnerId: string | undefined;
+  fileName: string | undefined;
+  subject: string | undefined;
+  /** `mex-Content-Type`, else the first chunk's `Content-Type`. */
+  contentType: string | undefined;
+  checksum: string | undefined;
+  contentCompressed: boolean;
+  contentEncrypted: boolean;
+  statusCode: string | undefined;
+  statusEvent: string | undefined;
+  statusDescription: string | undefined;
+  statusSuccess: string | undefined;
+  statusTimestamp: string | undefined;
+  /** `mex-LinkedMsgID`: for a REPORT, the message it is about. */
+  linkedMessageId: string | undefined;
+  addressType: string | undefined;
+  version: string | undefined;
+  /** Every `mex-*` header, names lower-cased, as received. */
+  headers: Record<string, string>;
+}
+
+export interface MeshReceived {
+  metadata: MeshMessageMetadata;
+  /** The whole content, all chunks in order, gunzipped; read it once. */
+  body: Readable;
+}
+
+export interface MeshReceiveOptions {
+  /**
+   * Check the content against `mex-Content-Checksum` when that is an MD5 (32 hex digits): a mismatch fails the
+   * stream. Off by default: the spec leaves the algorithm to the sender.
+   */
+  verifyChecksum?: boolean;
+}
+
+export interface MeshInboxOptions {
+  /** `workflow_filter`: `WORKFLOW1`, `!WORKFLOW1`, `WORKFL*`, `!*_ACK*` ... (mesh-api.yaml inbox). */
+  workflowFilter?: string;
+  /** `max_results` per page, 10..5000 (server default 500). */
+  maxResults?: number;
+}
+
+/** Tracking, v2 shape (mesh-api.yaml `tracking_by_message_id`, `application/vnd.mesh.v2+json`). */
+export interface MeshTracking {
+  message_id: string;
+  local_id?: string;
+  workflow_id?: string;
+  filename?: string;
+  expiry_time?: string;
+  upload_timestamp?: string;
+  recipient?: string;
+  recipient_name?: string;
+  recipient_ods_code?: string;
+  recipient_org_code?: string;
+  recipient_org_name?: string;
+  status_success?: boolean;
+  status?: string;
+  status_event?: string;
+  status_timestamp?: string;
+  status_description?: string;
+  status_code?: string;
+  [other: string]: unknown;
+}
+
+/** One mailbox of an `endpointlookup` / `workflowsearch` answer (v2 `LookupItem`). */
+export interface MeshMailboxMatch {
+  mailbox_id: string;
+  mailbox_name: string;
+}
