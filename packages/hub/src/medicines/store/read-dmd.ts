@@ -264,12 +264,12 @@ export class DmdReader {
         },
       });
     }
-    const inherit = (vmp: Vmp | undefined) => ({
-      controlledDrugCategory: vmp?.entry.controlledDrugCategory ?? null,
-      formCode: vmp?.entry.formCode ?? null,
-      routeCodes: vmp?.entry.routeCodes ?? [],
-      vtmId: vmp?.entry.vtmId ?? null,
-    });
+    // Entries are written out field by field (no spreads): V8 then gives them all one shape, which
+    // makes the index build several times faster than reading objects of many shapes.
+    const cd = (vmp: Vmp | undefined) => vmp?.entry.controlledDrugCategory ?? null;
+    const form = (vmp: Vmp | undefined) => vmp?.entry.formCode ?? null;
+    const routesOf = (vmp: Vmp | undefined) => vmp?.entry.routeCodes ?? [];
+    const vtm = (vmp: Vmp | undefined) => vmp?.entry.vtmId ?? null;
 
     const amps = new Map<string, DmdSearchEntry>();
     for (const r of await all(
@@ -292,8 +292,11 @@ export class DmdReader {
         kind: device ? 'device' : 'medicine',
         prescribable: !flag(r.invalid) && vmp?.presStat !== '0002',
         available: String(r.avail_restrictcd) !== '0009',
-        ...inherit(vmp),
+        controlledDrugCategory: cd(vmp),
+        formCode: form(vmp),
+        routeCodes: routesOf(vmp),
         vmpId: vpid,
+        vtmId: vtm(vmp),
         packCount: 0,
       });
     }
@@ -316,8 +319,11 @@ export class DmdReader {
         kind: vmp?.entry.kind ?? 'medicine',
         prescribable: vmp?.entry.prescribable ?? false,
         available: vmp?.entry.available ?? false,
-        ...inherit(vmp),
+        controlledDrugCategory: cd(vmp),
+        formCode: form(vmp),
+        routeCodes: routesOf(vmp),
         vmpId: String(r.vpid),
+        vtmId: vtm(vmp),
         packCount: 0,
       });
     }
@@ -345,8 +351,11 @@ export class DmdReader {
         kind: amp?.kind ?? 'medicine',
         prescribable: (amp?.prescribable ?? false) && !schedule1.has(appid),
         available: (amp?.available ?? false) && str(r.disccd) !== '0001',
-        ...inherit(vmp),
+        controlledDrugCategory: cd(vmp),
+        formCode: form(vmp),
+        routeCodes: routesOf(vmp),
         vmpId: amp?.vmpId ?? null,
+        vtmId: vtm(vmp),
         packCount: 1,
       };
       ampps.push(entry);
