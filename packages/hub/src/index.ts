@@ -81,6 +81,7 @@ export {
   type OidcProviderConfig,
 } from './config/load-config.js';
 export { createHub, type Hub, type HubDeps } from './create-hub.js';
+export * from './jobs/index.js';
 export type { PdsPort } from './journeys/patient-lookup.js';
 export * from './medicines/index.js';
 export { createLogger, REDACT_PATHS } from './observability/logger.js';

@@ -13,6 +13,8 @@ export interface Database {
   auth_requests: AuthRequestsTable;
   proxy_delegations: ProxyDelegationsTable;
   dmd_releases: DmdReleasesTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
 }
 
 export interface ApiKeysTable {
@@ -131,6 +133,44 @@ export interface DmdReleasesTable {
   finished_at: string | null;
   summary: string | null;
   error: string | null;
+}
+
+/** Durable jobs (issue #5, `src/jobs`): one row per job, kept after it finishes. */
+export interface JobsTable {
+  id: string;
+  /** What to do, e.g. `mesh.send`; picks the handler. */
+  kind: string;
+  /** JSON. */
+  payload: string;
+  /** Unique per kind: enqueuing the same key again returns the existing job. */
+  idempotency_key: string | null;
+  /** `queued`, `running`, `succeeded`, `failed` (will be retried at `run_after`), `dead`. */
+  status: string;
+  /** Executions started (claims); also the fencing token of the current lease. */
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: number;
+  /** Not claimed before this time (next attempt, after backoff). */
+  run_after: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error: string | null;
+  /** JSON of the handler's result, written once, by the attempt that succeeded. */
+  result: string | null;
+  correlation_id: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+/** A job's history: enqueued, claimed, succeeded, failed, dead, retried, lease-expired, released, … */
+export interface JobEventsTable {
+  id: Generated<number | string>;
+  job_id: string;
+  at: string;
+  event: string;
+  attempt: number;
+  owner: string | null;
+  detail: string | null;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

@@ -4,6 +4,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-access.js';
 import * as m0003 from './0003-proxy-delegations.js';
 import * as m0004 from './0004-dmd.js';
+import * as m0005 from './0005-jobs.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0002-access': m0002,
   '0003-proxy-delegations': m0003,
   '0004-dmd': m0004,
+  '0005-jobs': m0005,
 };
 
 /**
