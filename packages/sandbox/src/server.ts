@@ -1,11 +1,14 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { mountCis2 } from './cis2/cis2.js';
+import { type MeshPluginOptions, meshPlugin } from './mesh/index.js';
 import { mountNhsLogin } from './nhs-login/nhs-login.js';
 import { AccessTokenStore } from './oauth/access-token-store.js';
 import { oauthPlugin } from './oauth/oauth-plugin.js';
 import type { RegisteredApp } from './oauth/registered-app.js';
 import type { IdentityProviderHandle, OidcClientRegistration } from './oidc/identity-provider.js';
 import { type PdsPluginOptions, pdsPlugin } from './pds/index.js';
+import { seedPatientRecords } from './pds/seed-patients.js';
+import { syntheticPatients } from './pds/synthetic-patients.js';
 
 /** Options of the whole sandbox (every simulated NHS API in one Fastify instance). */
 export interface SandboxOptions {
@@ -29,11 +32,20 @@ export interface SandboxOptions {
    * providers' issuers; default: each request's own `proto://host`.
    */
   publicUrl?: string;
+  /**
+   * MESH v2 at `/messageexchange`: seed (default NHS's MESH sandbox seed), shared key, data dir
+   * (default a temp dir per server), message expiry, test-only admin routes. The PDS patients' GP
+   * practices always get mailboxes registered for GPFED_CONSULT_REPORT.
+   */
+  mesh?: Omit<MeshPluginOptions, 'now' | 'gpPractices'>;
+  /** Serve HTTPS with this certificate and key (PEM), as the real MESH and API platform are HTTPS only. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** Base paths of the real services, which the sandbox keeps. */
 export const PDS_BASE_PATH = '/personal-demographics/FHIR/R4';
 export const OAUTH_BASE_PATH = '/oauth2';
+export const MESH_BASE_PATH = '/messageexchange';
 
 /**
  * Builds the sandbox server (not listening yet): PDS FHIR R4 at `/personal-demographics/FHIR/R4`,
@@ -45,7 +57,10 @@ export const OAUTH_BASE_PATH = '/oauth2';
  */
 export async function createSandboxServer(options: SandboxOptions = {}): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
-  const app = Fastify({ logger: loggerOption(options.logger) });
+  const app = Fastify({
+    logger: loggerOption(options.logger),
+    ...(options.tls && { https: { cert: options.tls.cert, key: options.tls.key } }),
+  }) as unknown as FastifyInstance;
   const apps = options.auth?.apps ?? [];
   const tokens = new AccessTokenStore({ now });
 
@@ -71,7 +86,32 @@ export async function createSandboxServer(options: SandboxOptions = {}): Promise
   const pdsOptions: PdsPluginOptions = { ...options.pds, now };
   if (options.auth) pdsOptions.verifyAccessToken = (token) => tokens.verify(token);
   await app.register(pdsPlugin, { prefix: PDS_BASE_PATH, ...pdsOptions });
+  await app.register(meshPlugin, {
+    prefix: MESH_BASE_PATH,
+    ...options.mesh,
+    gpPractices: gpPracticeCodes(options.pds, now),
+    now,
+  });
   return app;
+}
+
+/** The ODS codes of the PDS sandbox patients' GP practices (seed and synthetic, same options as PDS). */
+function gpPracticeCodes(pds: SandboxOptions['pds'], now: () => Date): Set<string> {
+  const records = [
+    ...seedPatientRecords(),
+    ...syntheticPatients({
+      count: pds?.syntheticPatients ?? 2000,
+      ...(pds?.seed !== undefined ? { seed: pds.seed } : {}),
+      today: now(),
+    }),
+  ];
+  const codes = new Set<string>();
+  for (const record of records) {
+    for (const gp of record.patient.generalPractitioner ?? []) {
+      if (gp.identifier?.value) codes.add(gp.identifier.value);
+    }
+  }
+  return codes;
 }
 
 function loggerOption(logger: SandboxOptions['logger']): NonNullable<FastifyServerOptions['logger']> {
