@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import {
   backoffDelayMs,
   DEFAULT_RETRY,
-  isRetryableNetworkFailure,
   isRetryableStatus,
   parseRetryAfterMs,
   type ResolvedRetryOptions,
   type RetryOptions,
 } from '../http/retry.js';
-import { realSleep } from '../http/sleep.js';
 import type { RequestContext, Sleep } from '../http/types.js';
 import { meshAuthorization } from './auth.js';
 import { type MeshError, meshErrorFromResponse, meshLocalError, meshNetworkError } from './errors.js';
@@ -142,7 +139,7 @@ export class MeshTransport {
         limit.done();
         if (signal?.aborted) throw signal.reason;
         const error = meshNetworkError(call.operation, cause, limit.timedOut());
-        if (call.retry !== 'never' && isRetryableNetworkFailure('idempotent')) {
+        if (call.retry !== 'never') {
           ambiguous = true;
           if (await this.waitToRetry(attempt, undefined, startedMs, signal)) continue;
         }
@@ -311,7 +308,3 @@ async function readJson(response: Response): Promise<unknown> {
     return undefined;
   }
 }
-
-/** Default id generator (UUID v4). */
-export const defaultUuid = (): string => randomUUID();
-export { realSleep };
