@@ -1,12 +1,14 @@
 import { benchDmd } from './dmd.js';
+import { benchJobs } from './jobs.js';
 import { benchPdsRead } from './pds-read.js';
 
 // `npm run bench`: not a test. Prints figures as ratios against a baseline measured in the same run.
-// `npm run bench -- dmd` (or `-- pds`) runs one section.
+// `npm run bench -- dmd` (or `-- pds`, `-- jobs`) runs one section.
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sections: Record<string, () => Promise<void>> = {
   pds: () => benchPdsRead(log),
   dmd: () => benchDmd(log),
+  jobs: () => benchJobs(log),
 };
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(name in sections));

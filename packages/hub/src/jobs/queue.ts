@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, JobEventsTable, JobsTable, Store } from '../store/database.js';
 import { writeTransaction } from './write-transaction.js';
 
@@ -172,6 +172,29 @@ export async function enqueueJob(
     updated_at: stamp,
     finished_at: null,
   };
+  if (store.dialect === 'postgres') {
+    // One statement (one round trip): the row and its `enqueued` event, or nothing on a duplicate.
+    const { rows } = await sql<{ n: number }>`
+      with inserted as (
+        insert into jobs (id, kind, payload, idempotency_key, status, attempts, max_attempts, run_after,
+          correlation_id, created_at, updated_at)
+        values (${row.id}, ${row.kind}, ${row.payload}, ${row.idempotency_key}, 'queued', 0, ${maxAttempts},
+          ${runAfter}, ${row.correlation_id}, ${stamp}, ${stamp})
+        on conflict (kind, idempotency_key) do nothing
+        returning id
+      ), logged as (
+        insert into job_events (job_id, at, event, attempt) select id, ${stamp}, 'enqueued', 0 from inserted
+      )
+      select count(*)::int as n from inserted`.execute(store.db);
+    if (rows[0]?.n === 1) return { job: toJob(row), created: true };
+    const existing = await store.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', input.kind)
+      .where('idempotency_key', '=', row.idempotency_key)
+      .executeTakeFirstOrThrow();
+    return { job: toJob(existing), created: false };
+  }
   return writeTransaction(store, async (trx) => {
     const inserted = await trx
       .insertInto('jobs')
@@ -200,6 +223,8 @@ export interface ClaimJobsOptions {
   limit: number;
   leaseMs: number;
   now?: Clock;
+  /** Also look for expired leases (default true; a busy runner looks only now and then). */
+  includeExpired?: boolean;
 }
 
 /**
@@ -215,20 +240,78 @@ export async function claimJobs(store: Db, options: ClaimJobsOptions): Promise<J
   const now = (options.now ?? systemClock)();
   const stamp = now.toISOString();
   const leaseExpiresAt = new Date(now.getTime() + options.leaseMs).toISOString();
+  const claim = { ...options, stamp, leaseExpiresAt };
+  // Expired leases are rare: a cheap look (partial index) first, the locking claim only if needed.
+  const expired =
+    options.includeExpired === false
+      ? []
+      : await store.db
+          .selectFrom('jobs')
+          .select('id')
+          .where('status', '=', 'running')
+          .where('lease_expires_at', '<', stamp)
+          .where('kind', 'in', options.kinds)
+          .limit(1)
+          .execute();
+  const claimed = expired.length > 0 ? await claimInTransaction(store, claim, 'expired') : [];
+  const rest = options.limit - claimed.length;
+  if (rest > 0) {
+    const more = { ...claim, limit: rest };
+    claimed.push(
+      ...(store.dialect === 'postgres'
+        ? await claimDuePostgres(store, more)
+        : await claimInTransaction(store, more, 'due')),
+    );
+  }
+  return claimed;
+}
+
+interface Claim extends ClaimJobsOptions {
+  stamp: string;
+  leaseExpiresAt: string;
+}
+
+/**
+ * PostgreSQL, due jobs: one statement (one round trip, its own transaction) that picks rows
+ * `for update skip locked`, leases them and writes their `claimed` events.
+ */
+async function claimDuePostgres(store: Db, c: Claim): Promise<Job[]> {
+  const { rows } = await sql<Selectable<JobsTable>>`
+    with due as (
+      select id from jobs
+      where status in ('queued', 'failed') and run_after <= ${c.stamp} and kind in (${sql.join(c.kinds)})
+      order by run_after, id
+      limit ${c.limit}
+      for update skip locked
+    ), claimed as (
+      update jobs set status = 'running', attempts = jobs.attempts + 1, lease_owner = ${c.owner},
+        lease_expires_at = ${c.leaseExpiresAt}, updated_at = ${c.stamp}
+      from due where jobs.id = due.id
+      returning jobs.*
+    ), logged as (
+      insert into job_events (job_id, at, event, attempt, owner)
+      select id, ${c.stamp}, 'claimed', attempts, ${c.owner} from claimed
+    )
+    select * from claimed order by run_after, id`.execute(store.db);
+  return rows.map(toJob);
+}
+
+/** Claims in one write transaction: expired leases (any database) or due jobs (SQLite). */
+async function claimInTransaction(store: Db, c: Claim, which: 'expired' | 'due'): Promise<Job[]> {
+  const { stamp, leaseExpiresAt } = c;
   return writeTransaction(store, async (trx) => {
-    let due = trx
-      .selectFrom('jobs')
-      .selectAll()
-      .where('kind', 'in', options.kinds)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', 'in', ['queued', 'failed']), eb('run_after', '<=', stamp)]),
-          eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', stamp)]),
-        ]),
-      )
-      .orderBy('run_after')
-      .orderBy('id')
-      .limit(options.limit);
+    let due = trx.selectFrom('jobs').selectAll().where('kind', 'in', c.kinds);
+    due =
+      which === 'expired'
+        ? due
+            .where('status', '=', 'running')
+            .where('lease_expires_at', '<', stamp)
+            .orderBy('lease_expires_at')
+        : due
+            .where('status', 'in', ['queued', 'failed'])
+            .where('run_after', '<=', stamp)
+            .orderBy('run_after');
+    due = due.orderBy('id').limit(c.limit);
     if (store.dialect === 'postgres') due = due.forUpdate().skipLocked();
     const rows = await due.execute();
     if (rows.length === 0) return [];
@@ -266,14 +349,14 @@ export async function claimJobs(store: Db, options: ClaimJobsOptions): Promise<J
         .set((eb) => ({
           status: 'running',
           attempts: eb('attempts', '+', 1),
-          lease_owner: options.owner,
+          lease_owner: c.owner,
           lease_expires_at: leaseExpiresAt,
           updated_at: stamp,
         }))
         .where('id', 'in', claimIds)
         .returningAll()
         .execute();
-      for (const r of claimed) events.push(event(r.id, stamp, 'claimed', r.attempts, options.owner, null));
+      for (const r of claimed) events.push(event(r.id, stamp, 'claimed', r.attempts, c.owner, null));
     }
     await addEvents(trx, events);
     const order = new Map(claimIds.map((id, i) => [id, i]));
@@ -294,6 +377,24 @@ export async function completeJob(
 ): Promise<boolean> {
   const json = JSON.stringify(result ?? null);
   const stamp = (options.now ?? systemClock)().toISOString();
+  if (store.dialect === 'postgres') {
+    // One statement (one round trip) when the lease is held, which is nearly always.
+    const { rows } = await sql<{ n: number }>`
+      with done as (
+        update jobs set status = 'succeeded', result = ${json}, lease_owner = null, lease_expires_at = null,
+          updated_at = ${stamp}, finished_at = ${stamp}
+        where id = ${lease.jobId} and status = 'running' and lease_owner = ${lease.owner}
+          and attempts = ${lease.attempt}
+        returning id
+      ), logged as (
+        insert into job_events (job_id, at, event, attempt, owner)
+        select id, ${stamp}, 'succeeded', ${lease.attempt}, ${lease.owner} from done
+      )
+      select count(*)::int as n from done`.execute(store.db);
+    if (rows[0]?.n === 1) return true;
+    await writeTransaction(store, (trx) => refused(trx, lease, stamp, 'succeeded'));
+    return false;
+  }
   return writeTransaction(store, async (trx) => {
     const updated = await trx
       .updateTable('jobs')

@@ -106,6 +106,7 @@ export class JobRunner {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
+  private expiredLookedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: Pick<Store, 'db' | 'dialect'>,
@@ -204,13 +205,19 @@ export class JobRunner {
     return summary;
   }
 
-  private claim(limit: number): Promise<Job[]> {
+  private claim(limit: number, always = true): Promise<Job[]> {
+    // Expired leases are looked for on every pass of runOnce, and at most once per poll interval
+    // while the loop is busy (they can only appear at lease granularity anyway).
+    const at = performance.now();
+    const includeExpired = always || at - this.expiredLookedAt >= this.pollMs;
+    if (includeExpired) this.expiredLookedAt = at;
     return claimJobs(this.store, {
       owner: this.owner,
       kinds: this.kinds,
       limit,
       leaseMs: this.leaseMs,
       now: this.now,
+      includeExpired,
     });
   }
 
@@ -220,7 +227,7 @@ export class JobRunner {
       let claimed = 0;
       if (free > 0) {
         try {
-          const jobs = await this.claim(free);
+          const jobs = await this.claim(free, false);
           claimed = jobs.length;
           for (const job of jobs) void this.launch(job);
         } catch (error) {

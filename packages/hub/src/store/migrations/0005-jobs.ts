@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
@@ -30,13 +30,21 @@ export async function up(db: Kysely<unknown>, dialect: StoreDialect): Promise<vo
     // Both databases treat NULLs as distinct here: jobs without a key never collide.
     .addUniqueConstraint('jobs_kind_idempotency_key', ['kind', 'idempotency_key'])
     .execute();
-  // Claiming: due jobs, and running jobs whose lease has expired.
-  await db.schema.createIndex('jobs_status_run_after').on('jobs').columns(['status', 'run_after']).execute();
+  // Claiming: due jobs in run order, and running jobs by lease expiry. Partial, so finished jobs
+  // (most rows, kept as history) cost the claim nothing.
   await db.schema
-    .createIndex('jobs_status_lease_expires_at')
+    .createIndex('jobs_due')
     .on('jobs')
-    .columns(['status', 'lease_expires_at'])
+    .columns(['run_after', 'id'])
+    .where(sql.ref('status'), 'in', ['queued', 'failed'])
     .execute();
+  await db.schema
+    .createIndex('jobs_leased')
+    .on('jobs')
+    .column('lease_expires_at')
+    .where(sql.ref('status'), '=', 'running')
+    .execute();
+  await db.schema.createIndex('jobs_status_kind').on('jobs').columns(['status', 'kind']).execute();
   await db.schema.createIndex('jobs_correlation_id').on('jobs').column('correlation_id').execute();
   await db.schema.createIndex('jobs_created_at').on('jobs').column('created_at').execute();
 
