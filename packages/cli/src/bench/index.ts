@@ -1,13 +1,15 @@
 import { benchDmd } from './dmd.js';
 import { benchJobs } from './jobs.js';
+import { benchMesh } from './mesh.js';
 import { benchPdsRead } from './pds-read.js';
 
 // `npm run bench`: not a test. Prints figures as ratios against a baseline measured in the same run.
-// `npm run bench -- dmd` (or `-- pds`, `-- jobs`) runs one section.
+// `npm run bench -- dmd` (or `-- pds`, `-- mesh`, `-- jobs`) runs one section.
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sections: Record<string, () => Promise<void>> = {
   pds: () => benchPdsRead(log),
   dmd: () => benchDmd(log),
+  mesh: () => benchMesh(log),
   jobs: () => benchJobs(log),
 };
 const asked = process.argv.slice(2);
