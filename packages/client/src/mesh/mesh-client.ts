@@ -1,12 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { arch, type as osType, version as osVersion, release } from 'node:os';
-import { Readable } from 'node:stream';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { realSleep } from '../http/sleep.js';
 import type { RequestContext } from '../http/types.js';
 import { type ChunkBody, type PreparedMessage, prepareMessage } from './chunks.js';
 import { MeshError, meshLocalError, meshNetworkError } from './errors.js';
-import { type MeshCallResult, MeshTransport } from './transport.js';
+import { type MeshCallResult, MeshTransport, readJson } from './transport.js';
 import {
   MESH_DEFAULT_CHUNK_SIZE,
   MESH_MAX_REQUEST_BYTES,
@@ -45,7 +47,7 @@ export class MeshClient {
   private readonly compress: boolean;
   private readonly tempDir: string | undefined;
   private readonly clientVersion: string;
-  private readonly agent: Agent | undefined;
+  private readonly agent: HttpAgent | HttpsAgent;
 
   constructor(options: MeshClientOptions) {
     this.mailboxId = options.mailboxId.toUpperCase();
@@ -63,30 +65,31 @@ export class MeshClient {
     this.compress = options.compress ?? true;
     this.tempDir = options.tempDir;
     this.clientVersion = options.clientVersion ?? 'junction==0.1.0';
-    let fetchImpl = options.fetch;
     if (options.tls) {
+      if (!options.baseUrl.startsWith('https:')) {
+        throw new RangeError('MeshClient: tls options need an https: baseUrl');
+      }
       const { cert, key, passphrase, ca, rejectUnauthorized, servername } = options.tls;
-      this.agent = new Agent({
-        connect: {
-          cert,
-          key,
-          ...(passphrase !== undefined ? { passphrase } : {}),
-          ...(ca !== undefined ? { ca } : {}),
-          ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}),
-          ...(servername !== undefined ? { servername } : {}),
-        },
+      this.agent = new HttpsAgent({
+        keepAlive: true,
+        cert,
+        key,
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        ...(ca !== undefined ? { ca } : {}),
+        ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}),
+        ...(servername !== undefined ? { servername } : {}),
       });
-      // undici's own fetch with its own Agent: one version on both sides of the dispatcher interface, whatever
-      // undici the running Node bundles.
-      fetchImpl ??= undiciFetch as unknown as typeof fetch;
+    } else {
+      this.agent = options.baseUrl.startsWith('https:')
+        ? new HttpsAgent({ keepAlive: true })
+        : new HttpAgent({ keepAlive: true });
     }
     this.transport = new MeshTransport({
       baseUrl: options.baseUrl,
       mailboxId: this.mailboxId,
       password: options.password,
       sharedKey: options.sharedKey,
-      fetch: fetchImpl ?? globalThis.fetch.bind(globalThis),
-      ...(this.agent ? { dispatcher: this.agent } : {}),
+      agent: this.agent,
       ...(options.retry ? { retry: options.retry } : {}),
       transferIdleTimeoutMs: options.transferIdleTimeoutMs ?? 120_000,
       now: options.now ?? (() => new Date()),
@@ -96,9 +99,9 @@ export class MeshClient {
     });
   }
 
-  /** Closes the TLS agent's connections (nothing to close without `tls`). */
+  /** Closes the kept-alive connections. */
   async close(): Promise<void> {
-    await this.agent?.close();
+    this.agent.destroy();
   }
 
   private get mailboxPath(): string {
@@ -293,7 +296,7 @@ export class MeshClient {
   ): Promise<MeshReceived> {
     const operation = 'MESH download message';
     const first = await this.downloadChunk(messageId, 1, ctx, operation);
-    const metadata = parseMetadata(messageId, first.response.headers);
+    const metadata = parseMetadata(messageId, first.headers);
     const total = metadata.totalChunks;
     const expected = options.verifyChecksum && metadata.checksum && MD5_HEX.test(metadata.checksum);
     const correlationId = first.correlationId;
@@ -313,8 +316,8 @@ export class MeshClient {
           current = undefined;
         }
       } finally {
-        // An abandoned read cancels the chunk in flight.
-        if (current && !current.response.bodyUsed) await current.response.body?.cancel().catch(() => {});
+        // An abandoned read stops the chunk in flight.
+        current?.body.destroy();
         current?.done();
       }
       if (hash && hash.digest('hex') !== metadata.checksum?.toLowerCase()) {
@@ -340,26 +343,29 @@ export class MeshClient {
     for (;;) {
       let skip = emitted;
       try {
-        const body = res.response.body;
-        if (body) {
-          for await (const piece of body as unknown as AsyncIterable<Uint8Array>) {
-            res.touch();
-            let out = piece;
-            if (skip > 0) {
-              const drop = Math.min(skip, out.byteLength);
-              skip -= drop;
-              out = out.subarray(drop);
-              if (out.byteLength === 0) continue;
-            }
-            emitted += out.byteLength;
-            yield out;
+        // Each chunk is its own gzip member when sent with Content-Encoding: gzip (mesh-api.yaml send_chunk).
+        const body: Readable =
+          res.headers.get('content-encoding') === 'gzip'
+            ? pipeline(res.body, createGunzip(), () => {})
+            : res.body;
+        for await (const piece of body as AsyncIterable<Uint8Array>) {
+          res.touch();
+          let out = piece;
+          if (skip > 0) {
+            const drop = Math.min(skip, out.byteLength);
+            skip -= drop;
+            out = out.subarray(drop);
+            if (out.byteLength === 0) continue;
           }
+          emitted += out.byteLength;
+          yield out;
         }
         if (skip > 0) throw meshLocalError(502, operation, 'a chunk was shorter when fetched again');
         res.done();
         return;
       } catch (cause) {
         res.done();
+        res.body.destroy();
         if (ctx.signal?.aborted) throw ctx.signal.reason;
         if (cause instanceof MeshError) throw cause;
         failures++;
@@ -502,26 +508,21 @@ async function sendResponseId(res: MeshCallResult, operation: string): Promise<s
 }
 
 async function readJsonBody(res: MeshCallResult, operation: string): Promise<object> {
-  let text: string;
+  let parsed: unknown;
   try {
-    text = await res.response.text();
+    parsed = await readJson(res);
   } catch (cause) {
-    throw meshNetworkError(operation, cause, false);
-  } finally {
-    res.done();
+    throw meshNetworkError(operation, cause, res.signal.aborted);
   }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null) return parsed;
-  } catch {
-    // fall through
-  }
+  if (typeof parsed === 'object' && parsed !== null) return parsed;
   throw meshLocalError(502, operation, 'MESH returned a body that is not a JSON object');
 }
 
 async function discard(res: MeshCallResult): Promise<void> {
   try {
-    await res.response.arrayBuffer();
+    for await (const _ of res.body) {
+      // drained
+    }
   } catch {
     // The call succeeded; an unread acknowledgement body does not matter.
   } finally {

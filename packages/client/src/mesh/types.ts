@@ -43,10 +43,8 @@ export interface MeshClientOptions {
   chunkSize?: number;
   /** Gzip each chunk (`Content-Encoding: gzip`); default true. A send can override it. */
   compress?: boolean;
-  /** Mutual TLS for the real service; the sandbox needs none. */
+  /** Mutual TLS for the real service (an https: `baseUrl`); the sandbox needs none. */
   tls?: MeshTlsOptions;
-  /** A `fetch` to use; the global one by default (undici's when `tls` is set, with its `Agent`). */
-  fetch?: typeof fetch;
   retry?: RetryOptions;
   /** A chunk upload or download that moves no byte for this long is aborted (then retried if allowed). Default 120 s. */
   transferIdleTimeoutMs?: number;
