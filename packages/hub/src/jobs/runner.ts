@@ -238,6 +238,8 @@ export class JobRunner {
       // Every slot busy: wait for one to free. Queue drained (fewer than asked): poll later.
       const full = this.active.size >= this.concurrency;
       if (full || claimed < free) await this.sleep(full ? undefined : this.pollMs);
+      // Let the completions that are already under way land, so one claim fills several slots.
+      if (full) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
