@@ -108,6 +108,10 @@ describe.each(await testStores())('durable jobs on $dialect', (factory) => {
     );
     await expect(enqueueJob(store, { kind: 'k', payload: undefined })).rejects.toThrow(/JSON/);
     await expect(enqueueJob(store, { kind: 'k', payload: 1, maxAttempts: 0 })).rejects.toThrow(/maxAttempts/);
+    await expect(enqueueJob(store, { kind: 'k', payload: 1, runAfter: new Date('soon') })).rejects.toThrow(
+      /runAfter/,
+    );
+    expect(await listJobs(store)).toEqual([]);
   });
 
   it('success: the handler gets payload, attempt, key and correlation id; the result is recorded once', async () => {

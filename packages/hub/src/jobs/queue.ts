@@ -152,8 +152,10 @@ export async function enqueueJob(
   const payload = JSON.stringify(input.payload);
   if (payload === undefined) throw new JobError('invalid', 'job payload must be representable as JSON');
   const stamp = (options.now ?? systemClock)().toISOString();
+  if (input.runAfter !== undefined && Number.isNaN(input.runAfter.getTime())) {
+    throw new JobError('invalid', 'runAfter is not a valid date');
+  }
   const runAfter = input.runAfter?.toISOString() ?? stamp;
-  if (runAfter === 'Invalid Date') throw new JobError('invalid', 'runAfter is not a valid date');
   const row: Selectable<JobsTable> = {
     id: randomUUID(),
     kind: input.kind,
