@@ -111,17 +111,28 @@ async function meshTransfer(baseUrl: string, file: string, size: number, compres
   const credentials = { baseUrl, password: 'password', sharedKey: 'TestKey', tempDir: spool, compress };
   const sender = new MeshClient({ ...credentials, mailboxId: 'X26ABC1' });
   const recipient = new MeshClient({ ...credentials, mailboxId: 'X26ABC2' });
-  const up = await withPeakRss(() =>
-    sender.send({ to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: { path: file }, fileName: 'bench.csv' }),
-  );
-  const down = await withPeakRss(async () => {
-    const { body } = await recipient.receive(up.result.messageId);
-    const n = await drain(body);
-    await recipient.acknowledge(up.result.messageId);
-    return n;
-  });
-  if (down.result !== size) throw new Error(`MESH download returned ${down.result} bytes, expected ${size}`);
-  return { up, down, chunks: up.result.chunks };
+  try {
+    const up = await withPeakRss(() =>
+      sender.send({
+        to: 'X26ABC2',
+        workflowId: 'TEST_WORKFLOW',
+        body: { path: file },
+        fileName: 'bench.csv',
+      }),
+    );
+    const down = await withPeakRss(async () => {
+      const { body } = await recipient.receive(up.result.messageId);
+      const n = await drain(body);
+      await recipient.acknowledge(up.result.messageId);
+      return n;
+    });
+    if (down.result !== size)
+      throw new Error(`MESH download returned ${down.result} bytes, expected ${size}`);
+    return { up, down, chunks: up.result.chunks };
+  } finally {
+    await sender.close();
+    await recipient.close();
+  }
 }
 
 const mb = (bytes: number) => `${Math.round(bytes / MiB)} MB`;

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline as pipelineStreams, Readable } from 'node:stream';
 
 import { finished, pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -115,7 +115,8 @@ async function fromFile(path: string, options: PrepareOptions): Promise<Prepared
       const read = (): Readable =>
         length === 0 ? Readable.from([]) : createReadStream(path, { start, end: end - 1 });
       if (!options.compress) return { open: async () => read(), length };
-      return { open: async () => read().pipe(createGzip()), length: undefined };
+      // pipeline, not pipe: a read error (the file went away) must fail the upload, not stall it.
+      return { open: async () => pipelineStreams(read(), createGzip(), () => {}), length: undefined };
     },
     cleanup: async () => {},
   };

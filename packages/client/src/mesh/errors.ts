@@ -30,6 +30,7 @@ export class MeshError extends OperationOutcomeError {
     extra: { dts?: MeshErrorDetail; meshMessageId?: string; internalId?: string; cause?: unknown } = {},
   ) {
     super(base.status, base.outcome, { cause: extra.cause ?? base.cause });
+    Object.defineProperty(this, 'name', { value: 'MeshError' });
     this.dts = extra.dts;
     this.meshMessageId = extra.meshMessageId;
     this.internalId = extra.internalId;

@@ -290,6 +290,14 @@ describe('MeshClient send errors and retries', () => {
     ).toEqual(content);
   });
 
+  it('a send to a server that stops answering fails with 504 after the idle timeout instead of hanging', async () => {
+    await start({ fault: () => 'hang' });
+    const { mesh: c } = client({ transferIdleTimeoutMs: 100 });
+    const error = await rejection(c.send({ to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: 'x' }));
+    expect(error.status).toBe(504);
+    expect(mesh.requests).toHaveLength(1);
+  });
+
   it('a 423 to the replay of a last chunk whose answer was lost counts as delivered', async () => {
     await start({ fault: (_r, i) => (i === 1 ? 'lose-answer' : undefined) });
     const { mesh: c } = client({ chunkSize: 10 });
@@ -415,6 +423,18 @@ describe('MeshClient inbox, receive, acknowledge', () => {
     const { body } = await client().mesh.receive('CUT');
     expect(await readAll(body)).toEqual(Buffer.concat(parts));
     expect(mesh.requests.map((r) => r.url.split('/').slice(-1)[0])).toEqual(['CUT', '2', '2', '3']);
+  });
+
+  it('a download left unread past the idle timeout does not crash; reading it later fetches the chunk again', async () => {
+    await start();
+    deliverChunked('IDLE', [pattern(100_000, 4)], true);
+    const { body } = await client({ transferIdleTimeoutMs: 50 }).mesh.receive('IDLE');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await readAll(body)).toEqual(pattern(100_000, 4));
+    expect(mesh.requests.map((r) => r.url)).toEqual([
+      '/messageexchange/X26ABC1/inbox/IDLE',
+      '/messageexchange/X26ABC1/inbox/IDLE',
+    ]);
   });
 
   it('verifyChecksum fails the stream when the content does not match an MD5 mex-Content-Checksum', async () => {

@@ -315,6 +315,9 @@ function send(
     let answered = false;
     request.on('response', (res: IncomingMessage) => {
       answered = true;
+      // A body nobody reads yet (a download handed back unread) may still fail when its attempt is aborted;
+      // readers see the error through their iterator, an unread body must not crash the process.
+      res.on('error', () => {});
       const responseHeaders = new Headers();
       for (const [name, value] of Object.entries(res.headers)) {
         if (value === undefined) continue;

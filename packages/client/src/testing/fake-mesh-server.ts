@@ -17,6 +17,8 @@ export interface RecordedMeshRequest {
 export type MeshFault =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | 'reset'
+  /** Never answers. */
+  | 'hang'
   /** Handles the request as usual, then cuts the connection instead of answering. */
   | 'lose-answer'
   /** Sends the headers and half of the body of the normal answer, then cuts the connection. */
@@ -70,6 +72,7 @@ export async function startFakeMesh(options: FakeMeshOptions): Promise<FakeMesh>
     const index = requests.length;
     requests.push(recorded);
     const fault = options.fault?.(recorded, index);
+    if (fault === 'hang') return;
     if (fault === 'reset') {
       req.socket.destroy();
       return;
