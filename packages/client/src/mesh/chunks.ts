@@ -41,6 +41,8 @@ export interface PreparedMessage {
 export interface PrepareOptions {
   chunkSize: number;
   compress: boolean;
+  /** zlib level 1..9 for `compress`. */
+  level: number;
   md5: boolean;
   tempDir: string | undefined;
   signal: AbortSignal | undefined;
@@ -86,7 +88,10 @@ function fromBytes(bytes: Uint8Array, options: PrepareOptions): PreparedMessage 
     chunk: (k) => {
       const raw = slice(k);
       if (!options.compress) return { open: async () => raw, length: raw.byteLength };
-      return { open: async () => new Uint8Array(await gzipAsync(raw)), length: undefined };
+      return {
+        open: async () => new Uint8Array(await gzipAsync(raw, { level: options.level })),
+        length: undefined,
+      };
     },
     cleanup: async () => {},
   };
@@ -116,7 +121,10 @@ async function fromFile(path: string, options: PrepareOptions): Promise<Prepared
         length === 0 ? Readable.from([]) : createReadStream(path, { start, end: end - 1 });
       if (!options.compress) return { open: async () => read(), length };
       // pipeline, not pipe: a read error (the file went away) must fail the upload, not stall it.
-      return { open: async () => pipelineStreams(read(), createGzip(), () => {}), length: undefined };
+      return {
+        open: async () => pipelineStreams(read(), createGzip({ level: options.level }), () => {}),
+        length: undefined,
+      };
     },
     cleanup: async () => {},
   };
@@ -141,7 +149,7 @@ async function spool(
       bytes += data.byteLength;
       while (data.byteLength > 0) {
         if (!writer) {
-          writer = chunkWriter(join(dir, String(sizes.length + 1)), options.compress);
+          writer = chunkWriter(join(dir, String(sizes.length + 1)), options.compress, options.level);
           inChunk = 0;
         }
         const take = Math.min(options.chunkSize - inChunk, data.byteLength);
@@ -157,7 +165,7 @@ async function spool(
     if (writer) sizes.push(await writer.end());
     if (sizes.length === 0) {
       // An empty message is one empty chunk (gzip'd, it is a 20-byte member).
-      sizes.push(await chunkWriter(join(dir, '1'), options.compress).end());
+      sizes.push(await chunkWriter(join(dir, '1'), options.compress, options.level).end());
     }
     return {
       total: sizes.length,
@@ -185,9 +193,9 @@ interface ChunkWriter {
   end(): Promise<number>;
 }
 
-function chunkWriter(file: string, compress: boolean): ChunkWriter {
+function chunkWriter(file: string, compress: boolean, level: number): ChunkWriter {
   const out = createWriteStream(file);
-  const gz = compress ? createGzip() : undefined;
+  const gz = compress ? createGzip({ level }) : undefined;
   const head: NodeJS.WritableStream & NodeJS.EventEmitter = gz ?? out;
   const done = gz ? pipeline(gz, out) : finished(out);
   // A failure surfaces through `done`; keep an early one from being unhandled.

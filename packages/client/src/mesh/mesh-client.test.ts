@@ -202,6 +202,19 @@ describe('MeshClient requests (mesh-api.yaml)', () => {
     expect(fromBytes.checksum).toBe(fromFile.checksum);
   });
 
+  it('compressionLevel sets the gzip level of each chunk (1 vs 9: same content, 9 no larger)', async () => {
+    await start();
+    const text = Buffer.from('observation,heart-rate,72,bpm\n'.repeat(5000));
+    await client({ compressionLevel: 1 }).mesh.send({ to: 'X26ABC2', workflowId: 'W', body: text });
+    await client({ compressionLevel: 9 }).mesh.send({ to: 'X26ABC2', workflowId: 'W', body: text });
+    const [fast, small] = mesh.requests.map((r) => r.body);
+    expect(gunzipSync(fast ?? Buffer.alloc(0))).toEqual(text);
+    expect(gunzipSync(small ?? Buffer.alloc(0))).toEqual(text);
+    expect(fast?.equals(small ?? Buffer.alloc(0))).toBe(false);
+    expect(small?.length).toBeLessThanOrEqual(fast?.length ?? 0);
+    expect(() => client({ compressionLevel: 0 })).toThrow(RangeError);
+  });
+
   it('an empty body is one chunk; checksum: false sends none, a string is sent as given', async () => {
     await start();
     const { mesh: c } = client();

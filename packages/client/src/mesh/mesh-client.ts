@@ -45,6 +45,7 @@ export class MeshClient {
   private readonly transport: MeshTransport;
   private readonly chunkSize: number;
   private readonly compress: boolean;
+  private readonly compressionLevel: number;
   private readonly tempDir: string | undefined;
   private readonly clientVersion: string;
   private readonly agent: HttpAgent | HttpsAgent;
@@ -63,6 +64,10 @@ export class MeshClient {
       throw new RangeError(`MeshClient: chunkSize must be 1..${MESH_MAX_REQUEST_BYTES} bytes`);
     }
     this.compress = options.compress ?? true;
+    this.compressionLevel = options.compressionLevel ?? 6;
+    if (!Number.isInteger(this.compressionLevel) || this.compressionLevel < 1 || this.compressionLevel > 9) {
+      throw new RangeError('MeshClient: compressionLevel must be 1..9');
+    }
     this.tempDir = options.tempDir;
     this.clientVersion = options.clientVersion ?? 'junction==0.1.0';
     if (options.tls) {
@@ -157,6 +162,7 @@ export class MeshClient {
       prepared = await prepareMessage(request.body, {
         chunkSize: this.chunkSize,
         compress,
+        level: this.compressionLevel,
         md5: checksumOption === true,
         tempDir: this.tempDir,
         signal: ctx.signal,

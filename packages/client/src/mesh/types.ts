@@ -43,6 +43,11 @@ export interface MeshClientOptions {
   chunkSize?: number;
   /** Gzip each chunk (`Content-Encoding: gzip`); default true. A send can override it. */
   compress?: boolean;
+  /**
+   * zlib level for `compress`, 1 (fastest) to 9 (smallest); default 6, zlib's. Compression bounds the upload
+   * rate (about 24 MB/s per core at 6, twice that at 1, on CSV-like text).
+   */
+  compressionLevel?: number;
   /** Mutual TLS for the real service (an https: `baseUrl`); the sandbox needs none. */
   tls?: MeshTlsOptions;
   retry?: RetryOptions;
