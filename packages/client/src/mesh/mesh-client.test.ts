@@ -420,6 +420,14 @@ describe('MeshClient inbox, receive, acknowledge', () => {
     ]);
   });
 
+  it('acceptGzip: false asks for identity (the server then sends plain bytes)', async () => {
+    await start();
+    deliverChunked('PLAIN', [Buffer.from('plain')], false);
+    const { body } = await client({ acceptGzip: false }).mesh.receive('PLAIN');
+    expect((await readAll(body)).toString()).toBe('plain');
+    expect(mesh.requests[0]?.headers['accept-encoding']).toBe('identity');
+  });
+
   it('resumes a chunk cut off mid-body where it stopped', async () => {
     let cut = false;
     await start({

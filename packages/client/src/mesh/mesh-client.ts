@@ -46,6 +46,7 @@ export class MeshClient {
   private readonly chunkSize: number;
   private readonly compress: boolean;
   private readonly compressionLevel: number;
+  private readonly acceptEncoding: string;
   private readonly tempDir: string | undefined;
   private readonly clientVersion: string;
   private readonly agent: HttpAgent | HttpsAgent;
@@ -65,6 +66,7 @@ export class MeshClient {
     }
     this.compress = options.compress ?? true;
     this.compressionLevel = options.compressionLevel ?? 6;
+    this.acceptEncoding = options.acceptGzip === false ? 'identity' : 'gzip';
     if (!Number.isInteger(this.compressionLevel) || this.compressionLevel < 1 || this.compressionLevel > 9) {
       throw new RangeError('MeshClient: compressionLevel must be 1..9');
     }
@@ -393,7 +395,7 @@ export class MeshClient {
       {
         method: 'GET',
         path: k === 1 ? `${this.mailboxPath}/inbox/${id}` : `${this.mailboxPath}/inbox/${id}/${k}`,
-        headers: { 'accept-encoding': 'gzip' },
+        headers: { 'accept-encoding': this.acceptEncoding },
         retry: 'idempotent',
         operation,
         transfer: true,

@@ -44,6 +44,12 @@ export interface MeshClientOptions {
   /** Gzip each chunk (`Content-Encoding: gzip`); default true. A send can override it. */
   compress?: boolean;
   /**
+   * Downloads ask for `Accept-Encoding: gzip` (default, as mesh-client): gzip'd chunks come as they were sent and
+   * are decoded here, and a v2 server may gzip plain ones on the fly (less on the wire, more CPU on both sides).
+   * false asks for `identity`: the server sends plain bytes (it decodes gzip'd chunks itself).
+   */
+  acceptGzip?: boolean;
+  /**
    * zlib level for `compress`, 1 (fastest) to 9 (smallest); default 6, zlib's. Compression bounds the upload
    * rate (about 24 MB/s per core at 6, twice that at 1, on CSV-like text).
    */
