@@ -153,7 +153,13 @@ export async function startJunction(
   let sandbox: FastifyInstance | undefined;
   try {
     const hubPort = reservation.port;
-    const hubUrl = loadConfig(hubEnv, { port: hubPort, host, nhsEnvironment: 'sandbox' }).publicUrl;
+    const early = loadConfig(hubEnv, {
+      port: hubPort,
+      host,
+      nhsEnvironment: 'sandbox',
+      ...storeOverrides(options),
+    });
+    const hubUrl = early.publicUrl;
     const rp = createLocalRelyingParty(hubUrl);
     const localApp = sandboxAuth ? (options.localApp ?? createLocalApp()) : undefined;
     const app: RegisteredApp | undefined = localApp && {
@@ -166,6 +172,8 @@ export async function startJunction(
       ...(app && { auth: { apps: [app] } }),
       nhsLogin: { clients: [rp.nhsLogin] },
       cis2: { clients: [rp.cis2] },
+      // Messages kept beside the hub's data, so they outlive a restart; admin routes for developers.
+      mesh: { admin: true, dataDir: join(early.dataDir, 'sandbox', 'mesh') },
     });
     const sandboxPort = options.sandboxPort ?? (requestedHubPort === 0 ? 0 : requestedHubPort + 1);
     const sandboxUrl = await listen(sandbox, host, sandboxPort);
