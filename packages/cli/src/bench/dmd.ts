@@ -11,7 +11,7 @@ import {
   readDmdFile,
   type Store,
 } from '@junction/hub';
-import pg from 'pg';
+import { temporaryPostgresDatabase } from './postgres.js';
 
 /** Typeahead as prescribers type it: prefixes, strengths, abbreviations, devices. */
 const QUERIES = [
@@ -74,32 +74,6 @@ async function parseOnly(folder: string): Promise<number> {
     await release.close();
   }
   return records;
-}
-
-async function postgresUrl(): Promise<{ url: string; drop: () => Promise<void> } | string> {
-  const admin = process.env.JUNCTION_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `junction_bench_${process.pid}`;
-  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query(`drop database if exists ${name}`);
-    await client.query(`create database ${name}`);
-  } catch (error) {
-    await client.end().catch(() => {});
-    return `PostgreSQL unreachable (${(error as Error).message})`;
-  }
-  await client.end();
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
 }
 
 interface ImportFigures {
@@ -181,7 +155,7 @@ export async function benchDmd(log: (line: string) => void): Promise<void> {
     } finally {
       await sqlite.close();
     }
-    const pgTarget = await postgresUrl();
+    const pgTarget = await temporaryPostgresDatabase('dmd');
     let pgNote = '';
     if (typeof pgTarget === 'string') pgNote = `PostgreSQL skipped: ${pgTarget}`;
     else {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { countJobs, enqueueJob, JobRunner, openStore, type Store } from '@junction/hub';
-import pg from 'pg';
+import { temporaryPostgresDatabase } from './postgres.js';
 
 /** Jobs per database (`JUNCTION_BENCH_JOBS` to change). */
 const JOBS = Number(process.env.JUNCTION_BENCH_JOBS ?? 2_000);
@@ -19,32 +19,6 @@ interface Figures {
   runPerSecond: number;
   /** Enqueue and run, end to end. */
   jobsPerSecond: number;
-}
-
-async function postgresTarget(): Promise<{ url: string; drop: () => Promise<void> } | string> {
-  const admin = process.env.JUNCTION_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `junction_bench_jobs_${process.pid}`;
-  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query(`drop database if exists ${name}`);
-    await client.query(`create database ${name}`);
-  } catch (error) {
-    await client.end().catch(() => {});
-    return `PostgreSQL unreachable (${(error as Error).message})`;
-  }
-  await client.end();
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
 }
 
 async function measure(label: string, store: Store, n: number): Promise<Figures> {
@@ -131,7 +105,7 @@ export async function benchJobs(log: (line: string) => void): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const target = await postgresTarget();
+  const target = await temporaryPostgresDatabase('jobs');
   let note = '';
   if (typeof target === 'string') note = `PostgreSQL skipped: ${target}`;
   else {

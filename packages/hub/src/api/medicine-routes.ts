@@ -17,7 +17,7 @@ import {
   type VmpDetail,
 } from '../medicines/model.js';
 import type { DmdSearchHit, DmdSearchOptions } from '../medicines/search/types.js';
-import { type DmdService, type DmdSnapshot, idOf } from '../medicines/service.js';
+import { type DmdService, type DmdSnapshot, idOf, parentVmpIdOf } from '../medicines/service.js';
 import { type DmdReleaseInfo, listDmdReleases } from '../medicines/store/read-dmd.js';
 import type { Store } from '../store/database.js';
 import type { AccessControl } from './authorise.js';
@@ -164,21 +164,6 @@ export function normalisedScores(hits: readonly DmdSearchHit[]): number[] {
   return hits.map((h) => Math.round((1 - (rank.get(h.score) ?? 0) / levels.length) * 1e4) / 1e4);
 }
 
-/** The VMP id a concept inherits form, ingredients and strengths from (null for VTM and VMP). */
-function inheritedVpid(detail: DmdConceptDetail): string | null {
-  switch (detail.type) {
-    case 'VTM':
-    case 'VMP':
-      return null;
-    case 'AMP':
-      return detail.amp.VPID;
-    case 'VMPP':
-      return detail.vmpp.VPID;
-    case 'AMPP':
-      return detail.amp.VPID;
-  }
-}
-
 function releaseRef(release: DmdReleaseInfo): { id: number; releaseDate: string | null } {
   return { id: release.id, releaseDate: release.releaseDate };
 }
@@ -311,7 +296,7 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
     detail: DmdConceptDetail,
     vmps: Map<string, Promise<VmpDetail | null>>,
   ): Promise<Medication> => {
-    const vpid = inheritedVpid(detail);
+    const vpid = parentVmpIdOf(detail);
     let vmp: VmpDetail | null = null;
     if (vpid !== null) {
       let pending = vmps.get(vpid);
@@ -324,14 +309,11 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
     return toFhirMedication(detail, snap.lookup, { vmp });
   };
 
-  /** A text search and the snapshot of the release it answered from (retried if a switch came between). */
+  /** A text search and the snapshot of the release that answered it. */
   const searchText = async (text: string, searchOptions: DmdSearchOptions) => {
-    for (let attempt = 0; ; attempt++) {
-      const result = await dmd.search(text, searchOptions);
-      if (!result) throw noRelease();
-      const snap = await snapshot();
-      if (snap.release.id === result.release.id || attempt >= 2) return { snap, hits: result.hits };
-    }
+    const result = await dmd.search(text, searchOptions);
+    if (!result) throw noRelease();
+    return { snap: result.snapshot, hits: result.hits };
   };
 
   app.get<{ Params: { id: string } }>(

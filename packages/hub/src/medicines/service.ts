@@ -30,6 +30,8 @@ export interface DmdConceptView extends DmdConceptLookup {
 export interface DmdSearchResult {
   release: DmdReleaseInfo;
   hits: DmdSearchHit[];
+  /** The snapshot that answered, so details of the hits come from the same release. */
+  snapshot: DmdSnapshot;
 }
 
 /** A query that is a code: a dm+d/SNOMED id (6–18 digits) or a GTIN (13–14 digits). */
@@ -78,10 +80,12 @@ export class DmdService {
     if (CODE_QUERY.test(trimmed)) {
       const found = await snap.reader.concept(trimmed);
       const entry = found ? snap.index.byId(idOf(found.detail)) : undefined;
-      if (entry)
-        return { release: snap.release, hits: [{ entry, score: Number.MAX_SAFE_INTEGER, matched: 'id' }] };
+      if (entry) {
+        const hits: DmdSearchHit[] = [{ entry, score: Number.MAX_SAFE_INTEGER, matched: 'id' }];
+        return { release: snap.release, hits, snapshot: snap };
+      }
     }
-    return { release: snap.release, hits: snap.index.search(trimmed, options) };
+    return { release: snap.release, hits: snap.index.search(trimmed, options), snapshot: snap };
   }
 
   /** One concept with its links up and down, by id, previous id or GTIN; null when unknown. */
@@ -92,8 +96,8 @@ export class DmdService {
     if (!found) return null;
     const { detail } = found;
     let vmp: VmpDetail | null = null;
-    const vpid = vmpIdOf(detail);
-    if (vpid !== null && detail.type !== 'VMP') {
+    const vpid = parentVmpIdOf(detail);
+    if (vpid !== null) {
       const v = await snap.reader.concept(vpid);
       if (v?.detail.type === 'VMP') vmp = v.detail;
     }
@@ -134,12 +138,12 @@ export function idOf(detail: DmdConceptDetail): string {
   }
 }
 
-function vmpIdOf(detail: DmdConceptDetail): string | null {
+/** The VMP an AMP, VMPP or AMPP belongs to (its form, ingredients, controls); null for VTM and VMP. */
+export function parentVmpIdOf(detail: DmdConceptDetail): string | null {
   switch (detail.type) {
     case 'VTM':
-      return null;
     case 'VMP':
-      return detail.vmp.VPID;
+      return null;
     case 'AMP':
       return detail.amp.VPID;
     case 'VMPP':
