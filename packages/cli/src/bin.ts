@@ -27,5 +27,7 @@ const code = await runCli(process.argv.slice(2), {
   readLine,
   stderrIsTTY: process.stderr.isTTY === true,
   columns: process.stderr.columns ?? 80,
+  stdin: process.stdin,
+  stdoutBytes: process.stdout,
 });
 process.exitCode = code;

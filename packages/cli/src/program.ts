@@ -1,8 +1,10 @@
+import type { Readable, Writable } from 'node:stream';
 import { isOperationOutcome, OperationOutcomeError } from '@junction/core';
 import {
   API_KEY_SCOPES,
   ConfigError,
   DEFAULT_API_KEY_SCOPES,
+  JOB_STATUSES,
   PROXY_ACCESS,
   PROXY_RELATIONSHIPS,
 } from '@junction/hub';
@@ -15,6 +17,19 @@ import {
   dmdSearch,
   dmdShow,
 } from './commands/dmd.js';
+import { type JobsListFlags, jobsList, jobsRetry, jobsShow } from './commands/jobs.js';
+import {
+  type MeshConnectionFlags,
+  type MeshGetFlags,
+  type MeshInboxFlags,
+  type MeshSendFlags,
+  meshAck,
+  meshGet,
+  meshInbox,
+  meshSend,
+  meshTrack,
+  parseChunkSize,
+} from './commands/mesh.js';
 import {
   type PdsConnectionOptions,
   type PdsSearchFlags,
@@ -48,6 +63,10 @@ export interface CliRuntime extends CliIo {
   stderrIsTTY?: boolean;
   /** Width of that terminal. */
   columns?: number;
+  /** Standard input as bytes (`junction mesh send -`). */
+  stdin?: Readable;
+  /** Standard output for bytes (`junction mesh get` without `--out`); never ended. */
+  stdoutBytes?: Writable;
 }
 
 /**
@@ -348,6 +367,108 @@ The proxy also needs the identity proofing level each action needs (P9 for the G
       .description('import history, newest first (active, superseded, failed)')
       .option('--json', 'print the history as JSON'),
   ).action((opts: StoreFlags & { json?: boolean }) => dmdReleases(rt, opts));
+
+  const mesh = program
+    .command('mesh')
+    .description('send and receive MESH messages as one mailbox, on any MESH (the local sandbox, INT, live)');
+  const withMeshOptions = (cmd: Command) =>
+    cmd
+      .option(
+        '--base-url <url>',
+        'MESH host, with or without /messageexchange (default: the sandbox of `junction start`, http://127.0.0.1:8081)',
+      )
+      .option('--mailbox <id>', 'your mailbox id (default on loopback: X26ABC1)')
+      .option('--password <password>', 'the mailbox password (default on loopback: password)')
+      .option(
+        '--shared-key <key>',
+        "the environment's shared key for the NHSMESH token (default on loopback: TestKey)",
+      )
+      .option('--cert <file>', 'PEM client certificate for mutual TLS (the real service)')
+      .option('--key <file>', 'PEM private key of that certificate')
+      .option('--ca <file>', 'PEM CA bundle of the environment (with --cert and --key)');
+  const meshEnvHelp = `
+Each connection flag can come from the environment instead: JUNCTION_MESH_BASE_URL, JUNCTION_MESH_MAILBOX,
+JUNCTION_MESH_PASSWORD, JUNCTION_MESH_SHARED_KEY, JUNCTION_MESH_CERT, JUNCTION_MESH_KEY, JUNCTION_MESH_CA.
+The sandbox credentials are defaults only for a loopback base URL; any other MESH needs all three.`;
+  withMeshOptions(
+    mesh
+      .command('send <file>')
+      .description('send a file, or - for stdin, of any size; prints the message id (progress on stderr)')
+      .option('--to <mailbox>', 'the recipient mailbox id (mex-To)')
+      .option('--workflow <id>', 'the workflow id (mex-WorkflowID), e.g. TEST_WORKFLOW')
+      .option('--subject <text>', 'mex-Subject')
+      .option('--local-id <id>', 'mex-LocalID: your reference (no patient data)')
+      .option('--file-name <name>', "mex-FileName (default: the file's name)")
+      .option('--content-type <type>', 'the content type of the data')
+      .addOption(
+        new Option('--chunk-size <bytes>', 'uncompressed bytes per chunk, e.g. 20M (default 75M)').argParser(
+          parseChunkSize,
+        ),
+      )
+      .option('--no-gzip', "send chunks uncompressed (default: each chunk gzip'd)")
+      .addHelpText('after', meshEnvHelp),
+  ).action((file: string, opts: MeshSendFlags) => meshSend(rt, file, opts));
+  withMeshOptions(
+    mesh
+      .command('inbox')
+      .description('list the ids of the messages waiting in the inbox, one per line')
+      .option('--workflow <filter>', 'workflow_filter: WORKFLOW1, !WORKFLOW1, WORKFL*, !*_ACK*')
+      .option('--json', 'print {mailboxId, messages} as JSON')
+      .addHelpText('after', meshEnvHelp),
+  ).action((opts: MeshInboxFlags) => meshInbox(rt, opts));
+  withMeshOptions(
+    mesh
+      .command('get <messageId>')
+      .description('download a message to stdout or --out, metadata on stderr (it is not acknowledged)')
+      .option('--out <file>', 'write the content to this file (complete, or not at all)')
+      .option('--verify-checksum', 'check the content against an MD5 mex-Content-Checksum')
+      .option('--json', 'print the metadata as JSON (on stderr)')
+      .addHelpText('after', meshEnvHelp),
+  ).action((id: string, opts: MeshGetFlags) => meshGet(rt, id, opts));
+  withMeshOptions(
+    mesh
+      .command('ack <messageId...>')
+      .description('acknowledge downloaded messages, removing them from the inbox')
+      .addHelpText('after', meshEnvHelp),
+  ).action((ids: string[], opts: MeshConnectionFlags) => meshAck(rt, ids, opts));
+  withMeshOptions(
+    mesh
+      .command('track <messageId>')
+      .description('the delivery status of a message you sent')
+      .option('--json', "print MESH's tracking answer as JSON")
+      .addHelpText('after', meshEnvHelp),
+  ).action((id: string, opts: MeshConnectionFlags & { json?: boolean }) => meshTrack(rt, id, opts));
+
+  const jobs = program
+    .command('jobs')
+    .description("the hub's durable job queue: list, history, manual retry");
+  withStoreOptions(
+    jobs
+      .command('list')
+      .description('jobs, newest first, with a count per status')
+      .addOption(new Option('--status <status>', 'only jobs in this status').choices(JOB_STATUSES))
+      .option('--kind <kind>', 'only jobs of this kind, e.g. mesh.send')
+      .option('--correlation-id <id>', 'only jobs of this correlation id')
+      .addOption(new Option('--limit <n>', 'most jobs (1–1000, default 50)').argParser(parseCount))
+      .option('--json', 'print the jobs as JSON'),
+  ).action((opts: JobsListFlags) => jobsList(rt, opts));
+  withStoreOptions(
+    jobs
+      .command('show <id>')
+      .description('one job with its payload, result and full history')
+      .option('--json', 'print the job and its events as JSON'),
+  ).action((id: string, opts: StoreFlags & { json?: boolean }) => jobsShow(rt, id, opts));
+  withStoreOptions(
+    jobs
+      .command('retry <id>')
+      .description('queue a failed or dead job again (recorded in its history as retried by cli)')
+      .addOption(
+        new Option('--attempts <n>', 'attempts a dead job gets beyond those used (default 1)').argParser(
+          parseCount,
+        ),
+      )
+      .option('--json', 'print the job as JSON'),
+  ).action((id: string, opts: StoreFlags & { attempts?: number; json?: boolean }) => jobsRetry(rt, id, opts));
 
   return program;
 }
