@@ -57,7 +57,7 @@ export async function jobsList(io: CliIo, flags: JobsListFlags): Promise<void> {
           `${j.attempts}/${j.maxAttempts}`,
           j.createdAt,
           j.finishedAt ?? (j.status === 'running' ? `lease until ${j.leaseExpiresAt ?? '?'}` : j.runAfter),
-          oneLine(j.lastError ?? '', 60),
+          oneLine(j.lastError ?? '', 80),
         ]),
         [3],
       ),
