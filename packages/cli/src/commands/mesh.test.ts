@@ -44,7 +44,7 @@ interface Run extends TestRuntime {
 /** Runs one command line; `stdin` feeds `send -`, and bytes written for `get` are captured. */
 async function cli(
   args: string[],
-  options: { stdin?: Readable; env?: NodeJS.ProcessEnv } = {},
+  options: { stdin?: Readable; env?: NodeJS.ProcessEnv; stdoutBytes?: Writable } = {},
 ): Promise<Run> {
   const pieces: Buffer[] = [];
   const rt = testRuntime({ JUNCTION_MESH_BASE_URL: meshUrl, ...options.env });
@@ -54,7 +54,11 @@ async function cli(
       callback();
     },
   });
-  const code = await runCli(args, { ...rt, ...(options.stdin && { stdin: options.stdin }), stdoutBytes });
+  const code = await runCli(args, {
+    ...rt,
+    ...(options.stdin && { stdin: options.stdin }),
+    stdoutBytes: options.stdoutBytes ?? stdoutBytes,
+  });
   return Object.assign(rt, { code, bytes: () => Buffer.concat(pieces) });
 }
 
@@ -182,6 +186,30 @@ describe('junction mesh against the sandbox MESH', () => {
     expect(got.code, got.err()).toBe(0);
     expect(got.bytes().equals(data)).toBe(true);
     expect(got.err()).toMatch(/^chunks: +4$/m);
+  });
+
+  it('stops plainly when stdout is closed part-way (`get ID | head`), leaving the message in the inbox', async () => {
+    const sent = await cli(['mesh', 'send', '-', '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW'], {
+      stdin: Readable.from([content(200_000)]),
+    });
+    const messageId = sent.out().trim();
+    let written = 0;
+    const closedPipe = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (written > 0) {
+          callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+          return;
+        }
+        written += chunk.byteLength;
+        callback();
+      },
+    });
+    const run = await cli(['mesh', 'get', messageId, '--mailbox', 'X26ABC2'], { stdoutBytes: closedPipe });
+    expect(run.code).toBe(1);
+    expect(run.err().trimEnd().split('\n').at(-1)).toMatch(
+      /^junction: standard output was closed after \d+(\.\d)? (B|KiB); the message is still in the inbox$/,
+    );
+    expect((await cli(['mesh', 'inbox', '--mailbox', 'X26ABC2'])).out()).toContain(messageId);
   });
 
   it('says a wrong password in one plain line (403, mesh-api.yaml "Authorisation")', async () => {

@@ -380,7 +380,17 @@ export async function meshGet(rt: MeshRuntime, messageId: string, flags: MeshGet
       },
     });
     if (destination === undefined) {
-      await pipeline(body, count, rt.stdoutBytes!, { end: false });
+      try {
+        await pipeline(body, count, rt.stdoutBytes!, { end: false });
+      } catch (error) {
+        // `junction mesh get ID | head`: the reader left; say so rather than "write EPIPE".
+        if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
+          throw new CliError(
+            `standard output was closed after ${formatBytes(bytes)}; the message is still in the inbox`,
+          );
+        }
+        throw error;
+      }
     } else {
       const part = `${destination}.part`;
       try {
