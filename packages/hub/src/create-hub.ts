@@ -18,6 +18,7 @@ import type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
 import { type BuildAppOptions, buildApp } from './api/build-app.js';
 import type { HubConfig } from './config/load-config.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
+import type { SubmissionMeshPort } from './journeys/submit-readings/mesh-port.js';
 import { DmdService } from './medicines/service.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -55,6 +56,8 @@ export interface HubDeps {
   pdsForSession?: (session: ActiveSession) => PdsPort | undefined;
   /** The dm+d as served; default: a `DmdService` on the store (its active release). */
   dmd?: DmdService;
+  /** MESH for the submitting-data journey (sending mailbox, endpoint lookup, sendMeshMessage). */
+  submissionMesh?: SubmissionMeshPort;
 }
 
 export interface Hub {
@@ -103,6 +106,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       (async ({ nhsNumber }) => (nhsNumber === undefined ? [] : activeDelegationsFor(store, nhsNumber, now)));
     const dmd = deps.dmd ?? new DmdService(store);
     const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd };
+    if (deps.submissionMesh) appOptions.submissions = { mesh: deps.submissionMesh };
     const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps));
     if (pdsForSession) appOptions.pdsForSession = pdsForSession;
     const app = await buildApp(appOptions);

@@ -450,6 +450,53 @@ export class MeshClient {
   }
 
   /**
+   * The sent message with this `mex-LocalID`, or undefined when MESH knows none (404) (GET
+   * /outbox/tracking/{local_id}, mesh-api.yaml `tracking_by_local_id`, "deprecated": "tracking?messageID should
+   * be used instead"). Its one use left: finding out whether a send whose answer was lost reached MESH, before
+   * sending again. The v1 body (camelCase) is mapped to the v2 field names of {@link MeshTracking}; MESH answers
+   * 300 when the local id is not unique, which fails here.
+   *
+   * @example
+   * const earlier = await mesh.trackByLocalId('submission-5f1c'); // → { message_id, status, ... } | undefined
+   */
+  async trackByLocalId(localId: string, ctx?: RequestContext): Promise<MeshTracking | undefined> {
+    const operation = 'MESH track message by local id';
+    if (localId === '') throw meshLocalError(400, operation, 'localId is required');
+    let res: MeshCallResult;
+    try {
+      res = await this.transport.request(
+        {
+          method: 'GET',
+          path: `${this.mailboxPath}/outbox/tracking/${encodeURIComponent(localId)}`,
+          retry: 'idempotent',
+          operation,
+        },
+        ctx,
+      );
+    } catch (error) {
+      if (error instanceof MeshError && error.status === 404) return undefined;
+      throw error;
+    }
+    const b = (await readJsonBody(res, operation)) as Record<string, unknown>;
+    const messageId = b.message_id ?? b.messageId ?? b.dtsId;
+    if (typeof messageId !== 'string') {
+      throw meshLocalError(502, operation, 'MESH returned tracking without a message id');
+    }
+    const out: MeshTracking = { ...b, message_id: messageId };
+    const v1: Array<[string, string]> = [
+      ['localId', 'local_id'],
+      ['workflowId', 'workflow_id'],
+      ['statusCode', 'status_code'],
+      ['statusEvent', 'status_event'],
+      ['statusDescription', 'status_description'],
+      ['recipient', 'recipient'],
+    ];
+    for (const [from, to] of v1) if (out[to] === undefined && typeof b[from] === 'string') out[to] = b[from];
+    if (typeof out.status === 'string') out.status = out.status.toLowerCase();
+    return out;
+  }
+
+  /**
    * The mailboxes of an organisation for a workflow (GET /messageexchange/endpointlookup/{ods}/{workflow},
    * mesh-api.yaml `get_receiving_mailbox_ids`), v2 `results`.
    *

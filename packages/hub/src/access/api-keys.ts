@@ -26,6 +26,8 @@ export const API_KEY_SCOPES = [
   'document:send',
   'audit:read',
   'medicines:read',
+  'readings:submit',
+  'readings:read',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 /**

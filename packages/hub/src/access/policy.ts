@@ -86,6 +86,8 @@ export const ACCESS_ACTIONS = [
   'document.send', // GP Connect Send Document / MESH
   'audit.read', // the hub's own audit trail
   'medicine.read', // dm+d lookups and search: reference data, no patient data
+  'readings.submit', // submitting-data journey: a product posts readings for the patient's GP (issue #5)
+  'readings.read', // the status of a product's own submissions
 ] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
@@ -136,6 +138,9 @@ const ACTIONS: Record<AccessAction, ActionRule> = {
   // The dm+d is public reference data (NHSBSA publishes it openly): any signed-in person may look a
   // medicine up, whatever their proofing level, and it is about no patient.
   'medicine.read': { scope: 'medicines:read', perPatient: false, patientMinLevel: 'P0' },
+  // Products (API keys) only: the patient is named in the body, and a product sees only its own submissions.
+  'readings.submit': { scope: 'readings:submit', perPatient: false, patientMinLevel: null },
+  'readings.read': { scope: 'readings:read', perPatient: false, patientMinLevel: null },
 };
 
 const DEMOGRAPHICS: AccessAction[] = ['patient.read', 'patient.search'];

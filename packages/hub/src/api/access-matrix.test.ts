@@ -205,6 +205,14 @@ const MATRIX: Record<string, RouteRow> = {
     request: () => ({ url: '/medicines/concepts/22480211000001104' }),
   },
   'GET /medicines/releases': { auditedDenialsOnly: true, allow: MEDICINE_READERS },
+  // Submitting-data journey (issue #5): products only. Without a body, allowed calls are a 400 (audited).
+  'POST /fhir/R4/Observation': { audited: true, allow: ['key readings:submit'] },
+  'POST /fhir/R4/Bundle': { audited: true, allow: ['key readings:submit'] },
+  'POST /fhir/R4': { audited: true, allow: ['key readings:submit'] },
+  'GET /submissions/:id': { audited: true, allow: ['key readings:read'] },
+  'PUT /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
+  'GET /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
+  'DELETE /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
   'GET /auth/nhs-login/login': { allow: 'public' },
   'GET /auth/nhs-login/callback': {
     allow: 'public',

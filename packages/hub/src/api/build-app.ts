@@ -19,6 +19,7 @@ import { outcomeOf, sendFhir } from './fhir-reply.js';
 import { medicineRoutes } from './medicine-routes.js';
 import { type PatientRoutesOptions, patientRoutes, safeError } from './patient-routes.js';
 import { correlationIdFrom, requestIdFrom } from './request-context.js';
+import { type SubmissionRoutesOptions, submissionRoutes } from './submission-routes.js';
 import { UpstreamStatus } from './upstream-status.js';
 
 declare module 'fastify' {
@@ -50,6 +51,8 @@ export interface BuildAppOptions {
   pdsForSession?: PatientRoutesOptions['pdsForSession'];
   /** The dm+d as served (default: one on `store`). */
   dmd?: DmdService;
+  /** The submitting-data journey's MESH (without it, submissions answer 503). */
+  submissions?: Pick<SubmissionRoutesOptions, 'mesh' | 'onSubmitted'>;
 }
 
 /**
@@ -160,6 +163,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           description:
             'The NHS Dictionary of Medicines and Devices (dm+d): reference data, reads not audited',
         },
+        {
+          name: 'Submissions',
+          description: "Readings (vital signs) sent to the patient's GP over MESH (ITK3 Send Document)",
+        },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
@@ -175,6 +182,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const patientOptions: PatientRoutesOptions = { store, pds, metrics, upstream, now, access };
   if (options.pdsForSession) patientOptions.pdsForSession = options.pdsForSession;
   await app.register(patientRoutes, patientOptions);
+  await app.register(submissionRoutes, { store, pds, access, now, ...options.submissions });
   await app.register(medicineRoutes, { store, dmd: options.dmd ?? new DmdService(store), access });
   await app.register(authRoutes, {
     store,

@@ -34,7 +34,14 @@ export interface AuditEventInput {
   decision?: { allowed: boolean; rule: string } | null;
 }
 
-export type AuditAction = AccessAction | 'session.create' | 'session.end' | 'proxy.grant' | 'proxy.revoke';
+export type AuditAction =
+  | AccessAction
+  | 'session.create'
+  | 'session.end'
+  | 'proxy.grant'
+  | 'proxy.revoke'
+  // A submission's status changed in the background (MESH delivery, ITK3 acknowledgement): issue #5.
+  | 'readings.status';
 export type AuditOutcome = 'success' | 'not-found' | 'denied' | 'error';
 
 export interface AuditRecord {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -46,6 +47,43 @@ export interface HubConfig {
     /** Session lifetime; a session also ends when its id_token expires. */
     sessionTtlS: number;
   };
+  /** MESH mailboxes the hub sends from and polls (issue #5, `src/mesh`); none by default. */
+  mesh: {
+    mailboxes: MeshMailboxConfig[];
+    /** Between two tracking looks at a sent message until it is acknowledged or fails (default 60 s). */
+    trackIntervalMs: number;
+  };
+}
+
+/**
+ * One MESH mailbox of the hub (`JUNCTION_MESH_MAILBOXES`, a JSON array, or `JUNCTION_MESH_MAILBOXES_FILE`,
+ * a JSON file holding one). CONTRACTS.md §6: the mailbox id and password, the environment's shared key, the
+ * MESH host (INT `https://msg.intspineservices.nhs.uk`, LIVE `https://mesh-sync.spineservices.nhs.uk`, or the
+ * sandbox) and, for the real service, the mutual TLS files.
+ */
+export interface MeshMailboxConfig {
+  mailboxId: string;
+  password: string;
+  sharedKey: string;
+  /** Without `/messageexchange`. */
+  baseUrl: string;
+  tls?: MeshTlsFiles;
+  /** How often the inbox is polled. */
+  pollIntervalMs: number;
+  /** Only these workflows are collected from the inbox (one `workflow_filter` each); all when absent. */
+  workflows?: string[];
+  /** `max_results` per inbox page (10..5000, MESH default 500). */
+  inboxPageSize?: number;
+}
+
+/** PEM files for MESH's mutual TLS (mesh-api.yaml "Get a TLS certificate"). */
+export interface MeshTlsFiles {
+  certPath: string;
+  keyPath: string;
+  caPath?: string;
+  passphrase?: string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
 }
 
 /** One OpenID provider the hub signs people in with (CONTRACTS.md §2d, §2e). */
@@ -86,6 +124,8 @@ export const ENV_VARS = {
   JUNCTION_CIS2_KEY_ID: 'cis2.keyId',
   JUNCTION_AUTH_RETURN_URLS: 'auth.returnUrls',
   JUNCTION_SESSION_TTL_S: 'auth.sessionTtlS',
+  JUNCTION_MESH_MAILBOXES: 'mesh.mailboxes',
+  JUNCTION_MESH_TRACK_INTERVAL_MS: 'mesh.trackIntervalMs',
 } as const;
 
 const DEFAULT_PORT = 8080;
@@ -144,6 +184,34 @@ const urlList = z.preprocess(
   z.array(z.url()),
 );
 
+const meshMailbox = z.object({
+  mailboxId: nonEmpty.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - or _').transform((v) => v.toUpperCase()),
+  password: z.string().min(1),
+  sharedKey: z.string().min(1),
+  baseUrl: httpUrl.transform((v) => v.replace(/\/+$/, '')),
+  tls: z
+    .object({
+      certPath: nonEmpty,
+      keyPath: nonEmpty,
+      caPath: nonEmpty.optional(),
+      passphrase: z.string().optional(),
+      rejectUnauthorized: z.boolean().optional(),
+      servername: nonEmpty.optional(),
+    })
+    .optional(),
+  pollIntervalMs: z.coerce.number().int().min(100).default(60_000),
+  workflows: z.array(nonEmpty).min(1).optional(),
+  inboxPageSize: z.coerce.number().int().min(10).max(5000).optional(),
+});
+const meshMailboxes = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+}, z.array(meshMailbox));
+
 const schema = z
   .object({
     port: port.default(DEFAULT_PORT),
@@ -175,6 +243,19 @@ const schema = z
       returnUrls: urlList.default([]),
       sessionTtlS: z.coerce.number().int().min(60).max(86_400).default(DEFAULT_SESSION_TTL_S),
     }),
+    mesh: z.object({
+      mailboxes: meshMailboxes.default([]),
+      trackIntervalMs: z.coerce.number().int().min(100).default(60_000),
+    }),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.mesh.mailboxes.forEach((m, i) => {
+      if (seen.has(m.mailboxId)) {
+        ctx.addIssue({ code: 'custom', path: ['mesh', 'mailboxes', i, 'mailboxId'], message: 'listed twice' });
+      }
+      seen.add(m.mailboxId);
+    });
   })
   .superRefine((c, ctx) => {
     for (const [name, p] of [
@@ -255,11 +336,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
     nhsLogin: {},
     cis2: {},
     auth: {},
+    mesh: {},
   };
   for (const [name, field] of Object.entries(ENV_VARS)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
     setPath(fromEnv, field, value);
+  }
+  const mailboxesFile = env.JUNCTION_MESH_MAILBOXES_FILE;
+  if (mailboxesFile !== undefined && mailboxesFile !== '') {
+    if (env.JUNCTION_MESH_MAILBOXES) {
+      throw new ConfigError(['JUNCTION_MESH_MAILBOXES_FILE: set it or JUNCTION_MESH_MAILBOXES, not both']);
+    }
+    try {
+      setPath(fromEnv, 'mesh.mailboxes', readFileSync(mailboxesFile, 'utf8'));
+    } catch (error) {
+      throw new ConfigError([`JUNCTION_MESH_MAILBOXES_FILE: cannot read ${mailboxesFile}: ${(error as Error).message}`]);
+    }
   }
   const raw = mergeDeep(fromEnv, overrides);
   const parsed = schema.safeParse(raw);
@@ -298,6 +391,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
       c.nhsEnvironment === 'sandbox' ? `${platform}${CIS2_SANDBOX_PATH}` : CIS2_ISSUERS[c.nhsEnvironment],
     ),
     auth: { returnUrls: c.auth.returnUrls, sessionTtlS: c.auth.sessionTtlS },
+    mesh: { mailboxes: c.mesh.mailboxes.map(meshMailboxConfig), trackIntervalMs: c.mesh.trackIntervalMs },
   };
   const a = c.apiPlatform;
   if (a.apiKey !== undefined) config.apiPlatform.apiKey = a.apiKey;
@@ -314,6 +408,27 @@ function providerConfig(p: z.infer<typeof oidcProvider>, defaultIssuer: string):
   if (p.privateKeyPem !== undefined) out.privateKeyPem = p.privateKeyPem;
   if (p.privateKeyPath !== undefined) out.privateKeyPath = p.privateKeyPath;
   if (p.keyId !== undefined) out.keyId = p.keyId;
+  return out;
+}
+
+function meshMailboxConfig(m: z.infer<typeof meshMailbox>): MeshMailboxConfig {
+  const out: MeshMailboxConfig = {
+    mailboxId: m.mailboxId,
+    password: m.password,
+    sharedKey: m.sharedKey,
+    baseUrl: m.baseUrl,
+    pollIntervalMs: m.pollIntervalMs,
+  };
+  if (m.workflows !== undefined) out.workflows = m.workflows;
+  if (m.inboxPageSize !== undefined) out.inboxPageSize = m.inboxPageSize;
+  if (m.tls !== undefined) {
+    const tls: MeshTlsFiles = { certPath: m.tls.certPath, keyPath: m.tls.keyPath };
+    if (m.tls.caPath !== undefined) tls.caPath = m.tls.caPath;
+    if (m.tls.passphrase !== undefined) tls.passphrase = m.tls.passphrase;
+    if (m.tls.rejectUnauthorized !== undefined) tls.rejectUnauthorized = m.tls.rejectUnauthorized;
+    if (m.tls.servername !== undefined) tls.servername = m.tls.servername;
+    out.tls = tls;
+  }
   return out;
 }
 

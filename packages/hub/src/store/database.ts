@@ -15,6 +15,9 @@ export interface Database {
   dmd_releases: DmdReleasesTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  submissions: SubmissionsTable;
+  submission_events: SubmissionEventsTable;
+  submission_webhooks: SubmissionWebhooksTable;
 }
 
 export interface ApiKeysTable {
@@ -171,6 +174,50 @@ export interface JobEventsTable {
   attempt: number;
   owner: string | null;
   detail: string | null;
+}
+
+/** Readings a product submitted for a patient's GP (issue #5, `src/journeys/submit-readings`). */
+export interface SubmissionsTable {
+  id: string;
+  api_key_id: string;
+  api_key_name: string;
+  idempotency_key: string | null;
+  nhs_number: string;
+  practice_ods: string;
+  /** The practice's MESH mailbox (endpoint lookup for GPFED_CONSULT_REPORT). */
+  mailbox_id: string;
+  /** The hub mailbox it is sent from. */
+  from_mailbox_id: string;
+  reading_count: number;
+  /** `validated`, `queued`, `sent`, `delivered`, `acknowledged`, `failed`. */
+  status: string;
+  message_log_id: string | null;
+  /** The ITK MessageHeader id of the Send Document message (what ITK3 responses reference). */
+  itk_message_id: string;
+  mesh_message_id: string | null;
+  correlation_id: string;
+  /** JSON OperationOutcome. */
+  errors: string | null;
+  /** JSON array of OperationOutcome issues. */
+  warnings: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubmissionEventsTable {
+  id: Generated<number | string>;
+  submission_id: string;
+  at: string;
+  status: string;
+  detail: string | null;
+}
+
+export interface SubmissionWebhooksTable {
+  api_key_id: string;
+  url: string;
+  secret: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

@@ -5,6 +5,7 @@ import * as m0002 from './0002-access.js';
 import * as m0003 from './0003-proxy-delegations.js';
 import * as m0004 from './0004-dmd.js';
 import * as m0005 from './0005-jobs.js';
+import * as m0007 from './0007-submissions.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0003-proxy-delegations': m0003,
   '0004-dmd': m0004,
   '0005-jobs': m0005,
+  '0007-submissions': m0007,
 };
 
 /**

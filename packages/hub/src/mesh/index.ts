@@ -1,0 +1,31 @@
+export type { MeshMailboxConfig, MeshTlsFiles } from '../config/load-config.js';
+export { meshClientFor } from './mesh-client-port.js';
+export {
+  type MeshInboundHandler,
+  type MeshLogEvent,
+  type MeshPort,
+  MeshService,
+  type MeshServiceOptions,
+  type MeshStatusHandler,
+} from './mesh-service.js';
+export {
+  getMeshMessage,
+  type ListMeshMessagesOptions,
+  listMeshEvents,
+  listMeshMessages,
+  MAX_STORED_SEND_BYTES,
+  MESH_DIRECTIONS,
+  MESH_EVENT_TYPES,
+  MESH_MESSAGE_STATUSES,
+  type MeshDirection,
+  type MeshEventType,
+  MeshLogError,
+  type MeshMessage,
+  type MeshMessageBody,
+  type MeshMessageEvent,
+  type MeshMessageStatus,
+  type MeshMessageWithEvents,
+  readMeshMessageBody,
+  type SendMeshMessageInput,
+  sendMeshMessage,
+} from './message-log.js';
