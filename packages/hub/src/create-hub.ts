@@ -16,10 +16,14 @@ import { activeDelegationsFor } from './access/proxy-delegations.js';
 import type { ActiveSession } from './access/sessions.js';
 import type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
 import { type BuildAppOptions, buildApp } from './api/build-app.js';
-import type { HubConfig } from './config/load-config.js';
+import type { HubConfig, MeshMailboxConfig } from './config/load-config.js';
+import { HubJobs } from './jobs/hub-jobs.js';
+import type { JobRunnerOptions } from './jobs/runner.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
 import type { SubmissionMeshPort } from './journeys/submit-readings/mesh-port.js';
 import { DmdService } from './medicines/service.js';
+import { meshClientFor } from './mesh/mesh-client-port.js';
+import { type MeshPort, MeshService } from './mesh/mesh-service.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Store } from './store/database.js';
@@ -56,6 +60,12 @@ export interface HubDeps {
   pdsForSession?: (session: ActiveSession) => PdsPort | undefined;
   /** The dm+d as served; default: a `DmdService` on the store (its active release). */
   dmd?: DmdService;
+  /** MESH for a configured mailbox; default: a `MeshClient` from its config. */
+  meshPortFor?: (mailbox: MeshMailboxConfig) => MeshPort;
+  /** Start the job runner and the MESH poll schedule (default true; tests drive `hub.jobs.runner.runOnce()`). */
+  startJobs?: boolean;
+  /** Job runner settings (lease, poll interval, concurrency, backoff…). */
+  jobRunner?: Omit<JobRunnerOptions, 'handlers'>;
   /** MESH for the submitting-data journey (sending mailbox, endpoint lookup, sendMeshMessage). */
   submissionMesh?: SubmissionMeshPort;
 }
@@ -66,6 +76,10 @@ export interface Hub {
   config: HubConfig;
   /** The dm+d the routes serve (its snapshot of the active release). */
   dmd: DmdService;
+  /** The durable job queue's runner and its handlers (`mesh.*`, journeys'). */
+  jobs: HubJobs;
+  /** The MESH mailboxes: send, inbound/status handlers, `events` of the message log. */
+  mesh: MeshService;
   /** Stops taking requests, lets in-flight ones finish, then closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -105,22 +119,44 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       deps.delegationsFor ??
       (async ({ nhsNumber }) => (nhsNumber === undefined ? [] : activeDelegationsFor(store, nhsNumber, now)));
     const dmd = deps.dmd ?? new DmdService(store);
+    const jobs = new HubJobs(store, { now, logger, ...deps.jobRunner });
+    const mesh = new MeshService({
+      store,
+      dataDir: config.dataDir,
+      mailboxes: config.mesh.mailboxes,
+      trackIntervalMs: config.mesh.trackIntervalMs,
+      portFor: deps.meshPortFor ?? ((mailbox) => meshClientFor(mailbox)),
+      now,
+      notify: () => jobs.notify(),
+    });
+    for (const [kind, handler] of Object.entries(mesh.jobHandlers)) jobs.register(kind, handler);
     const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd };
+    appOptions.operations = { notifyJobs: () => jobs.notify() };
     if (deps.submissionMesh) appOptions.submissions = { mesh: deps.submissionMesh };
     const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps));
     if (pdsForSession) appOptions.pdsForSession = pdsForSession;
     const app = await buildApp(appOptions);
     await app.ready();
+    if (deps.startJobs !== false) {
+      jobs.start();
+      mesh.startPolling();
+    }
     let closing: Promise<void> | undefined;
     return {
       app,
       store,
       config,
       dmd,
+      jobs,
+      mesh,
       close() {
         // Order matters: HTTP first (drains in-flight requests, which may still write audit records), then the store.
         closing ??= (async () => {
+          mesh.stopPolling();
           await app.close();
+          // Running jobs finish (or are released) before the store closes.
+          await jobs.stop();
+          await mesh.close();
           if (ownsStore) await store.close();
         })();
         return closing;

@@ -26,6 +26,9 @@ export const API_KEY_SCOPES = [
   'document:send',
   'audit:read',
   'medicines:read',
+  'messages:read',
+  'jobs:read',
+  'jobs:manage',
   'readings:submit',
   'readings:read',
 ] as const;

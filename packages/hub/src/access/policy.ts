@@ -86,6 +86,9 @@ export const ACCESS_ACTIONS = [
   'document.send', // GP Connect Send Document / MESH
   'audit.read', // the hub's own audit trail
   'medicine.read', // dm+d lookups and search: reference data, no patient data
+  'messages.read', // the MESH message log (metadata and history, never bodies)
+  'jobs.read', // the durable job queue
+  'jobs.retry', // manual retry of a failed or dead-lettered job
   'readings.submit', // submitting-data journey: a product posts readings for the patient's GP (issue #5)
   'readings.read', // the status of a product's own submissions
 ] as const;
@@ -138,6 +141,10 @@ const ACTIONS: Record<AccessAction, ActionRule> = {
   // The dm+d is public reference data (NHSBSA publishes it openly): any signed-in person may look a
   // medicine up, whatever their proofing level, and it is about no patient.
   'medicine.read': { scope: 'medicines:read', perPatient: false, patientMinLevel: 'P0' },
+  // Operations (issue #5): the hub's own MESH log and job queue; staff and back-end tools, never patients.
+  'messages.read': { scope: 'messages:read', perPatient: false, patientMinLevel: null },
+  'jobs.read': { scope: 'jobs:read', perPatient: false, patientMinLevel: null },
+  'jobs.retry': { scope: 'jobs:manage', perPatient: false, patientMinLevel: null },
   // Products (API keys) only: the patient is named in the body, and a product sees only its own submissions.
   'readings.submit': { scope: 'readings:submit', perPatient: false, patientMinLevel: null },
   'readings.read': { scope: 'readings:read', perPatient: false, patientMinLevel: null },
@@ -149,6 +156,10 @@ const APPOINTMENTS: AccessAction[] = ['appointment.read', 'appointment.book'];
 const CLINICAL_RECORD: AccessAction[] = ['gp-record.read', 'scr.read', 'prescription.read'];
 /** Reference data every role may read: the dm+d. */
 const REFERENCE: AccessAction[] = ['medicine.read'];
+/** The roles that send documents follow them: the MESH message log. */
+const MESSAGES: AccessAction[] = ['messages.read'];
+/** Running the hub's queue (see, retry): the admin/clinical support role. */
+const OPERATIONS: AccessAction[] = ['messages.read', 'jobs.read', 'jobs.retry'];
 
 /**
  * What a proxy (a parent, a carer) may be given access to, by kind, as GP practices grant online
@@ -175,11 +186,25 @@ export const PROXY_ACCESS_KINDS = Object.keys(PROXY_ACCESS) as ProxyAccess[];
 export const ROLE_ACTIONS: Readonly<Record<string, { name: string; actions: readonly AccessAction[] }>> = {
   R8000: {
     name: 'Clinical Practitioner Access Role',
-    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
+    actions: [
+      ...REFERENCE,
+      ...AMEND_DEMOGRAPHICS,
+      ...CLINICAL_RECORD,
+      ...APPOINTMENTS,
+      'document.send',
+      ...MESSAGES,
+    ],
   },
   R8001: {
     name: 'Nurse Access Role',
-    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...CLINICAL_RECORD, ...APPOINTMENTS, 'document.send'],
+    actions: [
+      ...REFERENCE,
+      ...AMEND_DEMOGRAPHICS,
+      ...CLINICAL_RECORD,
+      ...APPOINTMENTS,
+      'document.send',
+      ...MESSAGES,
+    ],
   },
   // Allied and other health professionals, pharmacists among them: dispensing, no demographics changes.
   R8003: {
@@ -189,11 +214,11 @@ export const ROLE_ACTIONS: Readonly<Record<string, { name: string; actions: read
   R8004: { name: 'Healthcare Student Access Role', actions: [...REFERENCE, ...DEMOGRAPHICS] },
   R8006: {
     name: 'Medical Secretary Access Role',
-    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...APPOINTMENTS, 'document.send'],
+    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...APPOINTMENTS, 'document.send', ...MESSAGES],
   },
   R8008: {
     name: 'Admin/Clinical Support Access Role',
-    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...APPOINTMENTS],
+    actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS, ...APPOINTMENTS, ...OPERATIONS],
   },
   R8009: { name: 'Receptionist Access Role', actions: [...REFERENCE, ...DEMOGRAPHICS, ...APPOINTMENTS] },
   R8010: { name: 'Clerical Access Role', actions: [...REFERENCE, ...AMEND_DEMOGRAPHICS] },

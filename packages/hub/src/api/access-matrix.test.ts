@@ -112,6 +112,17 @@ const ALL_SESSIONS = SCENARIOS.filter((s) => !s.unauthenticated && !s.name.start
 const ALL_KEYS = API_KEY_SCOPES.map((s) => `key ${s}`);
 /** dm+d reference data: every signed-in person (any proofing level, proxy or not), every known role. */
 const MEDICINE_READERS = ['key medicines:read', ...ALL_SESSIONS.filter((s) => s !== 'unknown role')];
+/** The MESH log: the roles that send documents, and the admin/clinical support role. */
+const MESSAGE_READERS = [
+  'key messages:read',
+  'R8000 clinical practitioner',
+  'R8001 nurse',
+  'R8006 medical secretary',
+  'R8008 admin',
+];
+/** The job queue: the admin/clinical support role only. */
+const JOB_READERS = ['key jobs:read', 'R8008 admin'];
+const JOB_MANAGERS = ['key jobs:manage', 'R8008 admin'];
 
 interface RouteRow {
   /** `public`: nobody is refused (401/403); otherwise the scenarios allowed, all others refused. */
@@ -205,6 +216,25 @@ const MATRIX: Record<string, RouteRow> = {
     request: () => ({ url: '/medicines/concepts/22480211000001104' }),
   },
   'GET /medicines/releases': { auditedDenialsOnly: true, allow: MEDICINE_READERS },
+  // Operations (issue #5): the MESH message log and the job queue; no patient data, so allowed reads are not audited.
+  'GET /mesh/messages': { auditedDenialsOnly: true, allow: MESSAGE_READERS },
+  'GET /mesh/messages/:id': {
+    auditedDenialsOnly: true,
+    allow: MESSAGE_READERS,
+    request: () => ({ url: '/mesh/messages/00000000-0000-4000-8000-000000000000' }),
+  },
+  'GET /jobs': { auditedDenialsOnly: true, allow: JOB_READERS },
+  'GET /jobs/:id': {
+    auditedDenialsOnly: true,
+    allow: JOB_READERS,
+    request: () => ({ url: '/jobs/00000000-0000-4000-8000-000000000000' }),
+  },
+  // A retry changes what the hub does: every decision is audited.
+  'POST /jobs/:id/retry': {
+    audited: true,
+    allow: JOB_MANAGERS,
+    request: () => ({ url: '/jobs/00000000-0000-4000-8000-000000000000/retry' }),
+  },
   // Submitting-data journey (issue #5): products only. Without a body, allowed calls are a 400 (audited).
   'POST /fhir/R4/Observation': { audited: true, allow: ['key readings:submit'] },
   'POST /fhir/R4/Bundle': { audited: true, allow: ['key readings:submit'] },

@@ -17,6 +17,7 @@ import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
 import { accessControl } from './authorise.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
 import { medicineRoutes } from './medicine-routes.js';
+import { operationsRoutes } from './operations-routes.js';
 import { type PatientRoutesOptions, patientRoutes, safeError } from './patient-routes.js';
 import { correlationIdFrom, requestIdFrom } from './request-context.js';
 import { type SubmissionRoutesOptions, submissionRoutes } from './submission-routes.js';
@@ -51,6 +52,8 @@ export interface BuildAppOptions {
   pdsForSession?: PatientRoutesOptions['pdsForSession'];
   /** The dm+d as served (default: one on `store`). */
   dmd?: DmdService;
+  /** The MESH log and job queue routes: how to wake the job runner after a retry. */
+  operations?: { notifyJobs?: () => void };
   /** The submitting-data journey's MESH (without it, submissions answer 503). */
   submissions?: Pick<SubmissionRoutesOptions, 'mesh' | 'onSubmitted'>;
 }
@@ -184,6 +187,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(patientRoutes, patientOptions);
   await app.register(submissionRoutes, { store, pds, access, now, ...options.submissions });
   await app.register(medicineRoutes, { store, dmd: options.dmd ?? new DmdService(store), access });
+  await app.register(operationsRoutes, { store, access, ...options.operations });
   await app.register(authRoutes, {
     store,
     access,

@@ -19,7 +19,47 @@ describe('loadConfig', () => {
       nhsLogin: { issuer: 'http://127.0.0.1:9000/nhs-login' },
       cis2: { issuer: 'http://127.0.0.1:9000/openam/oauth2/realms/root/realms/oidc' },
       auth: { returnUrls: [], sessionTtlS: 3600 },
+      mesh: { mailboxes: [], trackIntervalMs: 60_000 },
     });
+  });
+
+  it('reads MESH mailboxes from JUNCTION_MESH_MAILBOXES (JSON) or a file, upper-cases ids, and explains errors', async () => {
+    const mailbox = {
+      mailboxId: 'x26abc1',
+      password: 'password',
+      sharedKey: 'TestKey',
+      baseUrl: 'http://127.0.0.1:9000/',
+      workflows: ['GPFED_CONSULT_REPORT_ACK'],
+    };
+    const config = loadConfig({ JUNCTION_MESH_MAILBOXES: JSON.stringify([mailbox]) });
+    expect(config.mesh.mailboxes).toEqual([
+      {
+        mailboxId: 'X26ABC1',
+        password: 'password',
+        sharedKey: 'TestKey',
+        baseUrl: 'http://127.0.0.1:9000',
+        pollIntervalMs: 60_000,
+        workflows: ['GPFED_CONSULT_REPORT_ACK'],
+      },
+    ]);
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(await mkdtemp(join(tmpdir(), 'junction-mesh-config-')), 'mailboxes.json');
+    await writeFile(file, JSON.stringify([{ ...mailbox, pollIntervalMs: 5000 }]));
+    expect(loadConfig({ JUNCTION_MESH_MAILBOXES_FILE: file }).mesh.mailboxes[0]?.pollIntervalMs).toBe(5000);
+    expect(() => loadConfig({ JUNCTION_MESH_MAILBOXES_FILE: `${file}.missing` })).toThrow(
+      /JUNCTION_MESH_MAILBOXES_FILE: cannot read/,
+    );
+    expect(() => loadConfig({ JUNCTION_MESH_MAILBOXES: '[{"mailboxId":"X26ABC1"}]' })).toThrow(
+      /JUNCTION_MESH_MAILBOXES \(mesh\.mailboxes\.0\.password\)/,
+    );
+    expect(() =>
+      loadConfig({
+        JUNCTION_MESH_MAILBOXES: JSON.stringify([mailbox, { ...mailbox, mailboxId: 'X26ABC1' }]),
+      }),
+    ).toThrow(/listed twice/);
+    expect(() => loadConfig({ JUNCTION_MESH_MAILBOXES: 'not json' })).toThrow(/JUNCTION_MESH_MAILBOXES/);
   });
 
   it('reads the sign-in settings (NHS login, CIS2, return URLs) and wants them complete', () => {

@@ -252,7 +252,11 @@ const schema = z
     const seen = new Set<string>();
     c.mesh.mailboxes.forEach((m, i) => {
       if (seen.has(m.mailboxId)) {
-        ctx.addIssue({ code: 'custom', path: ['mesh', 'mailboxes', i, 'mailboxId'], message: 'listed twice' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mesh', 'mailboxes', i, 'mailboxId'],
+          message: 'listed twice',
+        });
       }
       seen.add(m.mailboxId);
     });
@@ -351,7 +355,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
     try {
       setPath(fromEnv, 'mesh.mailboxes', readFileSync(mailboxesFile, 'utf8'));
     } catch (error) {
-      throw new ConfigError([`JUNCTION_MESH_MAILBOXES_FILE: cannot read ${mailboxesFile}: ${(error as Error).message}`]);
+      throw new ConfigError([
+        `JUNCTION_MESH_MAILBOXES_FILE: cannot read ${mailboxesFile}: ${(error as Error).message}`,
+      ]);
     }
   }
   const raw = mergeDeep(fromEnv, overrides);

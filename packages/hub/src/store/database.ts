@@ -15,6 +15,9 @@ export interface Database {
   dmd_releases: DmdReleasesTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  mesh_messages: MeshMessagesTable;
+  mesh_message_events: MeshMessageEventsTable;
+  mesh_message_bodies: MeshMessageBodiesTable;
   submissions: SubmissionsTable;
   submission_events: SubmissionEventsTable;
   submission_webhooks: SubmissionWebhooksTable;
@@ -218,6 +221,55 @@ export interface SubmissionWebhooksTable {
   secret: string;
   created_at: string;
   updated_at: string;
+}
+
+/** The MESH message log (issue #5, `src/mesh`): one row per message sent or received. */
+export interface MeshMessagesTable {
+  id: string;
+  /** `outbound` or `inbound`. */
+  direction: string;
+  /** The hub's own mailbox (sender of outbound, recipient of inbound). */
+  mailbox_id: string;
+  from_mailbox: string | null;
+  to_mailbox: string | null;
+  workflow_id: string | null;
+  subject: string | null;
+  local_id: string | null;
+  content_type: string | null;
+  /** `DATA` or `REPORT`. */
+  message_type: string;
+  mesh_message_id: string | null;
+  /** A REPORT's `mex-LinkedMsgID`. */
+  linked_message_id: string | null;
+  status: string;
+  dts_event: string | null;
+  dts_code: string | null;
+  error: string | null;
+  bytes: ColumnType<number | string | null, number | null, number | null>;
+  chunks: number | null;
+  /** A large inbound body's file, relative to the data dir; null when the body is in `mesh_message_bodies`. */
+  body_path: string | null;
+  correlation_id: string;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A MESH message's history. */
+export interface MeshMessageEventsTable {
+  id: Generated<number | string>;
+  message_id: string;
+  at: string;
+  event: string;
+  /** The message's status after the event. */
+  status: string;
+  detail: string | null;
+}
+
+/** Small message bodies, in the store so that every hub instance can read them. */
+export interface MeshMessageBodiesTable {
+  message_id: string;
+  body: Uint8Array;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

@@ -64,7 +64,10 @@ export class FakeMesh {
   }
 
   /** A message put straight into a mailbox's inbox (from another sender). */
-  deliver(to: string, init: Partial<FakeMeshMessage> & { body?: string | Buffer } = {}): FakeMeshMessage {
+  deliver(
+    to: string,
+    init: Omit<Partial<FakeMeshMessage>, 'body'> & { body?: string | Buffer } = {},
+  ): FakeMeshMessage {
     const message: FakeMeshMessage = {
       id: this.nextId(),
       from: init.from ?? 'X26ABC2',
@@ -207,7 +210,7 @@ class FakeMeshPort implements MeshPort {
 function tracking(m: FakeMeshMessage): MeshTracking {
   return {
     message_id: m.id,
-    local_id: m.localId,
+    ...(m.localId !== undefined && { local_id: m.localId }),
     workflow_id: m.workflowId,
     recipient: m.to,
     status: m.status,

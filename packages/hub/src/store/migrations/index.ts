@@ -5,6 +5,7 @@ import * as m0002 from './0002-access.js';
 import * as m0003 from './0003-proxy-delegations.js';
 import * as m0004 from './0004-dmd.js';
 import * as m0005 from './0005-jobs.js';
+import * as m0006 from './0006-mesh.js';
 import * as m0007 from './0007-submissions.js';
 
 interface DialectMigration {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0003-proxy-delegations': m0003,
   '0004-dmd': m0004,
   '0005-jobs': m0005,
+  '0006-mesh': m0006,
   '0007-submissions': m0007,
 };
 
