@@ -81,9 +81,11 @@ export {
   type OidcProviderConfig,
 } from './config/load-config.js';
 export { createHub, type Hub, type HubDeps } from './create-hub.js';
+export { HubJobs } from './jobs/hub-jobs.js';
 export * from './jobs/index.js';
 export type { PdsPort } from './journeys/patient-lookup.js';
 export * from './medicines/index.js';
+export * from './mesh/index.js';
 export { createLogger, REDACT_PATHS } from './observability/logger.js';
 export type { Database, Store, StoreDialect } from './store/database.js';
 export { isPostgresUrl, type OpenStoreOptions, openStore } from './store/open-store.js';

@@ -192,6 +192,19 @@ export async function startJunction(
       cis2: { issuer: `${sandboxUrl}${CIS2_PATH}`, ...relyingParty },
       ...storeOverrides(options),
       ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
+      // The hub's own MESH mailbox on this sandbox (its default seed: X26ABC1 / password / TestKey).
+      mesh: {
+        mailboxes: [
+          {
+            mailboxId: SANDBOX_HUB_MAILBOX,
+            password: 'password',
+            sharedKey: 'TestKey',
+            baseUrl: sandboxUrl,
+            pollIntervalMs: 5_000,
+          },
+        ],
+        trackIntervalMs: 5_000,
+      },
     });
     const hub = await createHub(config);
     let demoApiKey: string;
@@ -228,6 +241,9 @@ export async function startJunction(
     throw error;
   }
 }
+
+/** The MESH mailbox `start` gives the hub: the first of the sandbox's default seed (as NHS's mesh-sandbox). */
+export const SANDBOX_HUB_MAILBOX = 'X26ABC1';
 
 /** Where the sandbox mounts its identity providers (the hub's issuers must name the same paths). */
 const NHS_LOGIN_PATH = '/nhs-login';
