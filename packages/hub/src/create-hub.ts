@@ -21,6 +21,7 @@ import { HubJobs } from './jobs/hub-jobs.js';
 import type { JobRunnerOptions } from './jobs/runner.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
 import type { SubmissionMeshPort } from './journeys/submit-readings/mesh-port.js';
+import { type EndpointLookup, wireSubmissions } from './journeys/submit-readings/wire.js';
 import { DmdService } from './medicines/service.js';
 import { meshClientFor } from './mesh/mesh-client-port.js';
 import { type MeshPort, MeshService } from './mesh/mesh-service.js';
@@ -66,8 +67,10 @@ export interface HubDeps {
   startJobs?: boolean;
   /** Job runner settings (lease, poll interval, concurrency, backoff…). */
   jobRunner?: Omit<JobRunnerOptions, 'handlers'>;
-  /** MESH for the submitting-data journey (sending mailbox, endpoint lookup, sendMeshMessage). */
+  /** MESH for the submitting-data journey; default: from the first mailbox that collects ITK3 responses. */
   submissionMesh?: SubmissionMeshPort;
+  /** MESH endpoint lookup as a configured mailbox; default: a `MeshClient` from its config. */
+  meshLookupFor?: (mailbox: MeshMailboxConfig) => EndpointLookup;
 }
 
 export interface Hub {
@@ -132,7 +135,19 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     for (const [kind, handler] of Object.entries(mesh.jobHandlers)) jobs.register(kind, handler);
     const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd };
     appOptions.operations = { notifyJobs: () => jobs.notify() };
-    if (deps.submissionMesh) appOptions.submissions = { mesh: deps.submissionMesh };
+    const submissions = wireSubmissions({
+      store,
+      jobs,
+      mesh,
+      mailboxes: config.mesh.mailboxes,
+      lookupFor: deps.meshLookupFor ?? ((mailbox) => meshClientFor(mailbox) as unknown as EndpointLookup),
+      now,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    });
+    const submissionMesh = deps.submissionMesh ?? submissions.port;
+    if (submissionMesh) {
+      appOptions.submissions = { mesh: submissionMesh, onSubmitted: () => jobs.notify() };
+    }
     const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps));
     if (pdsForSession) appOptions.pdsForSession = pdsForSession;
     const app = await buildApp(appOptions);
@@ -157,6 +172,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
           // Running jobs finish (or are released) before the store closes.
           await jobs.stop();
           await mesh.close();
+          await submissions.close();
           if (ownsStore) await store.close();
         })();
         return closing;

@@ -89,6 +89,7 @@ describe.each(await testStores())('submitting readings on $dialect', (factory) =
       pds,
       now,
       submissionMesh: mesh,
+      startJobs: false,
     });
     const created = await createApiKey(t.store, {
       name: 'bp-app',

@@ -177,6 +177,20 @@ export async function findSubmissionByMessageLogId(
   return row ? toSubmission(row) : undefined;
 }
 
+/** Records an event in a submission's history that does not change its status (e.g. `downloaded`). */
+export async function noteSubmission(
+  store: Db,
+  id: string,
+  event: string,
+  detail: string | null,
+  now: () => Date,
+): Promise<void> {
+  await store.db
+    .insertInto('submission_events')
+    .values({ submission_id: id, at: now().toISOString(), status: event, detail })
+    .execute();
+}
+
 export interface Transition {
   status: SubmissionStatus;
   detail?: string;
@@ -210,6 +224,8 @@ export async function transitionSubmission(
     const current = toSubmission(row);
     const stamp = now().toISOString();
     const applies = !TERMINAL.has(current.status) && RANK[t.status] > RANK[current.status];
+    // The same status again (a repeated or late event: status handlers see the message as it is now).
+    if (t.status === current.status) return { changed: false, submission: current };
     if (!applies) {
       await trx
         .insertInto('submission_events')

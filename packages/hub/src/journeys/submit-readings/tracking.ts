@@ -5,6 +5,7 @@ import type { MeshStatusEvent } from './mesh-port.js';
 import {
   findSubmissionByMessageLogId,
   findSubmissionForAck,
+  noteSubmission,
   type SubmissionStatus,
   type Transition,
   type TransitionResult,
@@ -18,7 +19,11 @@ import {
  * correlation id), as a change to a record about a patient.
  */
 
-/** Message-log status → submission status. MESH `acknowledged` is the recipient's MESH ack: delivery. */
+/**
+ * Message-log status → submission status. The MESH layer's `delivered` is "in the practice's inbox"
+ * (MESH tracking `Accepted`); its `acknowledged` is the practice system having downloaded and
+ * acknowledged it in MESH (not an ITK3 response): noted in the history as `downloaded`.
+ */
 const FROM_MESH: Record<string, SubmissionStatus | undefined> = {
   sent: 'sent',
   delivered: 'delivered',
@@ -35,6 +40,13 @@ export async function applyMeshStatus(
   if (!status) return undefined;
   const submission = await findSubmissionByMessageLogId(store, event.messageLogId);
   if (!submission) return undefined;
+  if (
+    event.status === 'acknowledged' &&
+    (submission.status === 'delivered' || submission.status === 'acknowledged')
+  ) {
+    await noteSubmission(store, submission.id, 'downloaded', 'the practice downloaded it from MESH', now);
+    return { changed: false, submission };
+  }
   const t: Transition = { status };
   if (event.meshMessageId) t.meshMessageId = event.meshMessageId;
   if (event.detail) t.detail = event.detail;

@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../access/api-keys.js';
+import { verifyAuditChain } from '../../audit/verify-audit-chain.js';
+import { loadConfig } from '../../config/load-config.js';
+import { createHub, type Hub } from '../../create-hub.js';
+import { FakeMesh } from '../../testing/fake-mesh.js';
+import { fakePds } from '../../testing/fake-pds.js';
+import { type TestStore, testStores } from '../../testing/test-stores.js';
+import { buildItkAck } from './itk-ack.js';
+
+/**
+ * The whole journey in the hub with H1's MESH layer (MeshService, message log, send/track/poll/
+ * inbound/status jobs) over the in-memory FakeMesh: POST → queued → sent → delivered (the practice
+ * downloads and acknowledges in MESH) → acknowledged (ITK3 business response back on
+ * GPFED_CONSULT_REPORT_ACK). The wire protocol itself is tested in packages/cli against the sandbox.
+ */
+const HUB = 'X26ABC1';
+const PRACTICE = 'Y12345HC001'; // fake PDS: JANE's practice Y12345
+const silent = { warn: () => {}, error: () => {} };
+
+const reading = () => ({
+  resourceType: 'Observation',
+  status: 'final',
+  category: [
+    {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
+    },
+  ],
+  code: {
+    coding: [
+      { system: 'http://loinc.org', code: '29463-7' },
+      { system: 'http://snomed.info/sct', code: '27113001' },
+    ],
+  },
+  subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' } },
+  effectiveDateTime: '2025-05-06T06:30:00+00:00',
+  valueQuantity: { value: 71.5, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+});
+
+describe.each(await testStores())(
+  'submitting-data journey through the hub MESH layer on $dialect',
+  (factory) => {
+    let t: TestStore;
+    let hub: Hub;
+    let mesh: FakeMesh;
+    let clock: Date;
+    let key: string;
+
+    beforeEach(async (ctx) => {
+      if (factory.skip) ctx.skip(factory.skip);
+      t = await factory.create();
+      mesh = new FakeMesh([HUB, PRACTICE]);
+      clock = new Date('2025-05-06T07:08:09.000Z');
+      const config = loadConfig(
+        {
+          JUNCTION_MESH_TRACK_INTERVAL_MS: '1000',
+          JUNCTION_MESH_MAILBOXES: JSON.stringify([
+            { mailboxId: HUB, password: 'password', sharedKey: 'TestKey', baseUrl: 'http://127.0.0.1:1' },
+          ]),
+        },
+        { logLevel: 'silent' },
+      );
+      hub = await createHub(config, {
+        store: t.store,
+        pds: fakePds(),
+        now: () => clock,
+        startJobs: false,
+        jobRunner: { random: () => 0, backoff: { baseMs: 1, maxMs: 1 }, logger: silent },
+        meshPortFor: (m) => mesh.port(m.mailboxId),
+        meshLookupFor: () => ({
+          endpointLookup: async (ods, workflowId) =>
+            workflowId === 'GPFED_CONSULT_REPORT' && mesh.mailboxes.has(`${ods}HC001`)
+              ? [{ mailbox_id: `${ods}HC001`, mailbox_name: `GP practice ${ods}` }]
+              : [],
+        }),
+      });
+      key = (
+        await createApiKey(t.store, { name: 'scales-app', scopes: ['readings:submit', 'readings:read'] })
+      ).secret;
+    });
+    afterEach(async () => {
+      await hub?.close();
+      await t?.cleanup();
+    });
+
+    async function drain(rounds = 30) {
+      for (let i = 0; i < rounds; i++) {
+        const { claimed } = await hub.jobs.runner.runOnce();
+        clock = new Date(clock.getTime() + 2_000);
+        if (claimed === 0) break;
+      }
+    }
+    const status = async (id: string) =>
+      (
+        await hub.app.inject({
+          method: 'GET',
+          url: `/submissions/${id}`,
+          headers: { authorization: `Bearer ${key}` },
+        })
+      ).json();
+    const submit = (idempotencyKey?: string) =>
+      hub.app.inject({
+        method: 'POST',
+        url: '/fhir/R4/Observation',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/fhir+json',
+          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        },
+        payload: JSON.stringify(reading()),
+      });
+
+    it('queued → sent → delivered (in the inbox) → downloaded → acknowledged, one message in the practice inbox', async () => {
+      const res = await submit('weigh-in-1');
+      expect(res.statusCode).toBe(202);
+      const s = res.json();
+      expect(s.status).toBe('queued');
+      await drain();
+      expect(mesh.inboxOf(PRACTICE)).toHaveLength(1);
+      const sent = mesh.inboxOf(PRACTICE)[0];
+      expect(sent).toMatchObject({ from: HUB, workflowId: 'GPFED_CONSULT_REPORT', localId: s.id });
+      expect(sent?.body.toString()).toContain(`<id value="${s.itkMessageId}"/>`);
+      // In the practice's inbox (MESH tracking Accepted): delivered.
+      expect((await status(s.id)).status).toBe('delivered');
+
+      // The practice downloads and acknowledges it in MESH: noted in the history, still delivered.
+      await mesh.port(PRACTICE).acknowledge(sent?.id as string);
+      await drain();
+      const downloaded = await status(s.id);
+      expect(downloaded.status).toBe('delivered');
+      expect(downloaded.history.at(-1)).toMatchObject({ status: 'downloaded' });
+
+      // The GP system answers with an ITK3 business response on GPFED_CONSULT_REPORT_ACK.
+      mesh.deliver(HUB, {
+        from: PRACTICE,
+        workflowId: 'GPFED_CONSULT_REPORT_ACK',
+        body: buildItkAck({
+          kind: 'business',
+          itkCode: '30001',
+          itkDisplay: 'Success',
+          code: 'ok',
+          referencedMessageId: s.itkMessageId,
+          senderReference: s.id,
+          responderOds: 'Y12345',
+          responderMailbox: PRACTICE,
+          ids: {
+            bundleId: 'd0000000-0000-4000-8000-000000000001',
+            messageId: 'd0000000-0000-4000-8000-000000000002',
+            headerId: 'd0000000-0000-4000-8000-000000000003',
+            organizationId: 'd0000000-0000-4000-8000-000000000004',
+            outcomeId: 'd0000000-0000-4000-8000-000000000005',
+            timestamp: '2025-05-06T08:00:00+00:00',
+          },
+        }),
+      });
+      await hub.mesh.enqueuePoll(hub.mesh.mailboxes[0] as never);
+      await drain();
+      const done = await status(s.id);
+      expect(done.status).toBe('acknowledged');
+      expect(done.history.map((h: { status: string }) => h.status)).toEqual(
+        expect.arrayContaining([
+          'received',
+          'validated',
+          'queued',
+          'delivered',
+          'downloaded',
+          'acknowledged',
+        ]),
+      );
+      // Repeating the POST changes nothing and sends nothing.
+      expect((await submit('weigh-in-1')).json().id).toBe(s.id);
+      await drain();
+      expect(mesh.messages.filter((m) => m.to === PRACTICE)).toHaveLength(1);
+      expect(await verifyAuditChain(t.store)).toMatchObject({ ok: true });
+    });
+
+    it('the answer to the MESH POST lost (a crash after MESH stored it): retried, still one message', async () => {
+      let lose = true;
+      mesh.hooks.afterPost = () => {
+        if (lose) {
+          lose = false;
+          throw new Error('connection reset after MESH stored the message');
+        }
+      };
+      const s = (await submit()).json();
+      await drain();
+      expect(mesh.messages.filter((m) => m.to === PRACTICE)).toHaveLength(1);
+      expect((await status(s.id)).status).toBe('delivered');
+    });
+
+    it('an unregistered recipient in MESH fails the submission with the DTS code', async () => {
+      mesh.mailboxes.delete(PRACTICE); // endpoint lookup finds no mailbox
+      const lookupOk = await submit();
+      expect(lookupOk.statusCode).toBe(422);
+      mesh.mailboxes.add(PRACTICE);
+      const s = (await submit()).json();
+      mesh.mailboxes.delete(PRACTICE); // gone by the time the send job runs: MESH answers 417 SEND 12
+      await drain();
+      const failed = await status(s.id);
+      expect(failed.status).toBe('failed');
+      expect(failed.errors.issue[0].diagnostics).toMatch(/SEND 12/);
+    });
+  },
+);
