@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MeshClient } from '@junction/client';
+import { buildItkAck } from '@junction/hub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildItkAck } from '../../hub/src/journeys/submit-readings/itk-ack.js';
 import { type RunningJunction, startJunction } from './commands/start.js';
 
 /*

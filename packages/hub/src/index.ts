@@ -84,6 +84,7 @@ export { createHub, type Hub, type HubDeps } from './create-hub.js';
 export { HubJobs } from './jobs/hub-jobs.js';
 export * from './jobs/index.js';
 export type { PdsPort } from './journeys/patient-lookup.js';
+export * from './journeys/submit-readings/index.js';
 export * from './medicines/index.js';
 export * from './mesh/index.js';
 export { createLogger, REDACT_PATHS } from './observability/logger.js';

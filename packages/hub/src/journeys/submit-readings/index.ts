@@ -22,7 +22,32 @@ export {
   type SendDocumentMessage,
   type SenderDetails,
 } from './itk-message.js';
+export type {
+  MeshStatusEvent,
+  OutboundMeshMessage,
+  SendMeshMessage,
+  SubmissionMeshPort,
+} from './mesh-port.js';
 export { READING_KINDS, type ReadingKind, type ReadingKindDef } from './reading-kinds.js';
+export {
+  getSubmission,
+  NOTIFIED_STATUSES,
+  SUBMISSION_STATUSES,
+  type Submission,
+  type SubmissionEvent,
+  type SubmissionStatus,
+  type SubmissionWithHistory,
+  submissionView,
+  WEBHOOK_JOB_KIND,
+  type WebhookEvent,
+} from './submissions.js';
+export {
+  type SubmitReadingsDeps,
+  type SubmitReadingsInput,
+  type SubmitReadingsResult,
+  submitReadings,
+} from './submit.js';
+export { type AckOutcome, applyMeshStatus, handleItkAck } from './tracking.js';
 export {
   ACCEPTED_STATUSES,
   type BloodPressureReading,
@@ -34,3 +59,14 @@ export {
   type ValidationResult,
   validateSubmission,
 } from './validate.js';
+export {
+  checkWebhookUrl,
+  deleteWebhook,
+  getWebhook,
+  SIGNATURE_HEADER,
+  setWebhook,
+  signWebhookBody,
+  type WebhookInfo,
+  WebhookUrlError,
+} from './webhooks.js';
+export { type EndpointLookup, type WiredSubmissions, wireSubmissions } from './wire.js';
