@@ -249,7 +249,16 @@ export class MeshService {
     const localId = row.local_id ?? row.id;
     if (row.status === 'sending') {
       // An earlier attempt may have posted it: look before sending again.
-      const earlier = await port.trackByLocalId(localId, req);
+      let earlier: MeshTracking | undefined;
+      try {
+        earlier = await port.trackByLocalId(localId, req);
+      } catch (error) {
+        if ((error as MeshError).status !== 300) throw error;
+        // mesh-api.yaml tracking_by_local_id 300: "the `local_id` is not unique"; which one is ours cannot be told.
+        const reason = `several MESH messages carry local id ${localId}: whether this one was sent cannot be told, so it is not sent again`;
+        await this.change(id, { status: 'failed', event: 'failed', detail: reason, set: { error: reason } });
+        throw new PermanentJobError(reason);
+      }
       if (earlier) {
         if (earlier.status === 'uploading') {
           const reason = `an interrupted attempt left MESH message ${earlier.message_id} incomplete (uploading); it will not be delivered, and the hub does not resume uploads`;

@@ -205,6 +205,37 @@ describe.each(await testStores())('hub MESH mailboxes on $dialect', (factory) =>
     ]);
   });
 
+  it('an interrupted send whose local id MESH finds on several messages (300) fails for a person, not sent again', async () => {
+    const hub = instance();
+    const { messageLogId } = await sendMeshMessage(
+      t.store,
+      {
+        mailboxId: HUB,
+        to: PRACTICE,
+        workflowId: 'W',
+        body: 'x',
+        localId: 'dup',
+        correlationId: 'c',
+        idempotencyKey: 'd',
+      },
+      { now },
+    );
+    mesh.hooks.afterPost = () => {
+      throw new Error('killed after the POST');
+    };
+    await hub.jobs.runner.runOnce();
+    mesh.hooks = {};
+    // Another sender on the same mailbox (another system) used the same local id.
+    mesh.messages.push({ ...(mesh.messages[0] as (typeof mesh.messages)[number]), id: mesh.nextId() });
+    clock = new Date(clock.getTime() + 5_000);
+    await hub.drain();
+    expect(mesh.messages).toHaveLength(2);
+    const failed = await getMeshMessage(t.store, messageLogId);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.error).toMatch(/several MESH messages carry local id dup/);
+    expect((await listJobs(t.store, { kind: 'mesh.send' }))[0]?.status).toBe('dead');
+  });
+
   it('a refusal (417 SEND 12, unregistered recipient) fails the message with its DTS code, dead-letters the job, and is not retried', async () => {
     const hub = instance();
     const { messageLogId } = await send('k', 'NOBODY1');
