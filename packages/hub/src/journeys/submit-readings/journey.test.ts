@@ -51,6 +51,17 @@ describe.each(await testStores())(
       t = await factory.create();
       mesh = new FakeMesh([HUB, PRACTICE]);
       clock = new Date('2025-05-06T07:08:09.000Z');
+      hub = await startHub();
+      key = (
+        await createApiKey(t.store, { name: 'scales-app', scopes: ['readings:submit', 'readings:read'] })
+      ).secret;
+    });
+    afterEach(async () => {
+      await hub?.close();
+      await t?.cleanup();
+    });
+
+    async function startHub(): Promise<Hub> {
       const config = loadConfig(
         {
           JUNCTION_MESH_TRACK_INTERVAL_MS: '1000',
@@ -60,7 +71,7 @@ describe.each(await testStores())(
         },
         { logLevel: 'silent' },
       );
-      hub = await createHub(config, {
+      return createHub(config, {
         store: t.store,
         pds: fakePds(),
         now: () => clock,
@@ -74,14 +85,7 @@ describe.each(await testStores())(
               : [],
         }),
       });
-      key = (
-        await createApiKey(t.store, { name: 'scales-app', scopes: ['readings:submit', 'readings:read'] })
-      ).secret;
-    });
-    afterEach(async () => {
-      await hub?.close();
-      await t?.cleanup();
-    });
+    }
 
     async function drain(rounds = 30) {
       for (let i = 0; i < rounds; i++) {
@@ -199,6 +203,16 @@ describe.each(await testStores())(
       const failed = await status(s.id);
       expect(failed.status).toBe('failed');
       expect(failed.errors.issue[0].diagnostics).toMatch(/SEND 12/);
+    });
+    it('the hub stops right after the 202, before the send: another instance on the same store sends it, once', async () => {
+      const s = (await submit('after-202')).json();
+      expect(s.status).toBe('queued');
+      await hub.close(); // nothing of the submission is kept only in this process's memory
+      hub = await startHub();
+      expect((await submit('after-202')).json().id).toBe(s.id);
+      await drain();
+      expect(mesh.messages.filter((m) => m.to === PRACTICE && m.localId === s.id)).toHaveLength(1);
+      expect((await status(s.id)).status).toBe('delivered');
     });
   },
 );
