@@ -14,6 +14,7 @@ import {
   type DmdSearchHit,
   type DmdSearchOptions,
   DmdService,
+  dmdConceptRefOf,
   importDmdRelease,
   listDmdReleases,
 } from '@junction/hub';
@@ -335,25 +336,9 @@ export async function dmdShow(
       printJson(io, { ...rest, release: { id: rest.release.id, releaseDate: rest.release.releaseDate } });
       return;
     }
-    const entry = await dmd.entry(idOfView(view));
+    const entry = await dmd.entry(dmdConceptRefOf(view.detail).id);
     io.stdout(formatConcept(view, entry, lookup));
   });
-}
-
-function idOfView(view: DmdConceptView): string {
-  const d = view.detail;
-  switch (d.type) {
-    case 'VTM':
-      return d.vtm.VTMID;
-    case 'VMP':
-      return d.vmp.VPID;
-    case 'AMP':
-      return d.amp.APID;
-    case 'VMPP':
-      return d.vmpp.VPPID;
-    case 'AMPP':
-      return d.ampp.APPID;
-  }
 }
 
 const MAX_LISTED = 50;
@@ -364,8 +349,8 @@ function formatConcept(
   lookup: DmdLookupResolver,
 ): string {
   const d = view.detail;
-  const id = idOfView(view);
-  const lines = [`${d.type} ${id}  ${nameOf(d)}`];
+  const { id, name } = dmdConceptRefOf(d);
+  const lines = [`${d.type} ${id}  ${name}`];
   const field = (label: string, value: string | null | undefined) => {
     if (value !== null && value !== undefined && value !== '')
       lines.push(`  ${`${label}:`.padEnd(18)}${value}`);
@@ -390,21 +375,6 @@ function formatConcept(
   list('parents', view.parents);
   list('children', view.children);
   return `${lines.join('\n')}\n`;
-}
-
-function nameOf(d: DmdConceptDetail): string {
-  switch (d.type) {
-    case 'VTM':
-      return d.vtm.NM;
-    case 'VMP':
-      return d.vmp.NM;
-    case 'AMP':
-      return d.amp.NM;
-    case 'VMPP':
-      return d.vmpp.NM;
-    case 'AMPP':
-      return d.ampp.NM;
-  }
 }
 
 /** A few facts per class (NHSBSA data model §2), lookup codes shown with their descriptions. */

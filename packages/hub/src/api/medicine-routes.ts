@@ -14,10 +14,11 @@ import {
   DMD_CONCEPT_TYPES,
   type DmdConceptDetail,
   type DmdConceptType,
+  dmdConceptRefOf,
   type VmpDetail,
 } from '../medicines/model.js';
 import type { DmdSearchHit, DmdSearchOptions } from '../medicines/search/types.js';
-import { type DmdService, type DmdSnapshot, idOf, parentVmpIdOf } from '../medicines/service.js';
+import { type DmdService, type DmdSnapshot, parentVmpIdOf } from '../medicines/service.js';
 import { type DmdReleaseInfo, listDmdReleases } from '../medicines/store/read-dmd.js';
 import type { Store } from '../store/database.js';
 import type { AccessControl } from './authorise.js';
@@ -644,14 +645,14 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
       const view = await dmd.concept(code);
       if (view === 'no-release') throw noRelease();
       if (!view) throw new MedicineRequestError(404, 'not-found', `No dm+d concept has the code ${code}`);
-      const id = idOf(view.detail);
+      const { id, name } = dmdConceptRefOf(view.detail);
       return reply.code(200).send({
         release: releaseRef(view.release),
         matchedBy: view.matchedBy,
         requested: view.requested,
         type: view.detail.type,
         id,
-        name: nameOf(view.detail),
+        name,
         detail: view.detail,
         parents: view.parents,
         children: view.children,
@@ -706,21 +707,6 @@ function tokenValue(token: string): string {
   }
   if (!CODE.test(value)) throw bad('code', 'a dm+d id (6–18 digits)');
   return value;
-}
-
-function nameOf(detail: DmdConceptDetail): string {
-  switch (detail.type) {
-    case 'VTM':
-      return detail.vtm.NM;
-    case 'VMP':
-      return detail.vmp.NM;
-    case 'AMP':
-      return detail.amp.NM;
-    case 'VMPP':
-      return detail.vmpp.NM;
-    case 'AMPP':
-      return detail.ampp.NM;
-  }
 }
 
 /** $lookup `property` input: only the properties with those codes (the other parameters stay). */

@@ -13,7 +13,7 @@ export type {
   VmppDetail,
   VtmDetail,
 } from './model.js';
-export { DMD_CONCEPT_TYPES } from './model.js';
+export { DMD_CONCEPT_TYPES, dmdConceptRefOf } from './model.js';
 export { readDmdFile } from './read-release.js';
 export { type DmdRecord, LOOKUP_LISTS, type LookupList } from './records.js';
 export { type DmdRelease, DmdReleaseError, type DmdReleaseFile, openDmdRelease } from './release-files.js';
@@ -24,7 +24,6 @@ export {
   type DmdSearchResult,
   DmdService,
   type DmdSnapshot,
-  idOf as dmdIdOf,
 } from './service.js';
 export {
   DmdImportError,

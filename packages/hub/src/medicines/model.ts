@@ -118,3 +118,19 @@ export interface DmdSearchEntry {
   /** How many available, valid packs (AMPPs) sit below: a proxy for how common a product is. */
   packCount: number;
 }
+
+/** A concept's class, id, name and validity, whichever class it is. */
+export function dmdConceptRefOf(detail: DmdConceptDetail): DmdConceptRef {
+  switch (detail.type) {
+    case 'VTM':
+      return { type: 'VTM', id: detail.vtm.VTMID, name: detail.vtm.NM, invalid: detail.vtm.INVALID };
+    case 'VMP':
+      return { type: 'VMP', id: detail.vmp.VPID, name: detail.vmp.NM, invalid: detail.vmp.INVALID };
+    case 'AMP':
+      return { type: 'AMP', id: detail.amp.APID, name: detail.amp.NM, invalid: detail.amp.INVALID };
+    case 'VMPP':
+      return { type: 'VMPP', id: detail.vmpp.VPPID, name: detail.vmpp.NM, invalid: detail.vmpp.INVALID };
+    case 'AMPP':
+      return { type: 'AMPP', id: detail.ampp.APPID, name: detail.ampp.NM, invalid: detail.ampp.INVALID };
+  }
+}

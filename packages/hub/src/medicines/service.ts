@@ -1,10 +1,11 @@
 import type { Store } from '../store/database.js';
-import type {
-  DmdConceptDetail,
-  DmdConceptRef,
-  DmdLookupResolver,
-  DmdSearchEntry,
-  VmpDetail,
+import {
+  type DmdConceptDetail,
+  type DmdConceptRef,
+  type DmdLookupResolver,
+  type DmdSearchEntry,
+  dmdConceptRefOf,
+  type VmpDetail,
 } from './model.js';
 import { buildDmdSearchIndex } from './search/build-index.js';
 import type { DmdSearchHit, DmdSearchIndex, DmdSearchOptions } from './search/types.js';
@@ -79,7 +80,7 @@ export class DmdService {
     const trimmed = query.trim();
     if (CODE_QUERY.test(trimmed)) {
       const found = await snap.reader.concept(trimmed);
-      const entry = found ? snap.index.byId(idOf(found.detail)) : undefined;
+      const entry = found ? snap.index.byId(dmdConceptRefOf(found.detail).id) : undefined;
       if (entry) {
         const hits: DmdSearchHit[] = [{ entry, score: Number.MAX_SAFE_INTEGER, matched: 'id' }];
         return { release: snap.release, hits, snapshot: snap };
@@ -120,21 +121,6 @@ export class DmdService {
     const reader = new DmdReader(this.store, release.id);
     const [entries, lookup] = await Promise.all([reader.searchEntries(), reader.lookup()]);
     return { release, reader, index: buildDmdSearchIndex(entries), lookup };
-  }
-}
-
-export function idOf(detail: DmdConceptDetail): string {
-  switch (detail.type) {
-    case 'VTM':
-      return detail.vtm.VTMID;
-    case 'VMP':
-      return detail.vmp.VPID;
-    case 'AMP':
-      return detail.amp.APID;
-    case 'VMPP':
-      return detail.vmpp.VPPID;
-    case 'AMPP':
-      return detail.ampp.APPID;
   }
 }
 

@@ -1,7 +1,12 @@
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
-import type { DmdConceptDetail, DmdConceptRef, DmdConceptType, DmdLookupResolver } from '../model.js';
+import {
+  type DmdConceptDetail,
+  type DmdConceptRef,
+  type DmdConceptType,
+  type DmdLookupResolver,
+  dmdConceptRefOf,
+} from '../model.js';
 import { DMD_SCHEMAS, type DmdFileKind, type LookupList } from '../records.js';
-import { identity } from './medication.js';
 import { SNOMED_SYNONYM } from './systems.js';
 
 /*
@@ -119,7 +124,7 @@ interface Property {
  */
 export function toDmdLookupParameters(input: DmdLookupInput, lookup: DmdLookupResolver): Parameters {
   const { detail, parents, children } = input;
-  const { id, name, invalid } = identity(detail);
+  const { id, name, invalid } = dmdConceptRefOf(detail);
   const names = new Map<string, string>();
   for (const r of [...parents, ...children]) names.set(r.id, r.name);
   const ctx: Ctx = { lookup, names, self: id };

@@ -1,5 +1,11 @@
 import type { CodeableConcept, Medication, MedicationIngredient, Quantity, Ratio } from '@medplum/fhirtypes';
-import type { DmdConceptDetail, DmdLookupResolver, VmpDetail, VmpRow } from '../model.js';
+import {
+  type DmdConceptDetail,
+  type DmdLookupResolver,
+  dmdConceptRefOf,
+  type VmpDetail,
+  type VmpRow,
+} from '../model.js';
 import { DMD_SYSTEM, SNOMED_SYSTEM, UK_CORE_MEDICATION_PROFILE } from './systems.js';
 
 /*
@@ -53,7 +59,7 @@ export function toFhirMedication(
   lookup: DmdLookupResolver,
   options: ToFhirMedicationOptions = {},
 ): Medication {
-  const { id, name, invalid } = identity(detail);
+  const { id, name, invalid } = dmdConceptRefOf(detail);
   const med: Medication = {
     resourceType: 'Medication',
     id,
@@ -99,22 +105,6 @@ export function toFhirMedication(
   const supplier = suppcd ? lookup('SUPPLIER', suppcd) : null;
   if (supplier) med.manufacturer = { display: supplier };
   return med;
-}
-
-/** The id, NM and INVALID flag of any concept detail. */
-export function identity(detail: DmdConceptDetail): { id: string; name: string; invalid: boolean } {
-  switch (detail.type) {
-    case 'VTM':
-      return { id: detail.vtm.VTMID, name: detail.vtm.NM, invalid: detail.vtm.INVALID };
-    case 'VMP':
-      return { id: detail.vmp.VPID, name: detail.vmp.NM, invalid: detail.vmp.INVALID };
-    case 'AMP':
-      return { id: detail.amp.APID, name: detail.amp.NM, invalid: detail.amp.INVALID };
-    case 'VMPP':
-      return { id: detail.vmpp.VPPID, name: detail.vmpp.NM, invalid: detail.vmpp.INVALID };
-    case 'AMPP':
-      return { id: detail.ampp.APPID, name: detail.ampp.NM, invalid: detail.ampp.INVALID };
-  }
 }
 
 function inheritedVmp(
