@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, JobEventsTable, JobsTable, Store } from '../store/database.js';
 import { writeTransaction } from './write-transaction.js';
 
@@ -75,6 +75,20 @@ export interface JobLease {
   jobId: string;
   owner: string;
   attempt: number;
+}
+
+/**
+ * The fence every change by a lease holder goes through: the job is still running under this
+ * owner and this attempt (a holder whose lease expired and was re-taken changes nothing).
+ */
+function heldUnder(lease: JobLease) {
+  return (eb: ExpressionBuilder<Database, 'jobs'>) =>
+    eb.and([
+      eb('id', '=', lease.jobId),
+      eb('status', '=', 'running'),
+      eb('lease_owner', '=', lease.owner),
+      eb('attempts', '=', lease.attempt),
+    ]);
 }
 
 /** Something the queue refuses: an unknown job, or a retry of a job that is not failed or dead. */
@@ -408,10 +422,7 @@ export async function completeJob(
         updated_at: stamp,
         finished_at: stamp,
       })
-      .where('id', '=', lease.jobId)
-      .where('status', '=', 'running')
-      .where('lease_owner', '=', lease.owner)
-      .where('attempts', '=', lease.attempt)
+      .where(heldUnder(lease))
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 1) {
       await addEvents(trx, [event(lease.jobId, stamp, 'succeeded', lease.attempt, lease.owner, null)]);
@@ -517,10 +528,7 @@ export async function renewLease(
       lease_expires_at: new Date(now.getTime() + leaseMs).toISOString(),
       updated_at: now.toISOString(),
     })
-    .where('id', '=', lease.jobId)
-    .where('status', '=', 'running')
-    .where('lease_owner', '=', lease.owner)
-    .where('attempts', '=', lease.attempt)
+    .where(heldUnder(lease))
     .executeTakeFirst();
   return Number(updated.numUpdatedRows) === 1;
 }
@@ -546,10 +554,7 @@ export async function releaseJob(
         lease_expires_at: null,
         updated_at: stamp,
       })
-      .where('id', '=', lease.jobId)
-      .where('status', '=', 'running')
-      .where('lease_owner', '=', lease.owner)
-      .where('attempts', '=', lease.attempt)
+      .where(heldUnder(lease))
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return false;
     await addEvents(trx, [event(lease.jobId, stamp, 'released', lease.attempt, lease.owner, reason)]);
