@@ -31,6 +31,9 @@ export const API_KEY_SCOPES = [
   'jobs:manage',
   'readings:submit',
   'readings:read',
+  'operations:read',
+  'keys:manage',
+  'medicines:import',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 /**

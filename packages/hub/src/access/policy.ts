@@ -91,6 +91,9 @@ export const ACCESS_ACTIONS = [
   'jobs.retry', // manual retry of a failed or dead-lettered job
   'readings.submit', // submitting-data journey: a product posts readings for the patient's GP (issue #5)
   'readings.read', // the status of a product's own submissions
+  'operations.read', // console (issue #6): NHS API health, latency and traffic; environments and mailboxes (no secrets)
+  'keys.manage', // console: list, create and revoke products' API keys
+  'medicines.import', // console: start a dm+d release import
 ] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
@@ -148,6 +151,10 @@ const ACTIONS: Record<AccessAction, ActionRule> = {
   // Products (API keys) only: the patient is named in the body, and a product sees only its own submissions.
   'readings.submit': { scope: 'readings:submit', perPatient: false, patientMinLevel: null },
   'readings.read': { scope: 'readings:read', perPatient: false, patientMinLevel: null },
+  // Running the hub (issue #6, the console): staff and operators, never patients.
+  'operations.read': { scope: 'operations:read', perPatient: false, patientMinLevel: null },
+  'keys.manage': { scope: 'keys:manage', perPatient: false, patientMinLevel: null },
+  'medicines.import': { scope: 'medicines:import', perPatient: false, patientMinLevel: null },
 };
 
 const DEMOGRAPHICS: AccessAction[] = ['patient.read', 'patient.search'];
@@ -158,8 +165,12 @@ const CLINICAL_RECORD: AccessAction[] = ['gp-record.read', 'scr.read', 'prescrip
 const REFERENCE: AccessAction[] = ['medicine.read'];
 /** The roles that send documents follow them: the MESH message log. */
 const MESSAGES: AccessAction[] = ['messages.read'];
-/** Running the hub's queue (see, retry): the admin/clinical support role. */
-const OPERATIONS: AccessAction[] = ['messages.read', 'jobs.read', 'jobs.retry'];
+/**
+ * Running the hub (its queue, NHS API health, the audit trail): the admin/clinical support role,
+ * the national RBAC role of staff who support a service rather than treat patients. Creating API
+ * keys and importing the dm+d are left to hub admin accounts.
+ */
+const OPERATIONS: AccessAction[] = ['messages.read', 'jobs.read', 'jobs.retry', 'operations.read', 'audit.read'];
 
 /**
  * What a proxy (a parent, a carer) may be given access to, by kind, as GP practices grant online
