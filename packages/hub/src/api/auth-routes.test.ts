@@ -555,6 +555,51 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     expectNoSecretsLeaked([key.secret, key.secret.split('_')[2] ?? ''], { bodiesToo: true });
   });
 
+  it("takes the hub's own console (<publicUrl>/console/ and pages under it) as a return URL with no configuration", async () => {
+    cis2.next = {
+      claims: { selected_roleid: '555254240101' },
+      userinfo: { nhsid_nrbac_roles: CLINICIAN_ROLES },
+    };
+    const { callback } = await signIn(
+      'cis2',
+      `?return_to=${encodeURIComponent('http://127.0.0.1:8080/console/')}`,
+    );
+    expect(callback.statusCode).toBe(303);
+    expect(callback.headers.location).toBe('http://127.0.0.1:8080/console/');
+    const token = sessionCookieOf(callback.headers['set-cookie']);
+    const who = await inject({ url: '/auth/session', headers: { cookie: `junction_session=${token}` } });
+    expect(who.json().principal).toMatchObject({ kind: 'clinician', roleCode: 'S8001:G8002:R8008' });
+
+    for (const good of [
+      'http://127.0.0.1:8080/console/patients',
+      'http://127.0.0.1:8080/console/audit?nhsNumber=9000000009',
+    ]) {
+      const res = await inject({ url: `/auth/cis2/login?return_to=${encodeURIComponent(good)}` });
+      expect(res.statusCode, good).toBe(302);
+    }
+    // The URL as parsed is what was checked and what the browser is sent to.
+    const dotted = await signIn(
+      'cis2',
+      `?return_to=${encodeURIComponent('http://127.0.0.1:8080/console/a/../messages')}`,
+    );
+    expect(dotted.callback.headers.location).toBe('http://127.0.0.1:8080/console/messages');
+
+    for (const bad of [
+      'http://127.0.0.1:8080/console/../admin', // dot segments resolved: not under /console/
+      'http://127.0.0.1:8080/console/%2e%2e/admin',
+      'http://127.0.0.1:8080/consoles/',
+      'http://127.0.0.1:8080/',
+      'http://127.0.0.1:9999/console/', // another port on loopback is another origin here
+      'http://localhost:8080/console/',
+      'https://127.0.0.1:8080/console/',
+      'http://user:pw@127.0.0.1:8080/console/',
+      'https://evil.example/console/',
+    ]) {
+      const res = await inject({ url: `/auth/cis2/login?return_to=${encodeURIComponent(bad)}` });
+      expect(res.statusCode, bad).toBe(400);
+    }
+  });
+
   it('marks the cookie Secure unless the hub is plain http on loopback', async () => {
     const https = await createHub(
       loadConfig({ JUNCTION_PUBLIC_URL: 'https://hub.example.com' }, { logLevel: 'silent' }),

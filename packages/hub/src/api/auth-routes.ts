@@ -85,6 +85,24 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
   const { store, access, now } = options;
   const secureCookie = !isPlainHttpLoopback(options.publicUrl);
   const allowedReturns = new Set(options.returnUrls.map(returnKey).filter((k) => k !== undefined));
+  const hub = new URL(options.publicUrl);
+  const consolePath = `${hub.pathname.replace(/\/+$/, '')}/console/`;
+  /**
+   * The hub's own console (`<publicUrl>/console/` and any page under it) is always a return URL:
+   * same origin (scheme, host and port exactly, loopback included), path under /console/ once the
+   * URL parser has resolved dot segments, so `/console/../x` cannot slip out. Answers the URL as
+   * parsed (what was checked is what the browser is sent to), or undefined.
+   */
+  const ownConsoleUrl = (value: string): string | undefined => {
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      return undefined;
+    }
+    if (u.origin !== hub.origin || u.username !== '' || u.password !== '') return undefined;
+    return u.pathname.startsWith(consolePath) ? u.href : undefined;
+  };
 
   const login =
     (provider: Provider) =>
@@ -93,7 +111,10 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       const rp = provider === 'nhs-login' ? options.nhsLogin : options.cis2;
       if (!rp) throw notConfigured(provider);
       let returnTo: string | null = null;
-      if (q.return_to !== undefined) {
+      const consoleReturn = q.return_to === undefined ? undefined : ownConsoleUrl(q.return_to);
+      if (consoleReturn !== undefined) {
+        returnTo = consoleReturn;
+      } else if (q.return_to !== undefined) {
         const key = returnKey(q.return_to);
         if (key === undefined || !allowedReturns.has(key)) {
           throw OperationOutcomeError.spine('INVALID_VALUE', {
@@ -313,7 +334,8 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
             properties: {
               return_to: {
                 type: 'string',
-                description: 'Where to go afterwards; one of the configured return URLs',
+                description:
+                  "Where to go afterwards: one of the configured return URLs, or the hub's own console (<publicUrl>/console/…)",
               },
               response: {
                 type: 'string',
