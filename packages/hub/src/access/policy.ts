@@ -170,7 +170,13 @@ const MESSAGES: AccessAction[] = ['messages.read'];
  * the national RBAC role of staff who support a service rather than treat patients. Creating API
  * keys and importing the dm+d are left to hub admin accounts.
  */
-const OPERATIONS: AccessAction[] = ['messages.read', 'jobs.read', 'jobs.retry', 'operations.read', 'audit.read'];
+const OPERATIONS: AccessAction[] = [
+  'messages.read',
+  'jobs.read',
+  'jobs.retry',
+  'operations.read',
+  'audit.read',
+];
 
 /**
  * What a proxy (a parent, a carer) may be given access to, by kind, as GP practices grant online
@@ -313,4 +319,30 @@ function decidePatient(principal: PatientPrincipal, request: AccessRequest, rule
     'patient.other-record',
     'A patient may access only their own record or one they are a proxy for',
   );
+}
+
+/**
+ * What a principal may do, for a user interface to show or hide what it offers (the console's
+ * pages): every action {@link decide} allows it. Per-patient actions count when the principal's
+ * role or scopes grant them (clinicians, API keys), or, for a patient, when they may do them for
+ * their own record, the record they signed in for, or a record delegated to them. Each request is
+ * still decided on its own: this list grants nothing.
+ * @example allowedActions(clinician) // → ['patient.read', 'patient.search', …, 'messages.read']
+ */
+export function allowedActions(principal: Principal): AccessAction[] {
+  const patients: (string | undefined)[] =
+    principal.kind === 'patient'
+      ? [
+          principal.actingFor?.nhsNumber ?? principal.nhsNumber,
+          ...principal.delegations.map((d) => d.nhsNumber),
+        ]
+      : [undefined];
+  return ACCESS_ACTIONS.filter((action) => {
+    if (!ACTIONS[action].perPatient) return decide(principal, { action }).allow;
+    return patients.some(
+      (nhsNumber) =>
+        (principal.kind !== 'patient' || nhsNumber !== undefined) &&
+        decide(principal, nhsNumber === undefined ? { action } : { action, nhsNumber }).allow,
+    );
+  });
 }

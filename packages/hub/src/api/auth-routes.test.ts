@@ -2,7 +2,7 @@ import { AuthError } from '@junction/client';
 import type { InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey } from '../access/api-keys.js';
-import type { ActiveSession } from '../access/sessions.js';
+import { type ActiveSession, createSession, type SessionPrincipal } from '../access/sessions.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
@@ -598,6 +598,79 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
       const res = await inject({ url: `/auth/cis2/login?return_to=${encodeURIComponent(bad)}` });
       expect(res.statusCode, bad).toBe(400);
     }
+  });
+
+  it('tells the console what the principal may do (actions): API key by scope, CIS2 by role, patient for their own record', async () => {
+    const actionsOf = async (headers: Record<string, string>) => {
+      const res = await inject({ url: '/auth/session', headers });
+      expect(res.statusCode).toBe(200);
+      return res.json().actions;
+    };
+    const key = await createApiKey(t.store, {
+      name: 'ops-tool',
+      scopes: ['patient:read', 'medicines:read', 'keys:manage'],
+    });
+    expect(await actionsOf({ authorization: `Bearer ${key.secret}` })).toEqual([
+      'patient.read',
+      'medicine.read',
+      'keys.manage',
+    ]);
+    const session = async (principal: SessionPrincipal) =>
+      `junction_session=${(await createSession(t.store, { principal, ttlS: 600, now: () => clock })).token}`;
+    const clinician = (roleCode: string): SessionPrincipal => ({
+      kind: 'clinician',
+      uid: '555254242106',
+      roleId: '555254240100',
+      roleCode,
+      organisationOds: 'A12345',
+    });
+    // National RBAC R8000 (Clinical Practitioner): the clinical record and the MESH log, not operations.
+    expect(await actionsOf({ cookie: await session(clinician('S8000:G8000:R8000')) })).toEqual([
+      'patient.read',
+      'patient.search',
+      'patient.update',
+      'gp-record.read',
+      'scr.read',
+      'prescription.read',
+      'appointment.read',
+      'appointment.book',
+      'document.send',
+      'medicine.read',
+      'messages.read',
+    ]);
+    // R8008 (Admin/Clinical Support): demographics, appointments and running the hub; no clinical record.
+    expect(await actionsOf({ cookie: await session(clinician('S8001:G8002:R8008')) })).toEqual([
+      'patient.read',
+      'patient.search',
+      'patient.update',
+      'appointment.read',
+      'appointment.book',
+      'audit.read',
+      'medicine.read',
+      'messages.read',
+      'jobs.read',
+      'jobs.retry',
+      'operations.read',
+    ]);
+    expect(await actionsOf({ cookie: await session(clinician('S8000:G8000:R9999')) })).toEqual([]);
+    const jane = (level: 'P5' | 'P9'): SessionPrincipal => ({
+      kind: 'patient',
+      sub: JANE_SUB,
+      nhsNumber: JANE_NHS,
+      identityProofingLevel: level,
+      delegations: [],
+    });
+    expect(await actionsOf({ cookie: await session(jane('P5')) })).toEqual(['patient.read', 'medicine.read']);
+    expect(await actionsOf({ cookie: await session(jane('P9')) })).toEqual([
+      'patient.read',
+      'patient.update',
+      'gp-record.read',
+      'prescription.read',
+      'appointment.read',
+      'appointment.book',
+      'medicine.read',
+    ]);
+    expect((await inject({ url: '/auth/session' })).statusCode).toBe(401);
   });
 
   it('marks the cookie Secure unless the hub is plain http on loopback', async () => {

@@ -17,11 +17,12 @@ import {
 import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type DelegationsFor, SESSION_COOKIE } from '../access/authenticate.js';
-import type {
-  ClinicianPrincipal,
-  IdentityProofingLevel,
-  PatientPrincipal,
-  Principal,
+import {
+  allowedActions,
+  type ClinicianPrincipal,
+  type IdentityProofingLevel,
+  type PatientPrincipal,
+  type Principal,
 } from '../access/policy.js';
 import { createSession, revokeSession, type SessionPrincipal } from '../access/sessions.js';
 import type { Store } from '../store/database.js';
@@ -390,7 +391,8 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
     '/auth/session',
     {
       schema: {
-        summary: 'Who am I: the signed-in principal (or API key) and session times; never a secret',
+        summary:
+          'Who am I: the signed-in principal (or API key), what it may do (actions) and session times; never a secret',
         tags: ['Sign-in'],
         response: { 200: { type: 'object', additionalProperties: true }, 401: outcome('ACCESS_DENIED') },
       },
@@ -399,7 +401,10 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
     async (request) => {
       const auth = await access.authenticate(request);
       if (!auth.ok) throw unauthenticated(auth.reason);
-      const out: Record<string, unknown> = { principal: publicPrincipal(auth.principal) };
+      const out: Record<string, unknown> = {
+        principal: publicPrincipal(auth.principal),
+        actions: allowedActions(auth.principal),
+      };
       if (auth.session) {
         const { createdAt, expiresAt, lastSeenAt } = auth.session;
         out.session = { createdAt, expiresAt, lastSeenAt };
