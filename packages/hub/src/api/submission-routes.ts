@@ -281,7 +281,7 @@ export async function submissionRoutes(
     '/submissions/webhook',
     webhookSchema(
       'Register the webhook of this API key',
-      'Body {"url": "https://…"}. Returns the signing secret once: each POST carries X-Junction-Signature: sha256=<hex HMAC-SHA256 of the raw body>. Sent when a submission becomes delivered, acknowledged or failed; retried with backoff, then dead-lettered. Needs readings:submit.',
+      'Body {"url": "https://…"}. Returns the signing secret once: each POST carries X-Junction-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> (refuse a t more than 5 minutes off). Sent when a submission becomes delivered, acknowledged or failed; retried with backoff, then dead-lettered. Needs readings:submit.',
       { body: { type: 'object', properties: { url: { type: 'string' } }, required: ['url'] } },
     ),
     async (request, reply) => {

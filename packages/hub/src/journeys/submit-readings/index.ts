@@ -64,9 +64,14 @@ export {
   deleteWebhook,
   getWebhook,
   SIGNATURE_HEADER,
+  SIGNATURE_TOLERANCE_S,
   setWebhook,
   signWebhookBody,
+  type VerifyWebhookSignatureOptions,
+  verifyWebhookSignature,
   type WebhookInfo,
+  type WebhookSignatureFailure,
+  type WebhookSignatureResult,
   WebhookUrlError,
 } from './webhooks.js';
 export { type EndpointLookup, type WiredSubmissions, wireSubmissions } from './wire.js';

@@ -7,6 +7,7 @@ import { FakeMesh } from '../../testing/fake-mesh.js';
 import { fakePds } from '../../testing/fake-pds.js';
 import { type TestStore, testStores } from '../../testing/test-stores.js';
 import { buildItkAck } from './itk-ack.js';
+import { verifyWebhookSignature } from './webhooks.js';
 
 /**
  * The whole journey in the hub with H1's MESH layer (MeshService, message log, send/track/poll/
@@ -45,11 +46,13 @@ describe.each(await testStores())(
     let mesh: FakeMesh;
     let clock: Date;
     let key: string;
+    let hooks: { url: string; headers: Headers; body: string }[];
 
     beforeEach(async (ctx) => {
       if (factory.skip) ctx.skip(factory.skip);
       t = await factory.create();
       mesh = new FakeMesh([HUB, PRACTICE]);
+      hooks = [];
       clock = new Date('2025-05-06T07:08:09.000Z');
       hub = await startHub();
       key = (
@@ -76,6 +79,15 @@ describe.each(await testStores())(
         pds: fakePds(),
         now: () => clock,
         startJobs: false,
+        // Webhook POSTs land here (the product's endpoint).
+        fetch: async (url, init) => {
+          hooks.push({
+            url: String(url),
+            headers: new Headers(init?.headers),
+            body: String(init?.body),
+          });
+          return new Response(null, { status: 204 });
+        },
         jobRunner: { random: () => 0, backoff: { baseMs: 1, maxMs: 1 }, logger: silent },
         meshPortFor: (m) => mesh.port(m.mailboxId),
         meshLookupFor: () => ({
@@ -213,6 +225,36 @@ describe.each(await testStores())(
       await drain();
       expect(mesh.messages.filter((m) => m.to === PRACTICE && m.localId === s.id)).toHaveLength(1);
       expect((await status(s.id)).status).toBe('delivered');
+    });
+
+    it('webhooks carry X-Junction-Signature t=…,v1=… that the product verifies, and a replay 6 minutes on fails', async () => {
+      const put = await hub.app.inject({
+        method: 'PUT',
+        url: '/submissions/webhook',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: { url: 'https://product.example/junction-hooks' },
+      });
+      expect(put.statusCode).toBe(200);
+      const { secret } = put.json();
+      const s = (await submit()).json();
+      await drain();
+      expect((await status(s.id)).status).toBe('delivered');
+      const delivered = hooks.find((h) => h.headers.get('x-junction-event') === 'submission.delivered');
+      expect(delivered?.url).toBe('https://product.example/junction-hooks');
+      const header = delivered?.headers.get('x-junction-signature') ?? '';
+      expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      const body = delivered?.body ?? '';
+      const signedAt = Number(/^t=(\d+)/.exec(header)?.[1]) * 1000;
+      const later = (ms: number) => ({ now: () => new Date(signedAt + ms) });
+      expect(verifyWebhookSignature(secret, header, body, later(1_000))).toMatchObject({ ok: true });
+      expect(verifyWebhookSignature(secret, header, body, later(6 * 60_000))).toEqual({
+        ok: false,
+        reason: 'timestamp-out-of-tolerance',
+      });
+      expect(verifyWebhookSignature(secret, header, body.replace('delivered', 'failed'), later(0))).toEqual({
+        ok: false,
+        reason: 'signature-mismatch',
+      });
     });
   },
 );

@@ -50,7 +50,7 @@ export function wireSubmissions(options: WireSubmissionsOptions): WiredSubmissio
   const { store, jobs, mesh, now } = options;
   jobs.register(
     WEBHOOK_JOB_KIND,
-    webhookJobHandler(options.fetch ? { store, fetch: options.fetch } : { store }),
+    webhookJobHandler(options.fetch ? { store, now, fetch: options.fetch } : { store, now }),
   );
   mesh.registerStatusHandler(SEND_DOCUMENT_WORKFLOW, async (message) => {
     const detail = [message.dts?.event, message.dts?.code, message.error].filter(Boolean).join(' ');
