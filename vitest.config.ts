@@ -11,13 +11,28 @@ export default defineConfig({
       '@junction/client': src('client'),
       '@junction/sandbox': src('sandbox'),
       '@junction/hub': src('hub'),
+      '@junction/cli': src('cli'),
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts'],
     environment: 'node',
     reporters: ['default', './tools/summary-reporter.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'packages', include: ['packages/*/src/**/*.test.ts'] } },
+      {
+        // The console in headless Chromium against `junction start`; its global setup builds the
+        // console bundle when it is missing or stale (only when one of these tests is queued).
+        extends: true,
+        test: {
+          name: 'console-e2e',
+          include: ['packages/console/e2e/**/*.test.ts'],
+          globalSetup: ['packages/console/e2e/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,298 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CliRuntime, runCli } from '@junction/cli';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/*
+ * The console's end-to-end harness: `junction start` as a user runs it (in-process through the CLI's
+ * own entry point, so the hub and sandbox are this checkout's sources), Debian's Chromium driven by
+ * playwright-core (never a browser downloaded by a test tool; CI installs it in .ci/run), sign-in
+ * through the sandbox CIS2 or the hub admin form, axe-core on every state, and screenshots at a
+ * laptop and a tablet width for a reviewer.
+ */
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+/** Generous: a cold Chromium, the first dm+d search index build and a MESH poll all fit well inside. */
+export const E2E_TIMEOUT_MS = 90_000;
+export const SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
+export const AXE_RESULTS = fileURLToPath(new URL('../test-results/axe/', import.meta.url));
+
+/** Widths a person uses the console at: a small laptop and a tablet held upright. */
+export const VIEWPORTS = {
+  laptop: { width: 1366, height: 768 },
+  tablet: { width: 768, height: 1024 },
+} as const;
+
+/** Dr Alex Carter, the sandbox CIS2 smartcard user (uid 555000000001) with two roles. */
+export const CIS2_ROLES = {
+  /** R8008: runs the hub (overview, messages, jobs, audit) and traces patients. */
+  adminClinicalSupport: 'Admin/Clinical Support Access Role at SANDBOX COMMUNITY HEALTH TRUST (Y23456)',
+  /** R8000: a clinician: patients, medicines, messages; no operations or audit. */
+  clinicalPractitioner: 'Clinical Practitioner Access Role at SANDBOX GP PRACTICE (Y12345)',
+} as const;
+
+export interface RunningJunction {
+  hubUrl: string;
+  sandboxUrl: string;
+  consoleUrl: string;
+  dataDir: string;
+  /** The hub admin account `junction start` makes and prints. */
+  admin: { username: string; password: string };
+  /** Everything `junction start` printed. */
+  startOutput: string;
+  stop(): Promise<void>;
+}
+
+/** A CLI runtime whose output is captured; `stop()` is Ctrl+C for `start`. */
+export function cliRuntime(env: NodeJS.ProcessEnv = {}) {
+  let out = '';
+  let err = '';
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const waiters: { text: string; resolve: (out: string) => void }[] = [];
+  const rt: CliRuntime = {
+    env,
+    stdout: (text) => {
+      out += text;
+      for (const w of waiters.filter((w) => out.includes(w.text))) w.resolve(out);
+    },
+    stderr: (text) => {
+      err += text;
+    },
+    untilStopped: () => stopped,
+  };
+  return {
+    rt,
+    out: () => out,
+    err: () => err,
+    stop: () => stop(),
+    printed: (text: string) =>
+      out.includes(text)
+        ? Promise.resolve(out)
+        : new Promise<string>((resolve) => waiters.push({ text, resolve })),
+  };
+}
+
+/** Runs one `junction …` command line to its end: exit code and output. */
+export async function junction(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const cli = cliRuntime(env);
+  const code = await runCli(args, cli.rt);
+  return { code, out: cli.out(), err: cli.err() };
+}
+
+/** `junction start --port 0 --data-dir <tmp>`, as the README tells a new user, until `stop()`. */
+export async function startJunction(): Promise<RunningJunction> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'junction-console-e2e-'));
+  const cli = cliRuntime();
+  const exited = runCli(['start', '--port', '0', '--data-dir', dataDir], cli.rt);
+  const out = await Promise.race([
+    cli.printed('Press Ctrl+C'),
+    exited.then((code) => `exited ${code}: ${cli.err()}`),
+  ]);
+  const hubUrl = /hub:\s+(\S+)/.exec(out)?.[1] ?? '';
+  const sandboxUrl = /sandbox:\s+(\S+)/.exec(out)?.[1] ?? '';
+  expect(hubUrl, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(out, 'junction start names the console').toContain(`${hubUrl}/console/`);
+  return {
+    hubUrl,
+    sandboxUrl,
+    consoleUrl: `${hubUrl}/console/`,
+    dataDir,
+    admin: adminAccountOf(out),
+    startOutput: out,
+    stop: async () => {
+      cli.stop();
+      expect(await exited, cli.err()).toBe(0);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The admin user name and password from `junction start`'s lines (`admin: <user> / password: <pw>` or alike). */
+function adminAccountOf(out: string): { username: string; password: string } {
+  const line = out.split('\n').find((l) => /\badmin\b/i.test(l) && /password/i.test(l)) ?? '';
+  const username = /(?:user(?:name)?|admin)\s*[:=]?\s*([A-Za-z0-9._-]+)/i.exec(
+    line.replace(/^.*?admin[^:]*:\s*/i, 'admin '),
+  )?.[1];
+  const password = /password\s*[:=]?\s*(\S+)/i.exec(line)?.[1];
+  return { username: username ?? '', password: password ?? '' };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * A fresh browser profile (no cookies) at laptop width. Every console error (a CSP violation, a
+ * failed script) is collected so a test can assert there were none.
+ */
+export async function freshPage(
+  browser: Browser,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: VIEWPORTS.laptop });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return { context, page, errors };
+}
+
+/**
+ * Signs in through the console's "Sign in with CIS2 (smartcard)" link: the sandbox CIS2 smartcard
+ * page, Dr Alex Carter's card, one of his roles, and back at the console.
+ */
+export async function signInWithCis2(page: Page, consoleUrl: string, roleLabel: string): Promise<void> {
+  await page.goto(consoleUrl);
+  await page.getByRole('link', { name: /sign in with cis2/i }).click();
+  await page.waitForURL(/\/openam\/oauth2\/realms\/root\/realms\/oidc\/interaction\//);
+  await page.getByRole('button', { name: 'Insert smartcard of Dr Alex Carter' }).click();
+  await page.getByRole('heading', { name: 'Select your role', level: 1 }).waitFor();
+  await page.getByLabel(roleLabel).check();
+  await Promise.all([
+    page.waitForURL(`${consoleUrl}**`),
+    page.getByRole('button', { name: 'Continue' }).click(),
+  ]);
+  await signedIn(page);
+}
+
+/** Signs in with the console's hub admin form. */
+export async function signInAsAdmin(
+  page: Page,
+  consoleUrl: string,
+  admin: { username: string; password: string },
+) {
+  await page.goto(consoleUrl);
+  await page.getByLabel(/user ?name/i).fill(admin.username);
+  await page.getByLabel(/^password/i).fill(admin.password);
+  await page.getByRole('button', { name: /^sign in$/i }).click();
+  await signedIn(page);
+}
+
+/** Signed in: the console offers "Sign out". */
+async function signedIn(page: Page) {
+  await page
+    .getByRole('button', { name: /sign out/i })
+    .or(page.getByRole('link', { name: /sign out/i }))
+    .first()
+    .waitFor();
+}
+
+/** Follows a link of the console's primary navigation; the new page's h1 is awaited. */
+export async function navigate(page: Page, name: string | RegExp, heading: string | RegExp = name) {
+  await page
+    .getByRole('navigation', { name: /primary|main|console/i })
+    .getByRole('link', { name })
+    .click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
+
+const requireCjs = createRequire(import.meta.url);
+let axeSource: string | undefined;
+
+export interface AxeViolation {
+  id: string;
+  impact: 'minor' | 'moderate' | 'serious' | 'critical' | null;
+  help: string;
+  helpUrl: string;
+  nodes: { target: unknown[]; html: string; failureSummary?: string }[];
+}
+
+/** WCAG 2.0, 2.1 and 2.2, levels A and AA (axe-core's tags). */
+export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+
+/**
+ * Runs axe-core on the page as it is now and fails on any serious or critical WCAG 2.2 A/AA
+ * violation, printing every violation found (lesser ones too). axe is evaluated through the
+ * DevTools protocol, so the console's Content-Security-Policy stays on (an injected inline
+ * `<script>` would be refused by it, as it should be). Results are kept under test-results/axe/.
+ */
+export async function expectAccessible(page: Page, state: string): Promise<AxeViolation[]> {
+  axeSource ??= await readFile(requireCjs.resolve('axe-core/axe.min.js'), 'utf8');
+  const hasAxe = await page.evaluate(() => 'axe' in window);
+  if (!hasAxe) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async (tags) => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected above, untyped in the page
+    const axe = (window as any).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: tags },
+      resultTypes: ['violations'],
+    });
+    return result.violations as unknown;
+  }, WCAG_TAGS);
+  const found = violations as AxeViolation[];
+  await mkdir(AXE_RESULTS, { recursive: true });
+  await writeFile(
+    join(AXE_RESULTS, `${slug(state)}.json`),
+    JSON.stringify({ url: page.url(), violations: found }, null, 2),
+  );
+  const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (found.length > 0) console.log(`axe (${state}, ${page.url()}):\n${describeViolations(found)}`);
+  expect(serious, `serious or critical axe violations on ${state}:\n${describeViolations(serious)}`).toEqual(
+    [],
+  );
+  return found;
+}
+
+function describeViolations(violations: AxeViolation[]): string {
+  return violations
+    .map(
+      (v) =>
+        `  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${v.nodes
+          .slice(0, 5)
+          .map((n) => `      ${JSON.stringify(n.target)} ${n.html.slice(0, 160)}`)
+          .join('\n')}`,
+    )
+    .join('\n');
+}
+
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+/**
+ * Full-page screenshots of the page as it is at both widths, `<suite>-<nn>-<state>--laptop.png`
+ * and `--tablet.png`, numbered in the order taken so the folder reads as the journey.
+ */
+export function screenshotter(suite: string) {
+  let n = 0;
+  return async (page: Page, state: string) => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const base = `${suite}-${String(++n).padStart(2, '0')}-${slug(state)}`;
+    const before = page.viewportSize() ?? VIEWPORTS.laptop;
+    for (const [name, size] of Object.entries(VIEWPORTS)) {
+      await page.setViewportSize(size);
+      await page.screenshot({ path: join(SCREENSHOTS, `${base}--${name}.png`), fullPage: true });
+    }
+    await page.setViewportSize(before);
+  };
+}
+
+/** The store's dm+d sample release zip, made from the shared reference folder for an upload. */
+export const REFDATA_DMD = '/work/shared/refdata/dmd/openprescribing-2019-04-01';
+
+/** The console's built bundle (the globalSetup builds it when missing or older than its sources). */
+export const CONSOLE_DIST = fileURLToPath(new URL('../dist/', import.meta.url));
