@@ -53,6 +53,8 @@ export {
   type MeshMessageMetadata,
   type MeshReceived,
   type MeshReceiveOptions,
+  type MeshReceiveProgress,
+  type MeshSendProgress,
   type MeshSendRequest,
   type MeshSendResult,
   type MeshTlsOptions,

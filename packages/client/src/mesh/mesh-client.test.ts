@@ -330,6 +330,137 @@ describe('MeshClient send errors and retries', () => {
     expect(await readdir(spoolDir)).toEqual([]);
   });
 
+  it('onProgress: called after each chunk is accepted, awaited before the next is posted', async () => {
+    await start();
+    const content = pattern(2500);
+    const { mesh: c } = client({ chunkSize: 1000 });
+    const seen: Array<{ chunk: number; chunks: number; bytesSent: number; requests: number }> = [];
+    const result = await c.send({
+      to: 'X26ABC2',
+      workflowId: 'TEST_WORKFLOW',
+      body: content,
+      onProgress: async (p) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(p.messageId).toMatch(/^20251125/);
+        expect(p.bytesTotal).toBe(2500);
+        seen.push({
+          chunk: p.chunk,
+          chunks: p.chunks,
+          bytesSent: p.bytesSent,
+          requests: mesh.requests.length,
+        });
+      },
+    });
+    expect(result.chunks).toBe(3);
+    // Chunk k is reported once MESH has answered its POST, and before chunk k+1 is posted.
+    expect(seen).toEqual([
+      { chunk: 1, chunks: 3, bytesSent: 1000, requests: 1 },
+      { chunk: 2, chunks: 3, bytesSent: 2000, requests: 2 },
+      { chunk: 3, chunks: 3, bytesSent: 2500, requests: 3 },
+    ]);
+  });
+
+  it('a throwing onProgress stops the send after that chunk', async () => {
+    await start();
+    const { mesh: c } = client({ chunkSize: 10 });
+    const send = c.send({
+      to: 'X26ABC2',
+      workflowId: 'TEST_WORKFLOW',
+      body: 'z'.repeat(40),
+      onProgress: (p) => {
+        if (p.chunk === 2) throw new Error('stop here');
+      },
+    });
+    await expect(send).rejects.toThrow('stop here');
+    expect(mesh.requests).toHaveLength(2);
+  });
+
+  it('resume: an upload cut after chunk 2 of 4 continues from chunk 3 with the same message id, no new message (mesh-api.yaml send_chunk)', async () => {
+    // Chunk 3 fails for good the first time (the process would give up, or die).
+    await start({ fault: (_r, i) => (i === 2 ? { status: 400, body: { detail: [] } } : undefined) });
+    const content = pattern(3500, 11);
+    const { mesh: c } = client({ chunkSize: 1000 });
+    const accepted: number[] = [];
+    const error = await rejection(
+      c.send({
+        to: 'X26ABC2',
+        workflowId: 'TEST_WORKFLOW',
+        body: content,
+        onProgress: (p) => {
+          accepted.push(p.chunk);
+        },
+      }),
+    );
+    expect(accepted).toEqual([1, 2]);
+    const messageId = error.meshMessageId ?? '';
+    const progress: Array<[number, number]> = [];
+    const result = await c.send({
+      to: 'X26ABC2',
+      workflowId: 'TEST_WORKFLOW',
+      body: content,
+      resume: { messageId, fromChunk: 3 },
+      onProgress: (p) => {
+        progress.push([p.chunk, p.bytesSent]);
+      },
+    });
+    expect(result).toMatchObject({ messageId, chunks: 4, bytes: 3500 });
+    expect(progress).toEqual([
+      [3, 3000],
+      [4, 3500],
+    ]);
+    expect(mesh.requests.slice(3).map((r) => `${r.url} ${r.headers['mex-chunk-range']}`)).toEqual([
+      `/messageexchange/X26ABC1/outbox/${messageId}/3 3:4`,
+      `/messageexchange/X26ABC1/outbox/${messageId}/4 4:4`,
+    ]);
+    expect(mesh.messages.size).toBe(1);
+    expect(Buffer.concat(mesh.messages.get(messageId)?.chunks.map((b) => gunzipSync(b)) ?? [])).toEqual(
+      content,
+    );
+  });
+
+  it('resume: a 423 to the last chunk means the interrupted attempt finished the message; to an earlier chunk it is an error', async () => {
+    await start();
+    const { mesh: c } = client({ chunkSize: 10 });
+    const body = 'q'.repeat(30);
+    const sent = await c.send({ to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body });
+    // The process died after chunk 3 was accepted, before it recorded that: it resumes from 3.
+    const again = await c.send({
+      to: 'X26ABC2',
+      workflowId: 'TEST_WORKFLOW',
+      body,
+      resume: { messageId: sent.messageId, fromChunk: 3 },
+    });
+    expect(again.messageId).toBe(sent.messageId);
+    expect(mesh.requests).toHaveLength(4);
+    const early = await rejection(
+      c.send({
+        to: 'X26ABC2',
+        workflowId: 'TEST_WORKFLOW',
+        body,
+        resume: { messageId: sent.messageId, fromChunk: 2 },
+      }),
+    );
+    expect(early.status).toBe(423);
+    expect(early.meshMessageId).toBe(sent.messageId);
+  });
+
+  it('resume: fromChunk outside 2..n is refused locally, before any request', async () => {
+    await start();
+    const { mesh: c } = client({ chunkSize: 10 });
+    for (const fromChunk of [1, 4, 2.5]) {
+      const error = await rejection(
+        c.send({
+          to: 'X26ABC2',
+          workflowId: 'TEST_WORKFLOW',
+          body: 'r'.repeat(30),
+          resume: { messageId: 'X', fromChunk },
+        }),
+      );
+      expect(error.status).toBe(400);
+    }
+    expect(mesh.requests).toHaveLength(0);
+  });
+
   it('a header value MESH cannot carry is refused locally, before any request', async () => {
     await start();
     const error = await rejection(
@@ -417,6 +548,24 @@ describe('MeshClient inbox, receive, acknowledge', () => {
       'GET /messageexchange/X26ABC1/inbox/CHUNKED gzip',
       'GET /messageexchange/X26ABC1/inbox/CHUNKED/2 gzip',
       'GET /messageexchange/X26ABC1/inbox/CHUNKED/3 gzip',
+    ]);
+  });
+
+  it('receive onProgress: once per chunk, after the chunk is read, with the decoded bytes so far', async () => {
+    await start();
+    deliverChunked('PROGRESS', [pattern(1000, 1), pattern(1000, 2), pattern(10, 3)], true);
+    const seen: Array<[number, number, number]> = [];
+    const { body } = await client().mesh.receive(
+      'PROGRESS',
+      {},
+      { onProgress: (p) => seen.push([p.chunk, p.chunks, p.bytesReceived]) },
+    );
+    expect(seen).toEqual([]);
+    expect((await readAll(body)).byteLength).toBe(2010);
+    expect(seen).toEqual([
+      [1, 3, 1000],
+      [2, 3, 2000],
+      [3, 3, 2010],
     ]);
   });
 

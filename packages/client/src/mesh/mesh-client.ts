@@ -147,10 +147,14 @@ export class MeshClient {
    * 2..n to `/outbox/{message_id}/{k}`. A stream body is spooled to a temporary directory first (n must be known
    * up front), a `{ path }` body is read in place: memory stays flat either way.
    *
-   * If a later chunk fails for good, the error's `meshMessageId` names the incomplete message (never delivered).
+   * If a later chunk fails for good, the error's `meshMessageId` names the incomplete message (never delivered
+   * until all its chunks are in): record progress with `onProgress` and finish it later with `resume`.
    *
    * @example
-   * const { messageId } = await mesh.send({ to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: { path: '/data/big.csv' }, fileName: 'big.csv' });
+   * const { messageId } = await mesh.send({ to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: { path: '/data/big.csv' }, fileName: 'big.csv',
+   *   onProgress: ({ chunk, chunks }) => console.error(`chunk ${chunk}/${chunks} sent`) });
+   * // after a crash past chunk 3 of message `id`:
+   * await mesh.send({ to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: { path: '/data/big.csv' }, resume: { messageId: id, fromChunk: 4 } });
    */
   async send(request: MeshSendRequest, ctx: RequestContext = {}): Promise<MeshSendResult> {
     const operation = 'MESH send message';
@@ -177,41 +181,47 @@ export class MeshClient {
     try {
       const total = prepared.total;
       const checksum = typeof checksumOption === 'string' ? checksumOption : prepared.md5;
-      const headers: Record<string, string> = {
-        'mex-To': request.to,
-        'mex-WorkflowID': request.workflowId,
-        'mex-Chunk-Range': `1:${total}`,
-        'content-type': request.contentType && total === 1 ? request.contentType : OCTET_STREAM,
-      };
-      if (request.contentType && total > 1) headers['mex-Content-Type'] = request.contentType;
-      if (request.subject !== undefined) headers['mex-Subject'] = request.subject;
-      if (request.localId !== undefined) headers['mex-LocalID'] = request.localId;
-      if (request.fileName !== undefined) headers['mex-FileName'] = request.fileName;
-      if (request.partnerId !== undefined) headers['mex-PartnerID'] = request.partnerId;
-      if (checksum !== undefined) headers['mex-Content-Checksum'] = checksum;
-      if (request.contentEncrypted !== undefined) {
-        headers['mex-Content-Encrypted'] = request.contentEncrypted ? 'Y' : 'N';
+      const progress = async (messageId: string, chunk: number) =>
+        request.onProgress?.({
+          messageId,
+          chunk,
+          chunks: total,
+          bytesSent: Math.min(prepared.bytes, chunk * this.chunkSize),
+          bytesTotal: prepared.bytes,
+        });
+      let messageId: string;
+      let from: number;
+      let chunkCtx: RequestContext;
+      if (request.resume) {
+        ({ messageId } = request.resume);
+        from = request.resume.fromChunk;
+        if (!messageId || !Number.isInteger(from) || from < 2 || from > total) {
+          throw meshLocalError(
+            400,
+            operation,
+            `resume needs the message id and a fromChunk of 2..${total} (the message has ${total} chunk(s))`,
+          );
+        }
+        chunkCtx = ctx;
+      } else {
+        const first = await this.transport.request(
+          {
+            method: 'POST',
+            path: `${this.mailboxPath}/outbox`,
+            headers: firstChunkHeaders(request, total, checksum, compress),
+            ...chunkRequest(prepared.chunk(1)),
+            retry: 'never',
+            operation,
+            transfer: true,
+          },
+          ctx,
+        );
+        messageId = await sendResponseId(first, operation);
+        chunkCtx = { ...ctx, correlationId: first.correlationId };
+        await progress(messageId, 1);
+        from = 2;
       }
-      if (request.contentCompressed !== undefined) {
-        headers['mex-Content-Compressed'] = request.contentCompressed ? 'Y' : 'N';
-      }
-      if (compress) headers['content-encoding'] = 'gzip';
-
-      const first = await this.transport.request(
-        {
-          method: 'POST',
-          path: `${this.mailboxPath}/outbox`,
-          headers,
-          ...chunkRequest(prepared.chunk(1)),
-          retry: 'never',
-          operation,
-          transfer: true,
-        },
-        ctx,
-      );
-      const messageId = await sendResponseId(first, operation);
-      const chunkCtx = { ...ctx, correlationId: first.correlationId };
-      for (let k = 2; k <= total; k++) {
+      for (let k = from; k <= total; k++) {
         try {
           const res = await this.transport.request(
             {
@@ -225,6 +235,7 @@ export class MeshClient {
               ...chunkRequest(prepared.chunk(k)),
               retry: 'chunk',
               lastChunk: k === total,
+              ...(request.resume && k === from ? { resumed: true } : {}),
               operation: `MESH send chunk ${k} of ${total}`,
               transfer: true,
             },
@@ -237,6 +248,7 @@ export class MeshClient {
           }
           throw error;
         }
+        await progress(messageId, k);
       }
       return { messageId, chunks: total, bytes: prepared.bytes, checksum };
     } finally {
@@ -312,6 +324,7 @@ export class MeshClient {
     async function* content(): AsyncGenerator<Uint8Array, void, undefined> {
       const hash = expected ? createHash('md5') : undefined;
       let current: MeshCallResult | undefined = first;
+      let bytesReceived = 0;
       try {
         for (let k = 1; k <= total; k++) {
           for await (const piece of self.chunkContent(messageId, k, total, current, {
@@ -319,9 +332,11 @@ export class MeshClient {
             correlationId,
           })) {
             hash?.update(piece);
+            bytesReceived += piece.byteLength;
             yield piece;
           }
           current = undefined;
+          options.onProgress?.({ messageId, chunk: k, chunks: total, bytesReceived });
         }
       } finally {
         // An abandoned read stops the chunk in flight.
@@ -542,6 +557,35 @@ export class MeshClient {
       return { mailbox_id: mailboxId, mailbox_name: typeof mailboxName === 'string' ? mailboxName : '' };
     });
   }
+}
+
+/** The headers of the first POST (mesh-api.yaml `send_message`): the message's metadata and `mex-Chunk-Range: 1:n`. */
+function firstChunkHeaders(
+  request: MeshSendRequest,
+  total: number,
+  checksum: string | undefined,
+  compress: boolean,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'mex-To': request.to,
+    'mex-WorkflowID': request.workflowId,
+    'mex-Chunk-Range': `1:${total}`,
+    'content-type': request.contentType && total === 1 ? request.contentType : OCTET_STREAM,
+  };
+  if (request.contentType && total > 1) headers['mex-Content-Type'] = request.contentType;
+  if (request.subject !== undefined) headers['mex-Subject'] = request.subject;
+  if (request.localId !== undefined) headers['mex-LocalID'] = request.localId;
+  if (request.fileName !== undefined) headers['mex-FileName'] = request.fileName;
+  if (request.partnerId !== undefined) headers['mex-PartnerID'] = request.partnerId;
+  if (checksum !== undefined) headers['mex-Content-Checksum'] = checksum;
+  if (request.contentEncrypted !== undefined) {
+    headers['mex-Content-Encrypted'] = request.contentEncrypted ? 'Y' : 'N';
+  }
+  if (request.contentCompressed !== undefined) {
+    headers['mex-Content-Compressed'] = request.contentCompressed ? 'Y' : 'N';
+  }
+  if (compress) headers['content-encoding'] = 'gzip';
+  return headers;
 }
 
 function chunkRequest(chunk: ChunkBody): {

@@ -53,6 +53,11 @@ export interface MeshCall {
   transfer?: boolean;
   /** The call is the last chunk of a message (see `chunk` above). */
   lastChunk?: boolean;
+  /**
+   * A `chunk` call that resumes an upload another process (or an earlier send) was making: that attempt may
+   * already have landed it, so a 423 to the last chunk counts as success from the first attempt on.
+   */
+  resumed?: boolean;
 }
 
 export interface MeshCallResult {
@@ -122,7 +127,7 @@ export class MeshTransport {
     const url = this.url(call);
     const startedMs = this.options.now().getTime();
     let attempt = 0;
-    let ambiguous = false; // an earlier attempt may have been acted on
+    let ambiguous = call.resumed === true; // an earlier attempt may have been acted on
     for (;;) {
       signal?.throwIfAborted();
       attempt++;

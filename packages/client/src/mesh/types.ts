@@ -99,6 +99,36 @@ export interface MeshSendRequest {
    * false sends none.
    */
   checksum?: boolean | string;
+  /**
+   * Called after MESH accepts each chunk (its 202), and awaited before the next chunk is posted: a caller that
+   * must survive a crash records `messageId` and `chunk` here (chunk 1 carries the new message id), then resumes
+   * with `resume`. A one-chunk message gets one call. A throw stops the send (the error is passed on as thrown).
+   */
+  onProgress?: (progress: MeshSendProgress) => void | Promise<void>;
+  /**
+   * Continues an interrupted upload instead of starting a new message: MESH already holds chunks
+   * 1..`fromChunk`-1 of `messageId` (its first POST was accepted), so no new message is created and chunks
+   * `fromChunk`..n are posted to `/outbox/{messageId}/{k}`. The body, `chunkSize` and compression must be those of
+   * the first attempt (the same n; MESH answers 406 to a chunk range that does not match the message).
+   * Re-posting a chunk MESH already has replaces it (mesh-api.yaml `send_chunk` is addressed by chunk number;
+   * NHS's mesh-sandbox overwrites it while the message is uploading), so resuming from the last chunk recorded,
+   * not the last one posted, is safe. A 423 ("Messages has been finalised; no more chunks can be uploaded") to
+   * the first posted chunk, when it is the last one, means the interrupted attempt completed the message.
+   * `fromChunk` is 2..n.
+   */
+  resume?: { messageId: string; fromChunk: number };
+}
+
+/** One chunk accepted by MESH (`MeshSendRequest.onProgress`). */
+export interface MeshSendProgress {
+  messageId: string;
+  /** The chunk just accepted, 1..`chunks`. */
+  chunk: number;
+  chunks: number;
+  /** Uncompressed bytes of chunks 1..`chunk` (those of an interrupted attempt included when resuming). */
+  bytesSent: number;
+  /** Uncompressed size of the whole message. */
+  bytesTotal: number;
 }
 
 export interface MeshSendResult {
@@ -155,6 +185,18 @@ export interface MeshReceiveOptions {
    * stream. Off by default: the spec leaves the algorithm to the sender.
    */
   verifyChecksum?: boolean;
+  /** Called after each chunk has been read whole from the body stream (before the next is fetched). */
+  onProgress?: (progress: MeshReceiveProgress) => void;
+}
+
+/** One chunk of a download read (`MeshReceiveOptions.onProgress`). */
+export interface MeshReceiveProgress {
+  messageId: string;
+  /** The chunk just read, 1..`chunks`. */
+  chunk: number;
+  chunks: number;
+  /** Decoded bytes read so far (chunks 1..`chunk`). */
+  bytesReceived: number;
 }
 
 export interface MeshInboxOptions {

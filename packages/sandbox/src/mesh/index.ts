@@ -232,8 +232,13 @@ export const meshPlugin: FastifyPluginAsync<MeshPluginOptions> = async (app, opt
     if (encoding !== (message.metadata.content_encoding ?? '')) {
       throw new MeshError(417, { description: MESH_MESSAGES.contentEncodingChanged }, messageId);
     }
+    // A chunk is addressed by its number (mesh-api.yaml `send_chunk` path `chunk_number`), and the spec's only
+    // refusal of a chunk already sent is 423 once the message "has been finalised". While it is uploading, a chunk
+    // posted again replaces the one held (NHS's mesh-sandbox `send_chunk` stores it again, unchecked): that is what
+    // lets a sender resume an interrupted upload from the last chunk it recorded. Chunks may come in any order; the
+    // message is delivered once all have arrived, exactly once. The spec gives an incomplete message no lifetime
+    // (its "Message expiration" counts from delivery), so this sandbox keeps one until it is completed or reset.
     await store.writeChunk(messageId, chunk, request.raw, maxBytes);
-    // Chunks may come in any order and again; the message is delivered once all have arrived.
     const received = new Set(message.chunks_received ?? []);
     received.add(chunk);
     message.chunks_received = [...received].sort((a, b) => a - b);

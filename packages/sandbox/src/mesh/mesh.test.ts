@@ -531,6 +531,55 @@ describe('chunked messages (send_chunk, retrieve_chunk)', () => {
   });
 });
 
+describe('resuming an upload (mesh-api.yaml send_chunk; NHS mesh-sandbox OutboxHandler.send_chunk)', () => {
+  it('a chunk posted again while uploading replaces the one held; the message is delivered once, complete; 423 after', async () => {
+    const app = await sandbox();
+    const parts = ['alpha ', 'bravo ', 'charlie ', 'delta'];
+    const first = await send(app, 'X26ABC1', 'X26ABC2', parts[0] as string, { 'mex-chunk-range': '1:4' });
+    const id = first.json().message_id as string;
+    const chunk = (n: number, payload: string) =>
+      call(app, {
+        method: 'POST',
+        url: `/messageexchange/X26ABC1/outbox/${id}/${n}`,
+        as: 'X26ABC1',
+        headers: { 'mex-chunk-range': `${n}:4` },
+        payload,
+      });
+    const inbox = async () =>
+      (await call(app, { method: 'GET', url: '/messageexchange/X26ABC2/inbox', as: 'X26ABC2' })).json()
+        .messages as string[];
+    expect((await chunk(2, 'garbled ')).statusCode).toBe(202);
+    // The sender lost track after chunk 2 (its answer, or the sender, died) and resumes from chunk 2.
+    expect((await chunk(2, parts[1] as string)).statusCode).toBe(202);
+    expect((await chunk(3, parts[2] as string)).statusCode).toBe(202);
+    // Incomplete: not in the inbox, tracked as uploading.
+    expect(await inbox()).not.toContain(id);
+    const tracking = await call(app, {
+      method: 'GET',
+      url: `/messageexchange/X26ABC1/outbox/tracking?messageID=${id}`,
+      as: 'X26ABC1',
+    });
+    expect(tracking.json().status).toBe('uploading');
+    expect((await chunk(3, parts[2] as string)).statusCode).toBe(202);
+    expect((await chunk(4, parts[3] as string)).statusCode).toBe(202);
+    expect((await inbox()).filter((m) => m === id)).toHaveLength(1);
+    // Finalised: a chunk posted again (the last one, after a lost answer) is refused with 423, changing nothing.
+    expect((await chunk(4, 'late')).statusCode).toBe(423);
+    let text = '';
+    for (const n of [1, 2, 3, 4]) {
+      const res = await call(app, {
+        method: 'GET',
+        url: `/messageexchange/X26ABC2/inbox/${id}${n === 1 ? '' : `/${n}`}`,
+        as: 'X26ABC2',
+      });
+      text += res.body;
+    }
+    expect(text).toBe(parts.join(''));
+    const details = await app.inject({ method: 'GET', url: `/messageexchange/admin/message/${id}` });
+    expect(details.json().events.filter((e: { status: string }) => e.status === 'accepted')).toHaveLength(1);
+  });
+});
+
 describe('inbox paging (list_messages: max_results, continue_from, workflow_filter)', () => {
   it('pages by max_results with links.next, filters by workflow, rejects max_results < 10', async () => {
     const app = await sandbox();
