@@ -8,6 +8,7 @@ import type {
   MeshError,
   MeshInboxOptions,
   MeshReceived,
+  MeshSendProgress,
   MeshSendRequest,
   MeshSendResult,
   MeshTracking,
@@ -87,8 +88,9 @@ interface Change {
   event: MeshEventType;
   detail?: string | null;
   set?: Partial<{
-    mesh_message_id: string;
+    mesh_message_id: string | null;
     chunks: number;
+    chunks_sent: number | null;
     bytes: number;
     dts_event: string | null;
     dts_code: string | null;
@@ -105,6 +107,12 @@ interface Change {
  * `mex-LocalID` unique per mailbox. A later attempt that finds it `sending` (the process died, or
  * the answer was lost, between the POST and recording the message id) first asks MESH for a
  * message with that local id (mesh-api.yaml `tracking_by_local_id`) and adopts it when found.
+ *
+ * Resumed, not restarted: a chunked message's MESH id is committed as soon as chunk 1 is accepted,
+ * and `chunks_sent` after every chunk, before the next is posted. An attempt that finds the message
+ * `sending` with a MESH id (the process died, the lease was lost, the network failed mid-upload)
+ * posts chunks `chunks_sent + 1`..n to the same MESH message; MESH delivers it once, when all its
+ * chunks are in. One found by its local id still `uploading` is adopted and resumed from chunk 2.
  *
  * Never lost: an inbound message is downloaded to a file, written to the store (status `received`,
  * its handler job enqueued in the same transaction) and only then acknowledged to MESH. A message
@@ -241,13 +249,24 @@ export class MeshService {
   private async runSend(id: string, ctx: JobContext): Promise<unknown> {
     const row = await this.row(id);
     if (row.direction !== 'outbound') throw new PermanentJobError(`message ${id} is not outbound`);
-    if (row.mesh_message_id !== null || row.status === 'failed') {
+    if (row.status === 'failed' || (row.mesh_message_id !== null && row.status !== 'sending')) {
       return { meshMessageId: row.mesh_message_id, status: row.status, already: true };
     }
     const port = this.port(row.mailbox_id);
     const req = { correlationId: row.correlation_id, signal: ctx.signal };
     const localId = row.local_id ?? row.id;
-    if (row.status === 'sending') {
+    let resume: { messageId: string; fromChunk: number } | undefined;
+    if (row.status === 'sending' && row.mesh_message_id !== null) {
+      // An earlier attempt had chunk 1 (at least) accepted: the upload goes on where it was recorded.
+      const accepted = row.chunks_sent ?? 1;
+      if (row.chunks !== null && accepted >= row.chunks) {
+        // Every chunk was accepted; only recording `sent` was missed.
+        const result = { messageId: row.mesh_message_id, chunks: row.chunks, bytes: Number(row.bytes ?? 0) };
+        await this.recordSent(id, row.mesh_message_id, { ...result, checksum: undefined }, 'sent', ctx);
+        return { meshMessageId: row.mesh_message_id, chunks: row.chunks };
+      }
+      resume = { messageId: row.mesh_message_id, fromChunk: accepted + 1 };
+    } else if (row.status === 'sending') {
       // An earlier attempt may have posted it: look before sending again.
       let earlier: MeshTracking | undefined;
       try {
@@ -259,26 +278,33 @@ export class MeshService {
         await this.change(id, { status: 'failed', event: 'failed', detail: reason, set: { error: reason } });
         throw new PermanentJobError(reason);
       }
-      if (earlier) {
-        if (earlier.status === 'uploading') {
-          const reason = `an interrupted attempt left MESH message ${earlier.message_id} incomplete (uploading); it will not be delivered, and the hub does not resume uploads`;
-          await this.change(id, {
-            status: 'failed',
-            event: 'failed',
-            detail: reason,
-            set: { error: reason },
-          });
-          throw new PermanentJobError(reason);
-        }
+      if (earlier?.status === 'uploading') {
+        // Chunk 1 was accepted but its answer (the message id) never recorded: adopt the message and post the
+        // rest from chunk 2 (a chunk MESH already holds is replaced by the same bytes, mesh-api.yaml send_chunk).
+        await this.change(id, {
+          event: 'found-by-local-id',
+          detail: `MESH message ${earlier.message_id} is incomplete (uploading): an interrupted attempt posted it; its upload goes on`,
+          set: { mesh_message_id: earlier.message_id, chunks_sent: 1 },
+        });
+        resume = { messageId: earlier.message_id, fromChunk: 2 };
+      } else if (earlier) {
         await this.recordSent(id, earlier.message_id, undefined, 'found-by-local-id', ctx);
         return { meshMessageId: earlier.message_id, foundByLocalId: true };
+      } else {
+        await this.change(id, {
+          event: 'not-found-by-local-id',
+          detail: `attempt ${ctx.attempt}: MESH has no message with local id ${localId}; sending again`,
+        });
       }
-      await this.change(id, {
-        event: 'not-found-by-local-id',
-        detail: `attempt ${ctx.attempt}: MESH has no message with local id ${localId}; sending again`,
-      });
     }
-    await this.change(id, { status: 'sending', event: 'sending', detail: `attempt ${ctx.attempt}` });
+    if (resume) {
+      await this.change(id, {
+        event: 'resuming',
+        detail: `attempt ${ctx.attempt}: MESH message ${resume.messageId} from chunk ${resume.fromChunk}${row.chunks === null ? '' : ` of ${row.chunks}`}`,
+      });
+    } else {
+      await this.change(id, { status: 'sending', event: 'sending', detail: `attempt ${ctx.attempt}` });
+    }
     const body = await this.body(id);
     if (!body) throw new PermanentJobError(`message ${id} has no stored body`);
     const request: MeshSendRequest = {
@@ -286,30 +312,79 @@ export class MeshService {
       workflowId: row.workflow_id ?? '',
       body: body.stream(),
       localId,
+      onProgress: async (progress) => {
+        // One chunk: its `sent` says it all. A lost lease stops the upload here: the new holder goes on.
+        if (progress.chunks === 1) return;
+        ctx.signal.throwIfAborted();
+        await this.recordChunk(id, progress);
+      },
     };
+    if (resume) request.resume = resume;
     if (row.subject !== null) request.subject = row.subject;
     if (row.content_type !== null) request.contentType = row.content_type;
     let result: MeshSendResult;
     try {
       result = await port.send(request, req);
     } catch (error) {
-      if (isRefusal(error)) {
-        // MESH answered and refused (mesh-api.yaml send_message 400/403/417): nothing was stored there.
-        const e = error as MeshError;
+      if (ctx.signal.aborted) throw error;
+      const e = error as MeshError;
+      const chunkOf = e.meshMessageId ?? (resume ? resume.messageId : undefined);
+      if (chunkOf !== undefined && (e.status === 404 || e.status === 410)) {
+        // The incomplete message is gone from MESH (never delivered): the next attempt starts a new one.
+        const reason = `MESH no longer has the incomplete message ${chunkOf} (${e.status}); the next attempt sends it anew`;
+        await this.change(id, {
+          event: 'restarting',
+          detail: reason,
+          set: { mesh_message_id: null, chunks_sent: null },
+        });
+        throw new Error(reason);
+      }
+      if (isRefusal(error) || (chunkOf !== undefined && isChunkRefusal(error))) {
+        // MESH answered and refused (mesh-api.yaml send_message 400/403/417; send_chunk 403/406/417/423): a refused
+        // first POST stored nothing; a refused chunk leaves an incomplete message that is never delivered.
         const reason = e.message;
         await this.change(id, {
           status: 'failed',
           event: 'failed',
-          detail: reason,
+          detail:
+            chunkOf === undefined ? reason : `${reason} (incomplete MESH message ${chunkOf}, not delivered)`,
           set: { dts_event: e.dts?.event ?? null, dts_code: e.dts?.code ?? null, error: reason },
         });
         throw new PermanentJobError(reason);
       }
-      // No answer, or a 5xx: the POST may have reached MESH. The row stays `sending`; the retry looks first.
+      // No answer, or a 5xx: the POST may have reached MESH. The row stays `sending` (with the MESH message id
+      // once chunk 1 was accepted); the retry looks, or resumes, first.
       throw error;
     }
     await this.recordSent(id, result.messageId, result, 'sent', ctx);
-    return { meshMessageId: result.messageId, chunks: result.chunks };
+    return {
+      meshMessageId: result.messageId,
+      chunks: result.chunks,
+      ...(resume && { resumedFrom: resume.fromChunk }),
+    };
+  }
+
+  /**
+   * Commits one accepted chunk before the next is posted: the MESH message id (from chunk 1), the chunk count,
+   * `chunks_sent` (never lowered), and a `chunk-sent` event when {@link chunkEventDue} says so.
+   */
+  private async recordChunk(id: string, p: MeshSendProgress): Promise<void> {
+    const event = chunkEventDue(p.chunk, p.chunks);
+    const detail = `chunk ${p.chunk}/${p.chunks} sent, ${p.bytesSent} of ${p.bytesTotal} bytes${p.chunk === 1 ? `, MESH message ${p.messageId}` : ''}`;
+    await inTransaction(this.store, async (trx) => {
+      const stamp = this.now().toISOString();
+      const updated = await trx
+        .updateTable('mesh_messages')
+        .set({ mesh_message_id: p.messageId, chunks: p.chunks, chunks_sent: p.chunk, updated_at: stamp })
+        .where('id', '=', id)
+        .where('status', '=', 'sending')
+        .where((eb) => eb.or([eb('chunks_sent', 'is', null), eb('chunks_sent', '<', p.chunk)]))
+        .executeTakeFirst();
+      if (event && Number(updated.numUpdatedRows) === 1) {
+        await addEvent(trx, { message_id: id, at: stamp, event: 'chunk-sent', status: 'sending', detail });
+      }
+    });
+    if (event) await this.emitLatest(id, 'chunk-sent', detail);
   }
 
   private async recordSent(
@@ -324,7 +399,10 @@ export class MeshService {
         ? `MESH message ${meshMessageId}${result ? `, ${result.chunks} chunk(s), ${result.bytes} bytes` : ''}`
         : `MESH message ${meshMessageId} (posted by an earlier, interrupted attempt; not sent again)`;
     const set: Change['set'] = { mesh_message_id: meshMessageId };
-    if (result) set.chunks = result.chunks;
+    if (result) {
+      set.chunks = result.chunks;
+      set.chunks_sent = result.chunks;
+    }
     await this.change(id, { status: 'sent', event, detail, set }, async (trx) => {
       await this.enqueueTrack(trx, id, 1, ctx.correlationId);
     });
@@ -731,6 +809,25 @@ function isRefusal(error: unknown): boolean {
     status !== 429 &&
     (error as MeshError).meshMessageId === undefined
   );
+}
+
+/** A refused chunk of a message MESH holds (mesh-api.yaml send_chunk 400/403/406/417/423): not worth posting again. */
+function isChunkRefusal(error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && [400, 403, 406, 417, 423].includes(status);
+}
+
+/**
+ * At most this many `chunk-sent` events per message (plus the last chunk's): a 1 GB message in 20 MB chunks
+ * records all 50; one of 100,000 chunks records chunk 1, every 1,000th and the last. `chunks_sent` is exact
+ * whatever is recorded.
+ */
+export const MAX_CHUNK_EVENTS = 100;
+
+/** Whether accepting chunk `k` of `n` is written to the message's history. */
+export function chunkEventDue(k: number, n: number): boolean {
+  if (n <= MAX_CHUNK_EVENTS) return true;
+  return k === 1 || k === n || k % Math.ceil(n / MAX_CHUNK_EVENTS) === 0;
 }
 
 function payloadId(payload: unknown): string {

@@ -16,8 +16,9 @@ export const MESH_DIRECTIONS = ['outbound', 'inbound'] as const;
 export type MeshDirection = (typeof MESH_DIRECTIONS)[number];
 
 /**
- * outbound: `queued` (recorded, send job enqueued) → `sending` (the POST may have reached MESH) →
- * `sent` (MESH answered 202 with a message id) → `delivered` (tracking: in the recipient's inbox,
+ * outbound: `queued` (recorded, send job enqueued) → `sending` (the POST may have reached MESH; for a
+ * chunked message, once chunk 1 is accepted, `meshMessageId` and `chunksSent` record the upload as it goes,
+ * with `chunk-sent` events) → `sent` (MESH accepted every chunk) → `delivered` (tracking: in the recipient's inbox,
  * MESH `accepted`) → `acknowledged` (the recipient downloaded and acknowledged it) | `failed`
  * (refused with a DTS code, undeliverable or expired). inbound: `received` (downloaded and stored) →
  * `acked` (acknowledged to MESH, which removes it from the inbox).
@@ -37,6 +38,9 @@ export type MeshMessageStatus = (typeof MESH_MESSAGE_STATUSES)[number];
 export const MESH_EVENT_TYPES = [
   'queued',
   'sending',
+  'chunk-sent',
+  'resuming',
+  'restarting',
   'sent',
   'found-by-local-id',
   'not-found-by-local-id',
@@ -74,6 +78,8 @@ export interface MeshMessage {
   error: string | null;
   bytes: number | null;
   chunks: number | null;
+  /** Chunks MESH has accepted so far (outbound): `chunks` once sent; where an interrupted upload resumes. */
+  chunksSent: number | null;
   correlationId: string;
   idempotencyKey: string | null;
   createdAt: string;
@@ -403,6 +409,7 @@ export function toMessage(r: Selectable<MeshMessagesTable>): MeshMessage {
     error: r.error,
     bytes: r.bytes === null ? null : Number(r.bytes),
     chunks: r.chunks === null ? null : Number(r.chunks),
+    chunksSent: r.chunks_sent === null || r.chunks_sent === undefined ? null : Number(r.chunks_sent),
     correlationId: r.correlation_id,
     idempotencyKey: r.idempotency_key,
     createdAt: r.created_at,

@@ -247,6 +247,8 @@ export interface MeshMessagesTable {
   error: string | null;
   bytes: ColumnType<number | string | null, number | null, number | null>;
   chunks: number | null;
+  /** Chunks of an outbound message MESH has accepted so far (migration 0009): where an interrupted upload resumes. */
+  chunks_sent: ColumnType<number | null, number | null | undefined, number | null>;
   /** A large inbound body's file, relative to the data dir; null when the body is in `mesh_message_bodies`. */
   body_path: string | null;
   correlation_id: string;

@@ -7,6 +7,7 @@ import * as m0004 from './0004-dmd.js';
 import * as m0005 from './0005-jobs.js';
 import * as m0006 from './0006-mesh.js';
 import * as m0007 from './0007-submissions.js';
+import * as m0009 from './0009-mesh-chunk-progress.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005-jobs': m0005,
   '0006-mesh': m0006,
   '0007-submissions': m0007,
+  '0009-mesh-chunk-progress': m0009,
 };
 
 /**
