@@ -1,0 +1,180 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  CIS2_ROLES,
+  E2E_TIMEOUT_MS,
+  expectAccessible,
+  freshPage,
+  hasChromium,
+  launchChromium,
+  navigate,
+  type RunningJunction,
+  screenshotter,
+  signInWithCis2,
+  startJunction,
+} from './harness.js';
+
+// Signing in, keyboard use and role-based pages, in headless Chromium against `junction start`:
+// WCAG 2.2 AA 2.4.1 (bypass blocks: the skip link first), 2.4.3 (focus order: focus on the new
+// page's h1 after a navigation, on the error summary after a failed submit), 2.1.1 (keyboard: the
+// admin form used with the keyboard alone); and what a person sees follows their role, the hub
+// refusing (403) what the console does not offer.
+
+describe.runIf(hasChromium)('console sign-in, keyboard use and roles against `junction start`', () => {
+  let running: RunningJunction;
+  let browser: Browser;
+  const shot = screenshotter('access');
+
+  beforeAll(async () => {
+    const bundle = inject('consoleBundle');
+    expect(bundle.ok, bundle.detail).toBe(true);
+    [running, browser] = await Promise.all([startJunction(), launchChromium()]);
+    expect(running.admin.username, running.startOutput).not.toBe('');
+    expect(running.admin.password, running.startOutput).not.toBe('');
+  }, E2E_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.stop();
+  }, E2E_TIMEOUT_MS);
+
+  const activeElement = (page: Page) =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return {
+        tag: el?.tagName.toLowerCase() ?? '',
+        id: el?.id ?? '',
+        text: (el?.textContent ?? '').trim(),
+        inErrorSummary:
+          el?.closest('.nhsuk-error-summary') !== null && el?.closest('.nhsuk-error-summary') !== undefined,
+      };
+    });
+
+  it('signed out: the console sends a person to sign in; the skip link is first and leads to the main content', async () => {
+    const { context, page, errors } = await freshPage(browser);
+    await page.goto(running.consoleUrl);
+    await page.getByRole('heading', { level: 1, name: /sign in/i }).waitFor();
+    expect(new URL(page.url()).pathname).toMatch(/^\/console\/sign-in/);
+    await expectAccessible(page, 'access: signed out');
+    await shot(page, 'signed out');
+
+    await page.keyboard.press('Tab');
+    expect(await activeElement(page)).toMatchObject({ tag: 'a', text: 'Skip to main content' });
+    await page.keyboard.press('Enter');
+    const afterSkip = await page.evaluate(() => document.activeElement?.closest('main')?.id ?? '');
+    expect(afterSkip).toBe('maincontent');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('the admin form: empty fields give an error summary with focus; a wrong password gives the hub’s 401', async () => {
+    const { context, page } = await freshPage(browser);
+    await page.goto(running.consoleUrl);
+    await page.getByRole('button', { name: /sign in as administrator/i }).click();
+    const summary = page.locator('.nhsuk-error-summary');
+    await summary.waitFor();
+    await expect(summary).toContainText('Enter your username');
+    await expect(summary).toContainText('Enter your password');
+    expect((await activeElement(page)).inErrorSummary).toBe(true);
+    // Each message links to its field (NHS.UK error summary).
+    await summary.getByRole('link', { name: 'Enter your username' }).click();
+    expect((await activeElement(page)).id).toBe('username');
+    await expectAccessible(page, 'access: admin form validation errors');
+    await shot(page, 'admin form validation errors');
+
+    await page.getByLabel('Username').fill(running.admin.username);
+    await page.getByLabel('Password').fill('not the password');
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/auth/admin/login')),
+      page.getByRole('button', { name: /sign in as administrator/i }).click(),
+    ]);
+    expect(answer.status()).toBe(401);
+    await summary.waitFor();
+    await expect(summary).not.toContainText('Enter your');
+    expect(await page.content()).not.toContain('not the password');
+    await expectAccessible(page, 'access: admin wrong password');
+    await shot(page, 'admin wrong password');
+    await context.close();
+  });
+
+  it('the admin signs in with the keyboard alone, and each navigation puts focus on the new page’s h1', async () => {
+    const { context, page, errors } = await freshPage(browser);
+    await page.goto(running.consoleUrl);
+    await page.getByRole('heading', { level: 1, name: /sign in/i }).waitFor();
+    await tabTo(page, 'username');
+    await page.keyboard.type(running.admin.username);
+    await page.keyboard.press('Tab');
+    expect((await activeElement(page)).id).toBe('password');
+    await page.keyboard.type(running.admin.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: /sign out/i }).waitFor();
+    await shot(page, 'admin signed in');
+
+    // An admin runs the hub and sees no patient data: no Patients section.
+    const nav = page.getByRole('navigation', { name: 'Console sections' });
+    await expect(nav.getByRole('link')).toContainText([
+      'Overview',
+      'Medicines',
+      'Messages and jobs',
+      'Audit',
+      'Settings',
+    ]);
+    await expect(nav.getByRole('link', { name: 'Patients' })).toHaveCount(0);
+
+    for (const section of ['Medicines', 'Audit', 'Settings', 'Overview']) {
+      await navigate(page, section, new RegExp(section));
+      const focused = await activeElement(page);
+      expect(focused.tag, `focus after going to ${section}`).toBe('h1');
+      expect(focused.text).toContain(section);
+    }
+    // A link followed with the keyboard does the same.
+    await nav.getByRole('link', { name: 'Medicines' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: /Medicines/ }).waitFor();
+    expect((await activeElement(page)).tag).toBe('h1');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a clinician (R8000) sees no Overview, Audit or Settings, and the hub refuses them there with a 403', async () => {
+    const { context, page, errors } = await freshPage(browser);
+    await signInWithCis2(page, running.consoleUrl, CIS2_ROLES.clinicalPractitioner);
+    const nav = page.getByRole('navigation', { name: 'Console sections' });
+    await expect(nav.getByRole('link', { name: 'Patients' })).toBeVisible();
+    await expect(nav.getByRole('link', { name: 'Medicines' })).toBeVisible();
+    for (const hidden of ['Overview', 'Audit', 'Settings']) {
+      await expect(nav.getByRole('link', { name: hidden })).toHaveCount(0);
+    }
+    await shot(page, 'clinician signed in');
+
+    for (const [path, route] of [
+      ['audit', '/audit/events'],
+      ['settings', '/settings'],
+      ['overview', '/operations/overview'],
+    ] as const) {
+      const [refused] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === route),
+        page.goto(`${running.consoleUrl}${path}`),
+      ]);
+      expect(refused.status(), `${route} for R8000`).toBe(403);
+      const summary = page.locator('.nhsuk-error-summary');
+      await summary.first().waitFor();
+      await expect(summary.first()).not.toBeEmpty();
+      if (path === 'audit') {
+        await expectAccessible(page, 'access: clinician refused audit (403)');
+        await shot(page, 'clinician refused audit');
+      }
+    }
+    expect(errors.filter((e) => !/403|Forbidden/i.test(e))).toEqual([]);
+    await context.close();
+  });
+});
+
+/** Presses Tab until the element with `id` has focus (at most 30 times). */
+async function tabTo(page: Page, id: string) {
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate(() => document.activeElement?.id)) === id) return;
+  }
+  throw new Error(`#${id} is not reachable with Tab`);
+}

@@ -1,0 +1,318 @@
+/**
+ * The console's one way to the hub: same-origin fetch with the session cookie, JSON in and out,
+ * and every failure (an OperationOutcome, a network error, an unexpected body) turned into an
+ * `ApiError` whose `messages` a person can read. The browser adds `Origin` itself to every POST
+ * and DELETE, which is what the hub's CSRF check looks at.
+ */
+
+export interface OperationOutcomeIssue {
+  severity?: string;
+  code?: string;
+  diagnostics?: string;
+  details?: { text?: string; coding?: { code?: string; display?: string }[] };
+  expression?: string[];
+}
+
+export interface OperationOutcome {
+  resourceType: 'OperationOutcome';
+  issue: OperationOutcomeIssue[];
+}
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    /** HTTP status, or 0 when the hub could not be reached. */
+    readonly status: number,
+    /** One readable sentence per OperationOutcome issue (at least one). */
+    readonly messages: string[],
+    readonly path: string,
+  ) {
+    super(messages.join(' '));
+  }
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+/** `?a=1&b=x` from the defined, non-empty values of `query` ('' when none). */
+export function queryString(query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(name, String(value));
+  }
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  query?: Query;
+  /** A plain value is sent as JSON; a Blob (e.g. a File) as it is, with its own type. */
+  body?: unknown;
+  signal?: AbortSignal;
+  accept?: string;
+}
+
+function isOutcome(value: unknown): value is OperationOutcome {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { resourceType?: unknown }).resourceType === 'OperationOutcome' &&
+    Array.isArray((value as { issue?: unknown }).issue)
+  );
+}
+
+/** The readable messages of an OperationOutcome (diagnostics, else details, else the code). */
+export function outcomeMessages(outcome: OperationOutcome): string[] {
+  const messages = outcome.issue
+    .map(
+      (i) => i.diagnostics ?? i.details?.text ?? i.details?.coding?.[0]?.display ?? i.code ?? 'Unknown error',
+    )
+    .filter((m) => m.trim() !== '');
+  return messages.length > 0 ? messages : ['The hub refused the request'];
+}
+
+function statusMessage(status: number, path: string): string {
+  if (status === 401) return 'You are not signed in, or your session has ended. Sign in again.';
+  if (status === 403) return 'You do not have permission to do this.';
+  if (status === 404) return `The hub has nothing at ${path}.`;
+  if (status === 429) return 'Too many requests: wait a moment and try again.';
+  if (status >= 500) return `The hub could not complete the request (HTTP ${status}).`;
+  return `The hub answered HTTP ${status}.`;
+}
+
+/**
+ * Calls the hub. Resolves with the parsed JSON body (undefined for 204); rejects with `ApiError`.
+ * @example
+ * const { messages } = await api<{ messages: MeshMessage[] }>('/mesh/messages', { query: { status: 'failed' } });
+ */
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+  let body: BodyInit | undefined;
+  if (options.body instanceof Blob) {
+    body = options.body;
+    headers['content-type'] = options.body.type || 'application/octet-stream';
+  } else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  const url = `${path}${queryString(options.query)}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: options.method ?? 'GET',
+      credentials: 'same-origin',
+      headers,
+      ...(body !== undefined && { body }),
+      ...(options.signal && { signal: options.signal }),
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, ['The hub could not be reached. Check that it is running.'], path);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const messages = isOutcome(parsed) ? outcomeMessages(parsed) : [statusMessage(response.status, path)];
+    throw new ApiError(response.status, messages, path);
+  }
+  if (parsed === undefined && text !== '') {
+    throw new ApiError(response.status, [`The hub answered ${path} with something other than JSON.`], path);
+  }
+  return parsed as T;
+}
+
+/** An error of any kind as an `ApiError` (for showing in an error summary). */
+export function asApiError(error: unknown, path = ''): ApiError {
+  if (error instanceof ApiError) return error;
+  return new ApiError(0, [(error as Error)?.message ?? String(error)], path);
+}
+
+// ---- Shapes of the hub's answers (docs: /tmp console-api contract; /openapi.json) ----
+
+export type Principal =
+  | { kind: 'api-key'; id: string; name: string; organisationOds: string | null; scopes: string[] }
+  | { kind: 'patient'; sub: string; nhsNumber?: string; identityProofingLevel: string }
+  | {
+      kind: 'clinician';
+      uid: string;
+      roleId: string;
+      roleCode: string;
+      roleName?: string;
+      organisationOds: string;
+      name?: string;
+    }
+  | { kind: 'admin'; id: string; username: string };
+
+export interface SessionInfo {
+  principal: Principal;
+  session?: { createdAt: string; expiresAt: string; lastSeenAt: string };
+  /** What this principal may do (absent from hubs before the console's routes). */
+  actions?: string[];
+}
+
+export interface ServiceStats {
+  id: string;
+  name: string;
+  environment: 'sandbox' | 'int' | 'live' | 'custom' | string;
+  baseUrl: string;
+  health: 'reachable' | 'unreachable' | 'unknown';
+  lastCallAt?: string | null;
+  calls: number;
+  failures: number;
+  errorRate: number;
+  latencyMs: { p50: number; p95: number; max: number } | null;
+  series: { at: string; calls: number; failures: number; p95Ms: number | null }[];
+}
+
+export interface Overview {
+  generatedAt: string;
+  window: { from: string; to: string; bucketSeconds: number };
+  services: ServiceStats[];
+  hub: {
+    requests: number;
+    errors: number;
+    series: { at: string; requests: number; clientErrors: number; serverErrors: number }[];
+  };
+}
+
+export interface MeshMessage {
+  id: string;
+  direction: 'outbound' | 'inbound';
+  mailboxId: string;
+  from: string | null;
+  to: string | null;
+  workflowId: string | null;
+  subject: string | null;
+  localId: string | null;
+  contentType: string | null;
+  messageType: string;
+  meshMessageId: string | null;
+  linkedMessageId: string | null;
+  status: string;
+  dts: { event: string | null; code: string | null } | null;
+  error: string | null;
+  bytes: number | null;
+  chunks: number | null;
+  correlationId: string;
+  createdAt: string;
+  updatedAt: string;
+  events?: { id: number; at: string; event: string; status: string; detail: string | null }[];
+}
+
+export interface Mailbox {
+  mailboxId: string;
+  baseUrl: string;
+  pollIntervalMs: number;
+  lastPoll?: { at: string; status: 'succeeded' | 'failed'; error?: string };
+  counts?: { inbound: number; outbound: number; failed: number };
+}
+
+export interface Job {
+  id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'dead';
+  attempts: number;
+  maxAttempts: number;
+  runAfter: string;
+  lastError: string | null;
+  correlationId: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  events?: { at: string; event: string; attempt: number; owner: string | null; detail: string | null }[];
+}
+
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  action: string;
+  outcome: string;
+  actor: { kind: string; id?: string; name?: string; role?: string; organisation?: string };
+  nhsNumbers: string[];
+  correlationId: string;
+  httpStatus: number | null;
+  decision?: { allow?: boolean; rule?: string; reason?: string } | null;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  organisationOds: string | null;
+  scopes: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface DmdHit {
+  type: string;
+  id: string;
+  name: string;
+  kind: 'medicine' | 'device';
+  prescribable: boolean;
+  available: boolean;
+  invalid: boolean;
+}
+
+export interface DmdConceptRef {
+  type: string;
+  id: string;
+  name: string;
+  invalid?: boolean;
+}
+
+export interface DmdConcept {
+  release: { id: number; releaseDate: string | null };
+  matchedBy: string;
+  type: string;
+  id: string;
+  name: string;
+  detail: Record<string, unknown>;
+  parents: DmdConceptRef[];
+  children: DmdConceptRef[];
+}
+
+export interface DmdRelease {
+  id: number;
+  status: string;
+  source: string;
+  releaseDate: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+  summary?: Record<string, unknown> | null;
+}
+
+export interface DmdImport {
+  id: string;
+  status: 'queued' | 'importing' | 'active' | 'superseded' | 'failed';
+  startedAt?: string;
+  finishedAt?: string;
+  error?: string;
+  progress?: { file?: string; filesDone: number; filesTotal: number; records: number; percent?: number };
+  counts?: Record<string, number>;
+}
+
+export interface HubSettings {
+  nhsEnvironment: string;
+  publicUrl: string;
+  store: { dialect: string };
+  environments: { service: string; name: string; environment: string; baseUrl: string }[];
+  mailboxes: {
+    mailboxId: string;
+    baseUrl: string;
+    pollIntervalMs: number;
+    workflows?: string[];
+    mutualTls: boolean;
+  }[];
+  signIn: {
+    nhsLogin: { issuer: string; configured: boolean };
+    cis2: { issuer: string; configured: boolean };
+  };
+}

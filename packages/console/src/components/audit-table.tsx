@@ -1,0 +1,64 @@
+import { Table, Tag } from 'nhsuk-react-components';
+import type { AuditEvent } from '../api';
+import { formatDateTime, formatNhsNumber } from './format';
+
+function actorOf(e: AuditEvent): string {
+  const a = e.actor;
+  const who = a.name ?? a.id ?? a.kind;
+  return [who, a.role, a.organisation].filter(Boolean).join(', ');
+}
+
+export function OutcomeTag({ outcome }: { outcome: string }) {
+  if (outcome === 'success') return <Tag modifier="green">Success</Tag>;
+  if (outcome === 'denied') return <Tag modifier="orange">Denied</Tag>;
+  return <Tag modifier="red">{outcome.charAt(0).toUpperCase() + outcome.slice(1)}</Tag>;
+}
+
+/** Audit records, newest first, as an NHS.UK table. */
+export function AuditTable({
+  events,
+  caption,
+  showPatients = true,
+}: {
+  events: AuditEvent[];
+  caption: string;
+  showPatients?: boolean;
+}) {
+  return (
+    <Table responsive caption={caption}>
+      <Table.Head>
+        <Table.Row>
+          <Table.Cell>When</Table.Cell>
+          <Table.Cell>Who</Table.Cell>
+          <Table.Cell>Action</Table.Cell>
+          <Table.Cell>Outcome</Table.Cell>
+          {showPatients && <Table.Cell>Patients</Table.Cell>}
+          <Table.Cell>Correlation id</Table.Cell>
+        </Table.Row>
+      </Table.Head>
+      <Table.Body>
+        {events.map((e) => (
+          <Table.Row key={e.seq}>
+            <Table.Cell className="app-nowrap">{formatDateTime(e.at)}</Table.Cell>
+            <Table.Cell>
+              {actorOf(e)}
+              <br />
+              <span className="nhsuk-body-s">{e.actor.kind}</span>
+            </Table.Cell>
+            <Table.Cell className="app-mono">{e.action}</Table.Cell>
+            <Table.Cell>
+              <OutcomeTag outcome={e.outcome} />
+              {e.httpStatus !== null && <span className="nhsuk-body-s"> HTTP {e.httpStatus}</span>}
+            </Table.Cell>
+            {showPatients && (
+              <Table.Cell className="app-nowrap">
+                {e.nhsNumbers.map(formatNhsNumber).join(', ') || '—'}
+              </Table.Cell>
+            )}
+            <Table.Cell className="app-mono nhsuk-body-s">{e.correlationId}</Table.Cell>
+          </Table.Row>
+        ))}
+      </Table.Body>
+    </Table>
+  );
+}

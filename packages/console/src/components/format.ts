@@ -1,0 +1,42 @@
+const dateTime = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+const date = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric' });
+
+/** "12 Nov 2025, 14:03:07", or an em dash for none. */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
+}
+
+export function formatTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : time.format(d);
+}
+
+/** "12 November 2025" for a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD). */
+export function formatDate(fhirDate: string | null | undefined): string {
+  if (!fhirDate) return '—';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(fhirDate)) return fhirDate;
+  return date.format(new Date(`${fhirDate}T00:00:00Z`));
+}
+
+export function formatPercent(rate: number): string {
+  return `${(rate * 100).toFixed(rate > 0 && rate < 0.01 ? 2 : 1)}%`;
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '—' : `${Math.round(ms)} ms`;
+}
+
+/** "943 9087 659": the NHS number as people read it (NHS number format, 3-3-4). */
+export function formatNhsNumber(n: string): string {
+  return /^\d{10}$/.test(n) ? `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}` : n;
+}

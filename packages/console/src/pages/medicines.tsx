@@ -1,0 +1,334 @@
+import { Button, Checkboxes, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { ApiError, api, asApiError, type DmdHit, type DmdImport, type DmdRelease } from '../api';
+import { ErrorBox } from '../components/error-box';
+import { formatDate, formatDateTime } from '../components/format';
+import { Page } from '../components/page';
+import { useApi } from '../components/use-api';
+import { useSession } from '../session';
+
+/** How long typing must pause before a search is sent (a typeahead, not one request per key). */
+const SEARCH_DEBOUNCE_MS = 250;
+/** How often a running import's progress is asked for. */
+const IMPORT_POLL_MS = 1_000;
+
+const TYPE_NAMES: Record<string, string> = {
+  VTM: 'Virtual therapeutic moiety',
+  VMP: 'Virtual medicinal product',
+  AMP: 'Actual medicinal product',
+  VMPP: 'Virtual medicinal product pack',
+  AMPP: 'Actual medicinal product pack',
+};
+
+export function TypeTag({ type }: { type: string }) {
+  return (
+    <abbr title={TYPE_NAMES[type] ?? type} className="app-nowrap">
+      {type}
+    </abbr>
+  );
+}
+
+function FlagTags({ hit }: { hit: Pick<DmdHit, 'prescribable' | 'available' | 'invalid'> }) {
+  return (
+    <>
+      {hit.prescribable ? (
+        <Tag modifier="green">Prescribable</Tag>
+      ) : (
+        <Tag modifier="grey">Not prescribable</Tag>
+      )}{' '}
+      {!hit.available && <Tag modifier="orange">Not available</Tag>}{' '}
+      {hit.invalid && <Tag modifier="red">Invalid</Tag>}
+    </>
+  );
+}
+
+function Search() {
+  const [params, setParams] = useSearchParams();
+  const [text, setText] = useState(params.get('q') ?? '');
+  const q = params.get('q') ?? '';
+  const kind = params.get('kind') ?? '';
+  const prescribable = params.get('prescribable') === 'true';
+  const available = params.get('available') === 'true';
+
+  const update = (changes: Record<string, string | undefined>) => {
+    const next = new URLSearchParams(params);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === undefined || value === '') next.delete(name);
+      else next.set(name, value);
+    }
+    setParams(next, { replace: true });
+  };
+
+  // Search as you type: the URL (and so the request) follows the box after a short pause.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only the typed text restarts the timer
+  useEffect(() => {
+    if (text.trim() === q) return;
+    const timer = setTimeout(() => update({ q: text.trim() }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [text]);
+
+  const results = useApi<{ release: { releaseDate: string | null }; hits: DmdHit[] }>(
+    q.length >= 2 ? '/medicines/search' : null,
+    {
+      q,
+      kind,
+      prescribable: prescribable || undefined,
+      available: available || undefined,
+      limit: 25,
+    },
+  );
+
+  return (
+    <section aria-labelledby="search-heading">
+      <h2 id="search-heading">Search the dm+d</h2>
+      <form aria-label="Search medicines" onSubmit={(e: FormEvent) => e.preventDefault()}>
+        <TextInput
+          id="medicine-query"
+          name="q"
+          type="search"
+          label="Medicine or device name, dm+d id or GTIN"
+          hint="Results appear as you type (at least 2 characters)"
+          autoComplete="off"
+          spellCheck={false}
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+        />
+        <div className="app-filters">
+          <Select
+            id="kind"
+            label="Show"
+            value={kind}
+            onChange={(e) => update({ kind: e.currentTarget.value })}
+          >
+            <Select.Option value="">Medicines and devices</Select.Option>
+            <Select.Option value="medicine">Medicines only</Select.Option>
+            <Select.Option value="device">Devices only</Select.Option>
+          </Select>
+          <Checkboxes id="medicine-filters" legend="Filters" small>
+            <Checkboxes.Item
+              id="prescribable"
+              value="prescribable"
+              checked={prescribable}
+              onChange={(e) => update({ prescribable: e.currentTarget.checked ? 'true' : undefined })}
+            >
+              Prescribable in NHS primary care
+            </Checkboxes.Item>
+            <Checkboxes.Item
+              id="available"
+              value="available"
+              checked={available}
+              onChange={(e) => update({ available: e.currentTarget.checked ? 'true' : undefined })}
+            >
+              Available
+            </Checkboxes.Item>
+          </Checkboxes>
+        </div>
+      </form>
+      <ErrorBox error={results.error} noFocus />
+      <div aria-live="polite" className="nhsuk-u-visually-hidden">
+        {results.data && !results.loading ? `${results.data.hits.length} results` : ''}
+      </div>
+      {results.data && results.data.hits.length === 0 && (
+        <p className="nhsuk-body">No medicines match “{q}”.</p>
+      )}
+      {results.data && results.data.hits.length > 0 && (
+        <Table responsive caption={`Results for “${q}”`}>
+          <Table.Head>
+            <Table.Row>
+              <Table.Cell>Name</Table.Cell>
+              <Table.Cell>Class</Table.Cell>
+              <Table.Cell>Kind</Table.Cell>
+              <Table.Cell>Status</Table.Cell>
+            </Table.Row>
+          </Table.Head>
+          <Table.Body>
+            {results.data.hits.map((h) => (
+              <Table.Row key={`${h.type}-${h.id}`}>
+                <Table.Cell>
+                  <Link to={`/medicines/${h.id}`}>{h.name}</Link>
+                </Table.Cell>
+                <Table.Cell>
+                  <TypeTag type={h.type} />
+                </Table.Cell>
+                <Table.Cell>{h.kind === 'device' ? 'Device' : 'Medicine'}</Table.Cell>
+                <Table.Cell>
+                  <FlagTags hit={h} />
+                </Table.Cell>
+              </Table.Row>
+            ))}
+          </Table.Body>
+        </Table>
+      )}
+    </section>
+  );
+}
+
+function statusTag(status: string) {
+  const modifier =
+    status === 'active' ? 'green' : status === 'failed' ? 'red' : status === 'superseded' ? 'grey' : 'blue';
+  return <Tag modifier={modifier}>{status.charAt(0).toUpperCase() + status.slice(1)}</Tag>;
+}
+
+function Releases() {
+  const releases = useApi<{ active: DmdRelease | null; history: DmdRelease[] }>('/medicines/releases');
+  const data = releases.data;
+  return (
+    <section aria-labelledby="releases-heading">
+      <h2 id="releases-heading">Releases</h2>
+      <ErrorBox error={releases.error} noFocus />
+      {data && (
+        <>
+          <p className="nhsuk-body">
+            {data.active
+              ? `Current release: ${formatDate(data.active.releaseDate)} (${data.active.source}), imported ${formatDateTime(data.active.finishedAt)}.`
+              : 'No dm+d release has been imported yet.'}
+          </p>
+          {data.history.length > 0 && (
+            <Table responsive caption="Import history, newest first">
+              <Table.Head>
+                <Table.Row>
+                  <Table.Cell>Release date</Table.Cell>
+                  <Table.Cell>Source</Table.Cell>
+                  <Table.Cell>Status</Table.Cell>
+                  <Table.Cell>Started</Table.Cell>
+                  <Table.Cell>Finished</Table.Cell>
+                </Table.Row>
+              </Table.Head>
+              <Table.Body>
+                {data.history.map((r) => (
+                  <Table.Row key={r.id}>
+                    <Table.Cell>{formatDate(r.releaseDate)}</Table.Cell>
+                    <Table.Cell className="app-mono">{r.source}</Table.Cell>
+                    <Table.Cell>
+                      {statusTag(r.status)}
+                      {r.error && <p className="nhsuk-body-s nhsuk-u-margin-top-1">{r.error}</p>}
+                    </Table.Cell>
+                    <Table.Cell>{formatDateTime(r.startedAt)}</Table.Cell>
+                    <Table.Cell>{formatDateTime(r.finishedAt)}</Table.Cell>
+                  </Table.Row>
+                ))}
+              </Table.Body>
+            </Table>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+const FINISHED = new Set(['active', 'superseded', 'failed']);
+
+/** Upload a release zip (medicines.import) and follow the import job's progress. */
+function Import({ onFinished }: { onFinished: () => void }) {
+  const file = useRef<HTMLInputElement>(null);
+  const [error, setError] = useState<ApiError>();
+  const [running, setRunning] = useState<DmdImport>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (!running || FINISHED.has(running.status)) return;
+    const timer = setTimeout(async () => {
+      try {
+        const next = await api<DmdImport | { import: DmdImport }>(`/medicines/imports/${running.id}`);
+        const state = 'import' in next ? next.import : next;
+        setRunning(state);
+        if (FINISHED.has(state.status)) onFinished();
+      } catch (e) {
+        setError(asApiError(e));
+      }
+    }, IMPORT_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [running, onFinished]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const chosen = file.current?.files?.[0];
+    if (!chosen) {
+      setError(new ApiError(0, ['Select a dm+d release zip file'], ''));
+      return;
+    }
+    setError(undefined);
+    setBusy(true);
+    try {
+      const zip =
+        chosen.type === 'application/zip' ? chosen : new Blob([chosen], { type: 'application/zip' });
+      const started = await api<{ import: DmdImport }>('/medicines/imports', { method: 'POST', body: zip });
+      setRunning(started.import);
+    } catch (e) {
+      setError(asApiError(e, '/medicines/imports'));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const p = running?.progress;
+  const percent =
+    p?.percent ?? (p && p.filesTotal > 0 ? Math.round((p.filesDone / p.filesTotal) * 100) : undefined);
+  return (
+    <section aria-labelledby="import-heading">
+      <h2 id="import-heading">Import a release</h2>
+      <ErrorBox error={error} />
+      <form onSubmit={submit} noValidate>
+        <div className="nhsuk-form-group">
+          <label className="nhsuk-label" htmlFor="release-zip">
+            dm+d release zip (from the NHSBSA via TRUD)
+          </label>
+          <input
+            className="nhsuk-file-upload"
+            id="release-zip"
+            name="release"
+            type="file"
+            accept=".zip,application/zip"
+            ref={file}
+          />
+        </div>
+        <Button
+          type="submit"
+          secondary
+          disabled={busy || (running !== undefined && !FINISHED.has(running.status))}
+        >
+          Start import
+        </Button>
+      </form>
+      {running && (
+        <div className="nhsuk-u-margin-bottom-5">
+          <label className="nhsuk-label" htmlFor="import-progress">
+            Import{' '}
+            {running.status === 'importing' || running.status === 'queued' ? 'progress' : running.status}
+          </label>
+          <progress
+            id="import-progress"
+            className="app-progress"
+            max={100}
+            {...(percent !== undefined && { value: percent })}
+          >
+            {percent ?? 0}%
+          </progress>
+          <p className="nhsuk-body-s" role="status">
+            {statusTag(running.status)} {percent !== undefined && `${percent}% · `}
+            {p && `${p.filesDone} of ${p.filesTotal} files, ${p.records.toLocaleString('en-GB')} records`}
+            {p?.file && ` (reading ${p.file})`}
+          </p>
+          {running.error && <p className="nhsuk-error-message">{running.error}</p>}
+        </div>
+      )}
+    </section>
+  );
+}
+
+export default function MedicinesPage() {
+  const session = useSession();
+  const [refreshKey, setRefreshKey] = useState(0);
+  const onFinished = useCallback(() => setRefreshKey((k) => k + 1), []);
+  return (
+    <Page title="Medicines">
+      <p className="nhsuk-lede-text">
+        The NHS Dictionary of Medicines and Devices (dm+d), as this hub serves it.
+      </p>
+      <Search />
+      <Releases key={refreshKey} />
+      {session.can('medicines.import') && <Import onFinished={onFinished} />}
+    </Page>
+  );
+}

@@ -1,0 +1,110 @@
+import { SummaryList, WarningCallout } from 'nhsuk-react-components';
+import { Link, useParams } from 'react-router';
+import type { AuditEvent } from '../api';
+import { AuditTable } from '../components/audit-table';
+import { ErrorBox } from '../components/error-box';
+import { formatDate, formatDateTime, formatNhsNumber } from '../components/format';
+import { Page } from '../components/page';
+import { useApi } from '../components/use-api';
+import { useSession } from '../session';
+import { genderOf, isRestricted, nameOf, type Patient } from './fhir';
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <SummaryList.Row>
+      <SummaryList.Key>{label}</SummaryList.Key>
+      <SummaryList.Value>{children}</SummaryList.Value>
+    </SummaryList.Row>
+  );
+}
+
+/** Who accessed this record: the audit trail for one NHS number (needs audit.read). */
+function Accesses({ nhsNumber }: { nhsNumber: string }) {
+  const trail = useApi<{ events: AuditEvent[]; next?: number }>('/audit/events', { nhsNumber, limit: 50 });
+  return (
+    <section aria-labelledby="accesses">
+      <h2 id="accesses">Who accessed this record</h2>
+      <ErrorBox error={trail.error} noFocus />
+      {trail.data && trail.data.events.length === 0 && <p className="nhsuk-body">No access is recorded.</p>}
+      {trail.data && trail.data.events.length > 0 && (
+        <AuditTable
+          events={trail.data.events}
+          caption={`The ${trail.data.events.length} most recent accesses, newest first`}
+          showPatients={false}
+        />
+      )}
+      <p className="nhsuk-body">
+        <Link to={`/audit?nhsNumber=${nhsNumber}`}>Search the audit trail for this patient</Link>
+      </p>
+    </section>
+  );
+}
+
+export default function PatientPage() {
+  const { nhsNumber = '' } = useParams();
+  const session = useSession();
+  const patient = useApi<Patient>(`/fhir/R4/Patient/${encodeURIComponent(nhsNumber)}`);
+  const p = patient.data;
+  const restricted = p ? isRestricted(p) : false;
+  const gp = p?.generalPractitioner?.[0];
+
+  return (
+    <Page title={p ? nameOf(p) : 'Patient'} caption={`NHS number ${formatNhsNumber(nhsNumber)}`}>
+      <p className="nhsuk-body">
+        <Link to="/patients">Find another patient</Link>
+      </p>
+      <ErrorBox error={patient.error} />
+      {patient.loading && (
+        <p className="nhsuk-body" role="status">
+          Loading…
+        </p>
+      )}
+      {p && (
+        <>
+          {restricted && (
+            <WarningCallout>
+              <WarningCallout.Heading>Restricted record</WarningCallout.Heading>
+              <p>Restricted record: address and contact details are not shown.</p>
+            </WarningCallout>
+          )}
+          <h2>Demographics</h2>
+          <SummaryList>
+            <Row label="Name">{nameOf(p)}</Row>
+            <Row label="NHS number">{formatNhsNumber(p.id)}</Row>
+            <Row label="Date of birth">{formatDate(p.birthDate)}</Row>
+            <Row label="Gender">{genderOf(p.gender)}</Row>
+            {p.deceasedDateTime && <Row label="Date of death">{formatDateTime(p.deceasedDateTime)}</Row>}
+            {!restricted && (
+              <>
+                <Row label="Address">
+                  {(p.address ?? []).length === 0
+                    ? '—'
+                    : (p.address ?? []).map((a) => (
+                        <p
+                          key={[...(a.line ?? []), a.postalCode].join('|')}
+                          className="nhsuk-u-margin-bottom-1"
+                        >
+                          {[...(a.line ?? []), a.city, a.district, a.postalCode].filter(Boolean).join(', ')}
+                        </p>
+                      ))}
+                </Row>
+                <Row label="Contact details">
+                  {(p.telecom ?? []).length === 0
+                    ? '—'
+                    : (p.telecom ?? []).map((t) => (
+                        <p key={`${t.system}|${t.value}`} className="nhsuk-u-margin-bottom-1">
+                          {t.system}: {t.value}
+                          {t.use ? ` (${t.use})` : ''}
+                        </p>
+                      ))}
+                </Row>
+              </>
+            )}
+            <Row label="GP practice">{gp ? (gp.display ?? gp.identifier?.value ?? '—') : '—'}</Row>
+          </SummaryList>
+        </>
+      )}
+      {session.can('audit.read') && /^\d{10}$/.test(nhsNumber) && <Accesses nhsNumber={nhsNumber} />}
+    </Page>
+  );
+}
