@@ -15,8 +15,20 @@ export type DelegationsFor = (person: {
 }) => Promise<readonly ProxyDelegation[]>;
 
 export type Authentication =
-  | { ok: true; principal: Principal; session?: ActiveSession; sessionToken?: string }
-  | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'revoked' };
+  | {
+      ok: true;
+      principal: Principal;
+      session?: ActiveSession;
+      sessionToken?: string;
+      /** How the credentials came: the browser's cookie (CSRF applies) or a header the caller set. */
+      via: 'cookie' | 'header';
+    }
+  | {
+      ok: false;
+      reason: 'missing' | 'invalid' | 'expired' | 'revoked' | 'cross-site';
+      /** With `cross-site`: whose cookie it was, for the audit record. */
+      principal?: Principal;
+    };
 
 /**
  * Who is calling. Credentials, first found wins: `Authorization: Bearer jss_…` (mobile apps) or
@@ -30,8 +42,10 @@ export async function authenticate(
   now: () => Date,
   delegationsFor?: DelegationsFor,
 ): Promise<Authentication> {
-  const presented = presentedApiKey(headers) ?? sessionCookie(headers);
+  const fromHeader = presentedApiKey(headers);
+  const presented = fromHeader ?? sessionCookie(headers);
   if (presented === undefined) return { ok: false, reason: 'missing' };
+  const via = fromHeader === undefined ? 'cookie' : 'header';
   if (presented.startsWith(SESSION_TOKEN_PREFIX)) {
     const found = await findSession(store, presented, now);
     if (found.status !== 'active') return { ok: false, reason: found.status };
@@ -41,7 +55,7 @@ export async function authenticate(
       const person = p.nhsNumber === undefined ? { sub: p.sub } : { sub: p.sub, nhsNumber: p.nhsNumber };
       session.principal = { ...p, delegations: await delegationsFor(person) };
     }
-    return { ok: true, principal: session.principal, session, sessionToken: presented };
+    return { ok: true, principal: session.principal, session, sessionToken: presented, via };
   }
   const key = await verifyApiKey(store, presented);
   if (!key) return { ok: false, reason: 'invalid' };
@@ -54,6 +68,7 @@ export async function authenticate(
       organisationOds: key.organisationOds,
       scopes: key.scopes,
     },
+    via,
   };
 }
 

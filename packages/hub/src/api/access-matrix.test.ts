@@ -44,12 +44,22 @@ interface Scenario {
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const cookie = (token: string) => ({ cookie: `other=1; junction_session=${token}` });
+/** A browser on the hub's own pages: the cookie, and the hub's origin on every request (as browsers send it on unsafe ones). */
+const cookie = (token: string) => ({
+  cookie: `other=1; junction_session=${token}`,
+  origin: 'http://127.0.0.1:8080',
+});
+/** The same cookie sent by a page of another site (CSRF): only safe methods may pass. */
+const crossSiteCookie = (token: string) => ({
+  cookie: `junction_session=${token}`,
+  origin: 'https://evil.example',
+  'sec-fetch-site': 'cross-site',
+});
 const session =
-  (principal: SessionPrincipal, via: 'bearer' | 'cookie' = 'bearer') =>
+  (principal: SessionPrincipal, via: 'bearer' | 'cookie' | 'cross-site' = 'bearer') =>
   async (t: TestStore) => {
     const token = await sessionFor(t.store, principal, now);
-    return via === 'bearer' ? bearer(token) : cookie(token);
+    return via === 'bearer' ? bearer(token) : via === 'cookie' ? cookie(token) : crossSiteCookie(token);
   };
 const keyWith = (scope: (typeof API_KEY_SCOPES)[number]) => async (t: TestStore) =>
   bearer(
@@ -90,6 +100,7 @@ const SCENARIOS: Scenario[] = [
   ...API_KEY_SCOPES.map((scope) => ({ name: `key ${scope}`, credential: keyWith(scope), target: JANE_NHS })),
   { name: 'P9 patient A on A (bearer)', credential: session(P9), target: JANE_NHS },
   { name: 'P9 patient A on A (cookie)', credential: session(P9, 'cookie'), target: JANE_NHS },
+  { name: 'P9 patient A on A (cookie, cross-site)', credential: session(P9, 'cross-site'), target: JANE_NHS },
   { name: 'P9 patient A on B', credential: session(P9), target: JANET_NHS },
   { name: 'P5 patient on own', credential: session(patient('P5')), target: JANE_NHS },
   { name: 'P0 patient', credential: session(patient('P0')), target: JANE_NHS },
@@ -147,6 +158,7 @@ const MATRIX: Record<string, RouteRow> = {
       'key patient:read',
       'P9 patient A on A (bearer)',
       'P9 patient A on A (cookie)',
+      'P9 patient A on A (cookie, cross-site)', // a read changes nothing: no CSRF check
       'P5 patient on own',
       'proxy on delegated',
       'R8000 clinical practitioner',
@@ -254,7 +266,7 @@ const MATRIX: Record<string, RouteRow> = {
     request: () => ({ url: '/auth/cis2/callback?state=x&code=y' }),
   },
   'GET /auth/session': { allow: [...ALL_SESSIONS, ...ALL_KEYS] },
-  'POST /auth/logout': { allow: ALL_SESSIONS },
+  'POST /auth/logout': { allow: ALL_SESSIONS.filter((s) => !s.includes('cross-site')) },
   'GET /healthz': { allow: 'public' },
   'GET /metrics': { allow: 'public' },
   'GET /openapi.json': { allow: 'public' },

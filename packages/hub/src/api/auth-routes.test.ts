@@ -174,7 +174,18 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     });
     expect(who.body).not.toContain(FAKE_ID_TOKEN);
 
-    const logout = await inject({ method: 'POST', url: '/auth/logout', headers: cookie });
+    // Another site's page cannot sign the user out (CSRF); the hub's own page can.
+    const forged = await inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { ...cookie, origin: 'https://evil.example' },
+    });
+    expect(forged.statusCode).toBe(403);
+    const logout = await inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { ...cookie, origin: 'http://127.0.0.1:8080' },
+    });
     expect(logout.statusCode).toBe(204);
     expect(String(logout.headers['set-cookie'])).toMatch(
       /^junction_session=; Path=\/; HttpOnly; SameSite=Lax; Max-Age=0$/,
@@ -268,7 +279,12 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     const patch = await inject({
       method: 'PATCH',
       url: `/fhir/R4/Patient/${JANE_NHS}`,
-      headers: { ...cookie, 'if-match': 'W/"2"', 'content-type': 'application/json-patch+json' },
+      headers: {
+        ...cookie,
+        'sec-fetch-site': 'same-origin',
+        'if-match': 'W/"2"',
+        'content-type': 'application/json-patch+json',
+      },
       payload: JSON.stringify({ patches: [{ op: 'replace', path: '/gender', value: 'female' }] }),
     });
     expect(patch.statusCode).toBe(403);
@@ -547,6 +563,7 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
         organisationOds: null,
         scopes: ['patient:read'],
       },
+      actions: ['patient.read'],
     });
     expect(
       (await inject({ method: 'POST', url: '/auth/logout', headers: { 'x-api-key': key.secret } }))

@@ -624,7 +624,16 @@ function notConfigured(provider: Provider): OperationOutcomeError {
   });
 }
 
-function unauthenticated(reason: 'missing' | 'invalid' | 'expired' | 'revoked'): OperationOutcomeError {
+function unauthenticated(
+  reason: 'missing' | 'invalid' | 'expired' | 'revoked' | 'cross-site',
+): OperationOutcomeError {
+  if (reason === 'cross-site') {
+    return OperationOutcomeError.spine('ACCESS_DENIED', {
+      status: 403,
+      diagnostics:
+        "Cross-site request refused: a request signed in with the session cookie that changes something must come from the hub's own pages (Origin or Sec-Fetch-Site: same-origin)",
+    });
+  }
   return OperationOutcomeError.spine('ACCESS_DENIED', {
     status: 401,
     diagnostics:

@@ -1,6 +1,7 @@
 import { OperationOutcomeError } from '@junction/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Authentication, authenticate, type DelegationsFor } from '../access/authenticate.js';
+import { isSameOriginRequest, originOf } from '../access/csrf.js';
 import { type AccessAction, type Decision, decide, type Principal } from '../access/policy.js';
 import type { ActiveSession } from '../access/sessions.js';
 import { appendAuditEvent } from '../audit/append-audit-event.js';
@@ -49,7 +50,12 @@ const UNAUTHENTICATED: Record<Exclude<Authentication, { ok: true }>['reason'], s
   invalid: 'Invalid or revoked credentials',
   revoked: 'Invalid or revoked credentials',
   expired: 'The session has expired: sign in again',
+  'cross-site':
+    "Cross-site request refused: a request signed in with the session cookie that changes something must come from the hub's own pages (Origin or Sec-Fetch-Site: same-origin)",
 };
+
+/** The policy's answer when the cookie came with a request from another site (CSRF). */
+const CROSS_SITE: Decision = { allow: false, rule: 'csrf.cross-site', reason: UNAUTHENTICATED['cross-site'] };
 
 /** Who acted, as audited: ids, role and organisation, never a secret. */
 export function auditActorOf(principal: Principal): AuditActor {
@@ -79,6 +85,8 @@ export function accessControl(options: {
   now: () => Date;
   /** A patient's proxy delegations, looked up for every request (default: none). */
   delegationsFor?: DelegationsFor;
+  /** The hub's public URL: cookie-authenticated unsafe requests must come from its origin (CSRF). */
+  publicUrl?: string;
 }): AccessControl {
   const { store, metrics, now, delegationsFor } = options;
 
@@ -104,23 +112,35 @@ export function accessControl(options: {
     }
   };
 
-  const authenticateRequest = (request: FastifyRequest) =>
-    authenticate(store, request.headers, now, delegationsFor);
+  const publicOrigin = originOf(options.publicUrl ?? 'http://127.0.0.1');
+  /** Who is calling; a cookie on an unsafe request from another site counts as no credentials (CSRF). */
+  const authenticateRequest = async (request: FastifyRequest): Promise<Authentication> => {
+    const auth = await authenticate(store, request.headers, now, delegationsFor);
+    if (
+      auth.ok &&
+      auth.via === 'cookie' &&
+      !isSameOriginRequest(request.method, request.headers, publicOrigin)
+    ) {
+      return { ok: false, reason: 'cross-site', principal: auth.principal };
+    }
+    return auth;
+  };
 
   return {
     audit,
     authenticate: authenticateRequest,
     async authorise(request, reply, action, target) {
       const auth = await authenticateRequest(request);
-      const principal = auth.ok ? auth.principal : undefined;
+      const principal = auth.principal;
       const request_ = target.nhsNumber === undefined ? { action } : { action, nhsNumber: target.nhsNumber };
-      const decision = decide(principal, request_);
+      const crossSite = !auth.ok && auth.reason === 'cross-site';
+      const decision = crossSite ? CROSS_SITE : decide(principal, request_);
       if (auth.ok && decision.allow) {
         const caller: Caller = { principal: auth.principal, decision };
         if (auth.session) caller.session = auth.session;
         return caller;
       }
-      const status = auth.ok ? 403 : 401;
+      const status = auth.ok || crossSite ? 403 : 401;
       await audit(request, {
         action,
         caller: principal ? { principal, decision } : undefined,

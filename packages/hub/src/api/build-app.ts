@@ -180,6 +180,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     store,
     metrics,
     now,
+    publicUrl: options.auth?.publicUrl ?? 'http://127.0.0.1',
     ...(options.auth?.delegationsFor && { delegationsFor: options.auth.delegationsFor }),
   });
   const patientOptions: PatientRoutesOptions = { store, pds, metrics, upstream, now, access };

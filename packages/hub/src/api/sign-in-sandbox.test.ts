@@ -200,6 +200,7 @@ describe('sign-in against the sandbox NHS login and CIS2, PDS by token exchange'
       url: '/fhir/R4/Patient/9000000009',
       headers: {
         ...cookie,
+        'sec-fetch-site': 'same-origin', // the browser on the hub's own page (CSRF check)
         'if-match': String(read.headers.etag),
         'content-type': 'application/json-patch+json',
       },
