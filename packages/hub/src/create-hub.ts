@@ -122,7 +122,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       deps.delegationsFor ??
       (async ({ nhsNumber }) => (nhsNumber === undefined ? [] : activeDelegationsFor(store, nhsNumber, now)));
     const dmd = deps.dmd ?? new DmdService(store);
-    const jobs = new HubJobs(store, { now, logger, ...deps.jobRunner });
+    const jobs = new HubJobs(store, { now, logger, retention: config.jobs, ...deps.jobRunner });
     const mesh = new MeshService({
       store,
       dataDir: config.dataDir,

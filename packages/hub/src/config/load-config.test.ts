@@ -20,7 +20,19 @@ describe('loadConfig', () => {
       cis2: { issuer: 'http://127.0.0.1:9000/openam/oauth2/realms/root/realms/oidc' },
       auth: { returnUrls: [], sessionTtlS: 3600 },
       mesh: { mailboxes: [], trackIntervalMs: 60_000 },
+      jobs: { retentionDays: 7 },
     });
+  });
+
+  it('reads the job retention from JUNCTION_JOBS_RETENTION_DAYS (0 keeps jobs forever) and refuses bad values', () => {
+    expect(loadConfig({ JUNCTION_JOBS_RETENTION_DAYS: '30' }).jobs).toEqual({ retentionDays: 30 });
+    expect(loadConfig({ JUNCTION_JOBS_RETENTION_DAYS: '0' }).jobs).toEqual({ retentionDays: 0 });
+    expect(loadConfig({}, { jobs: { retentionDays: 2 } }).jobs.retentionDays).toBe(2);
+    for (const bad of ['-1', '1.5', 'week']) {
+      expect(() => loadConfig({ JUNCTION_JOBS_RETENTION_DAYS: bad }), bad).toThrow(
+        /JUNCTION_JOBS_RETENTION_DAYS \(jobs\.retentionDays\)/,
+      );
+    }
   });
 
   it('reads MESH mailboxes from JUNCTION_MESH_MAILBOXES (JSON) or a file, upper-cases ids, and explains errors', async () => {

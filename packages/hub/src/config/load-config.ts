@@ -53,6 +53,14 @@ export interface HubConfig {
     /** Between two tracking looks at a sent message until it is acknowledged or fails (default 60 s). */
     trackIntervalMs: number;
   };
+  /** The durable job queue (`src/jobs`). */
+  jobs: {
+    /**
+     * Succeeded jobs (and dead runs of periodic kinds such as `mesh.poll`) are deleted, with their
+     * history, this many days after they finished; 0 keeps every job forever (default 7).
+     */
+    retentionDays: number;
+  };
 }
 
 /**
@@ -126,6 +134,7 @@ export const ENV_VARS = {
   JUNCTION_SESSION_TTL_S: 'auth.sessionTtlS',
   JUNCTION_MESH_MAILBOXES: 'mesh.mailboxes',
   JUNCTION_MESH_TRACK_INTERVAL_MS: 'mesh.trackIntervalMs',
+  JUNCTION_JOBS_RETENTION_DAYS: 'jobs.retentionDays',
 } as const;
 
 const DEFAULT_PORT = 8080;
@@ -151,6 +160,8 @@ const CIS2_ISSUERS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
   int: 'https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
   live: 'https://am.nhsidentity.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
 };
+/** A week of finished jobs: enough to look into last week's problems; ~120k mesh.poll rows at a 5 s poll. */
+const DEFAULT_JOBS_RETENTION_DAYS = 7;
 const DEFAULT_SESSION_TTL_S = 3600; // the NHS login id_token's lifetime (CONTRACTS.md §2d)
 
 export class ConfigError extends Error {
@@ -247,6 +258,9 @@ const schema = z
       mailboxes: meshMailboxes.default([]),
       trackIntervalMs: z.coerce.number().int().min(100).default(60_000),
     }),
+    jobs: z.object({
+      retentionDays: z.coerce.number().int().min(0).max(36_500).default(DEFAULT_JOBS_RETENTION_DAYS),
+    }),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -341,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
     cis2: {},
     auth: {},
     mesh: {},
+    jobs: {},
   };
   for (const [name, field] of Object.entries(ENV_VARS)) {
     const value = env[name];
@@ -398,6 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
     ),
     auth: { returnUrls: c.auth.returnUrls, sessionTtlS: c.auth.sessionTtlS },
     mesh: { mailboxes: c.mesh.mailboxes.map(meshMailboxConfig), trackIntervalMs: c.mesh.trackIntervalMs },
+    jobs: { retentionDays: c.jobs.retentionDays },
   };
   const a = c.apiPlatform;
   if (a.apiKey !== undefined) config.apiPlatform.apiKey = a.apiKey;

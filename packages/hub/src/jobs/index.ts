@@ -1,4 +1,5 @@
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+export type { HubJobsOptions } from './hub-jobs.js';
 export {
   type ClaimJobsOptions,
   claimJobs,
@@ -27,7 +28,9 @@ export {
   renewLease,
   retryJob,
 } from './queue.js';
+export { DAY_MS, type PurgeJobsOptions, type PurgeJobsSummary, purgeJobs } from './retention.js';
 export {
+  isPeriodicJob,
   type JobContext,
   type JobHandler,
   type JobOutcome,
@@ -35,5 +38,6 @@ export {
   type JobRunnerLogger,
   type JobRunnerOptions,
   PermanentJobError,
+  periodicJob,
   type RunOnceSummary,
 } from './runner.js';
