@@ -19,6 +19,7 @@ import {
   listDmdReleases,
 } from '@junction/hub';
 import { CliError, type CliIo, printJson } from '../io.js';
+import { percent, progressBar, TtyLine } from '../progress.js';
 import type { StoreFlags } from '../store-flags.js';
 import { withStore } from './store-commands.js';
 
@@ -139,11 +140,13 @@ class ProgressLines {
 /** A terminal: one line redrawn in place (file, bar, percent of the release, records/s). */
 class ProgressBar {
   private readonly counter = new RecordCounter();
-  private drawn = false;
+  private readonly line: TtyLine;
   constructor(
-    private readonly io: CliIo,
+    io: CliIo,
     private readonly columns: number,
-  ) {}
+  ) {
+    this.line = new TtyLine(io, columns);
+  }
 
   update(p: DmdImportProgress): void {
     const { total } = this.counter.update(p);
@@ -153,20 +156,12 @@ class ProgressBar {
       this.counter.rate(total),
     ).toLocaleString('en-GB')} rec/s`;
     const width = Math.max(10, Math.min(40, this.columns - head.length - tail.length - 4));
-    const full = Math.round(fraction * width);
-    const bar = `${'█'.repeat(full)}${'░'.repeat(width - full)}`;
-    this.io.stderr(`\r${`${head} ${bar} ${tail}`.slice(0, this.columns - 1)}\x1b[K`);
-    this.drawn = true;
+    this.line.draw(`${head} ${progressBar(fraction, width)} ${tail}`);
   }
 
   end(): void {
-    if (this.drawn) this.io.stderr('\n');
-    this.drawn = false;
+    this.line.end();
   }
-}
-
-function percent(n: number, of: number): string {
-  return `${of > 0 ? Math.floor((100 * n) / of) : 100}%`;
 }
 
 function megabytes(bytes: number): string {

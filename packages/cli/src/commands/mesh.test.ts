@@ -100,6 +100,14 @@ describe('junction mesh against the sandbox MESH', () => {
     expect(sent.err()).toMatch(
       new RegExp(`sent ${messageId}: 319\\.0 KiB in 5 chunk\\(s\\), .* checksum ${md5(data)}`),
     );
+    // Not a terminal: a line per chunk as MESH accepts it (mesh-api.yaml send_message, then send_chunk 2..5).
+    expect(sent.err().match(/^chunk .*$/gm)).toEqual([
+      'chunk 1/5 sent: 64.0 KiB of 319.0 KiB (20%)',
+      'chunk 2/5 sent: 128.0 KiB of 319.0 KiB (40%)',
+      'chunk 3/5 sent: 192.0 KiB of 319.0 KiB (60%)',
+      'chunk 4/5 sent: 256.0 KiB of 319.0 KiB (80%)',
+      'chunk 5/5 sent: 319.0 KiB of 319.0 KiB (100%)',
+    ]);
 
     // mesh-api.yaml list_messages: the recipient sees it (its seed's canned message too).
     const inbox = await cli(['mesh', 'inbox', '--mailbox', 'X26ABC2']);
@@ -150,6 +158,13 @@ describe('junction mesh against the sandbox MESH', () => {
     expect(got.err()).toMatch(/^local id: +cli-test-1$/m);
     expect(got.err()).toMatch(/^file name: +readings\.csv$/m);
     expect(got.err()).toMatch(/^chunks: +5$/m);
+    expect(got.err().match(/^chunk \d\/5 received: .*$/gm)).toEqual([
+      'chunk 1/5 received: 64.0 KiB (20%)',
+      'chunk 2/5 received: 128.0 KiB (40%)',
+      'chunk 3/5 received: 192.0 KiB (60%)',
+      'chunk 4/5 received: 256.0 KiB (80%)',
+      'chunk 5/5 received: 319.0 KiB (100%)',
+    ]);
     expect(got.err()).toContain(
       `received 319.0 KiB into ${out}; not acknowledged (junction mesh ack ${messageId})`,
     );
@@ -186,6 +201,34 @@ describe('junction mesh against the sandbox MESH', () => {
     expect(got.code, got.err()).toBe(0);
     expect(got.bytes().equals(data)).toBe(true);
     expect(got.err()).toMatch(/^chunks: +4$/m);
+  });
+
+  it('on a terminal, send progress is one line redrawn per chunk (bar, percent, bytes) ended by a newline; a one-chunk send draws none', async () => {
+    const file = join(dir, 'tty.bin');
+    await writeFile(file, content(3 * 1024));
+    const rt = testRuntime({ JUNCTION_MESH_BASE_URL: meshUrl });
+    const code = await runCli(
+      ['mesh', 'send', file, '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW', '--chunk-size', '1K'],
+      { ...rt, stderrIsTTY: true, columns: 100 },
+    );
+    expect(code, rt.err()).toBe(0);
+    // ESC[K (erase to the end of the line) shown as ⟨K⟩.
+    const err = rt.err().replaceAll('\x1b[K', '⟨K⟩');
+    const redraws = err.split('\r').slice(1);
+    expect(redraws).toHaveLength(3);
+    expect(redraws[0]).toMatch(/^chunk 1\/3 █{10}░{20} {2}33% {2}1\.0 KiB of 3\.0 KiB.*⟨K⟩$/);
+    expect(redraws[2]).toMatch(
+      /^chunk 3\/3 █{30} 100% {2}3\.0 KiB of 3\.0 KiB.*⟨K⟩\nsent \S+: 3\.0 KiB in 3 chunk\(s\)/,
+    );
+    expect(redraws.every((line) => (line.split('⟨K⟩')[0] ?? '').length < 100)).toBe(true);
+
+    const small = testRuntime({ JUNCTION_MESH_BASE_URL: meshUrl });
+    await runCli(['mesh', 'send', file, '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW'], {
+      ...small,
+      stderrIsTTY: true,
+    });
+    expect(small.err()).not.toContain('\r');
+    expect(small.err()).not.toMatch(/^chunk/m);
   });
 
   it('stops plainly when stdout is closed part-way (`get ID | head`), leaving the message in the inbox', async () => {

@@ -14,6 +14,7 @@ import {
 } from '@junction/client';
 import { InvalidArgumentError } from 'commander';
 import { CliError, type CliIo, printJson } from '../io.js';
+import { percent, progressBar, TtyLine } from '../progress.js';
 
 /*
  * `junction mesh …`: talk to any MESH v2 base URL (the local sandbox, INT, live) as one mailbox, through the
@@ -62,6 +63,8 @@ export interface MeshRuntime extends CliIo {
   stdoutBytes?: Writable | undefined;
   /** stderr is a terminal: progress is one redrawn line. */
   stderrIsTTY?: boolean;
+  /** Terminal width for that line (default 80). */
+  columns?: number;
   /** Resolves on SIGINT/SIGTERM: the transfer under way is abandoned. */
   untilStopped?: () => Promise<void>;
 }
@@ -249,6 +252,7 @@ export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendF
     describe = `${source} (${formatBytes(info.size)})`;
   }
   const started = Date.now();
+  const progress = new ChunkProgress(rt, 'sent');
   const sent = await withMesh(rt, flags, async (mesh, ctx) => {
     rt.stderr(`sending ${describe} from ${mesh.mailboxId} to ${flags.to} on ${flags.workflow}…\n`);
     try {
@@ -262,10 +266,12 @@ export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendF
           ...(fileName !== undefined && { fileName }),
           ...(flags.contentType !== undefined && { contentType: flags.contentType }),
           ...(flags.gzip === false && { compress: false }),
+          onProgress: (p) => progress.update(p.chunk, p.chunks, p.bytesSent, p.bytesTotal),
         },
         ctx,
       );
     } finally {
+      progress.end();
       if (counter && !counter.writableFinished) {
         rt.stdin?.unpipe(counter);
         counter.destroy();
@@ -279,6 +285,42 @@ export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendF
       `${sent.checksum ? `, checksum ${sent.checksum}` : ''}\n`,
   );
   rt.stdout(`${sent.messageId}\n`);
+}
+
+/**
+ * Per-chunk progress of a chunked transfer on stderr (nothing for a one-chunk message, whose summary line says
+ * it all): on a terminal one redrawn line (chunk k/n, bar, percent, rate), otherwise a line per chunk.
+ */
+class ChunkProgress {
+  private readonly line: TtyLine | undefined;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly rt: MeshRuntime,
+    private readonly verb: 'sent' | 'received',
+  ) {
+    this.line = rt.stderrIsTTY ? new TtyLine(rt, rt.columns ?? 80) : undefined;
+  }
+
+  update(chunk: number, chunks: number, bytes: number, bytesTotal?: number): void {
+    if (chunks < 2) return;
+    const of = bytesTotal === undefined ? '' : ` of ${formatBytes(bytesTotal)}`;
+    const share = bytesTotal === undefined ? percent(chunk, chunks) : percent(bytes, bytesTotal);
+    if (!this.line) {
+      this.rt.stderr(`chunk ${chunk}/${chunks} ${this.verb}: ${formatBytes(bytes)}${of} (${share})\n`);
+      return;
+    }
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? `  ${formatBytes(bytes / seconds)}/s` : '';
+    const fraction = bytesTotal ? bytes / bytesTotal : chunk / chunks;
+    this.line.draw(
+      `chunk ${chunk}/${chunks} ${progressBar(fraction, 30)} ${share.padStart(4)}  ${formatBytes(bytes)}${of}${rate}`,
+    );
+  }
+
+  end(): void {
+    this.line?.end();
+  }
 }
 
 /** Counts bytes passing through and reports them on stderr (redrawn in a terminal, every 64 MiB otherwise). */
@@ -364,12 +406,12 @@ export interface MeshGetFlags extends MeshConnectionFlags {
 export async function meshGet(rt: MeshRuntime, messageId: string, flags: MeshGetFlags): Promise<void> {
   const destination = flags.out;
   if (destination === undefined && !rt.stdoutBytes) throw new CliError('no standard output to write to');
+  const progress = new ChunkProgress(rt, 'received');
   await withMesh(rt, flags, async (mesh, ctx) => {
-    const { metadata, body } = await mesh.receive(
-      messageId,
-      ctx,
-      flags.verifyChecksum ? { verifyChecksum: true } : {},
-    );
+    const { metadata, body } = await mesh.receive(messageId, ctx, {
+      ...(flags.verifyChecksum && { verifyChecksum: true }),
+      onProgress: (p) => progress.update(p.chunk, p.chunks, p.bytesReceived),
+    });
     if (flags.json) rt.stderr(`${JSON.stringify(metadata, null, 2)}\n`);
     else rt.stderr(formatMetadata(metadata));
     let bytes = 0;
@@ -379,27 +421,34 @@ export async function meshGet(rt: MeshRuntime, messageId: string, flags: MeshGet
         callback(null, chunk);
       },
     });
-    if (destination === undefined) {
-      try {
-        await pipeline(body, count, rt.stdoutBytes!, { end: false });
-      } catch (error) {
-        // `junction mesh get ID | head`: the reader left; say so rather than "write EPIPE".
-        if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
-          throw new CliError(
-            `standard output was closed after ${formatBytes(bytes)}; the message is still in the inbox`,
-          );
+    const download = async () => {
+      if (destination === undefined) {
+        try {
+          await pipeline(body, count, rt.stdoutBytes!, { end: false });
+        } catch (error) {
+          // `junction mesh get ID | head`: the reader left; say so rather than "write EPIPE".
+          if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
+            throw new CliError(
+              `standard output was closed after ${formatBytes(bytes)}; the message is still in the inbox`,
+            );
+          }
+          throw error;
         }
-        throw error;
+      } else {
+        const part = `${destination}.part`;
+        try {
+          await pipeline(body, count, createWriteStream(part));
+          await rename(part, destination);
+        } catch (error) {
+          await rm(part, { force: true });
+          throw error;
+        }
       }
-    } else {
-      const part = `${destination}.part`;
-      try {
-        await pipeline(body, count, createWriteStream(part));
-        await rename(part, destination);
-      } catch (error) {
-        await rm(part, { force: true });
-        throw error;
-      }
+    };
+    try {
+      await download();
+    } finally {
+      progress.end();
     }
     rt.stderr(
       `received ${formatBytes(bytes)}${destination === undefined ? '' : ` into ${destination}`}; ` +
