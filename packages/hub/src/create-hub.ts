@@ -71,6 +71,8 @@ export interface HubDeps {
   submissionMesh?: SubmissionMeshPort;
   /** MESH endpoint lookup as a configured mailbox; default: a `MeshClient` from its config. */
   meshLookupFor?: (mailbox: MeshMailboxConfig) => EndpointLookup;
+  /** The console's built bundle (`packages/console/dist`), served at /console/; without it, a page says how to build it. */
+  consoleDir?: string;
 }
 
 export interface Hub {
@@ -135,6 +137,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     for (const [kind, handler] of Object.entries(mesh.jobHandlers)) jobs.register(kind, handler);
     const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd };
     appOptions.operations = { notifyJobs: () => jobs.notify() };
+    if (deps.consoleDir !== undefined) appOptions.consoleDir = deps.consoleDir;
     const submissions = wireSubmissions({
       store,
       jobs,

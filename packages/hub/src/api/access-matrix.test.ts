@@ -270,6 +270,9 @@ const MATRIX: Record<string, RouteRow> = {
   'GET /healthz': { allow: 'public' },
   'GET /metrics': { allow: 'public' },
   'GET /openapi.json': { allow: 'public' },
+  // The console's static files (issue #6): public; its pages ask the API routes above.
+  'GET /console': { allow: 'public' },
+  'GET /console/*': { allow: 'public', request: () => ({ url: '/console/' }) },
   // @fastify/swagger-ui's pages and assets
   'GET /docs': { allow: 'public' },
   'GET /docs/static/index.html': { allow: 'public' },

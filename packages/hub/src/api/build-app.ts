@@ -15,6 +15,7 @@ import type { HubMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/database.js';
 import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
 import { accessControl } from './authorise.js';
+import { consoleStatic } from './console-static.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
 import { medicineRoutes } from './medicine-routes.js';
 import { operationsRoutes } from './operations-routes.js';
@@ -56,6 +57,8 @@ export interface BuildAppOptions {
   operations?: { notifyJobs?: () => void };
   /** The submitting-data journey's MESH (without it, submissions answer 503). */
   submissions?: Pick<SubmissionRoutesOptions, 'mesh' | 'onSubmitted'>;
+  /** The console's built bundle, served at /console/ (see console-static.ts); the hub never imports it. */
+  consoleDir?: string;
 }
 
 /**
@@ -189,6 +192,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(submissionRoutes, { store, pds, access, now, ...options.submissions });
   await app.register(medicineRoutes, { store, dmd: options.dmd ?? new DmdService(store), access });
   await app.register(operationsRoutes, { store, access, ...options.operations });
+  await app.register(consoleStatic, options.consoleDir === undefined ? {} : { dir: options.consoleDir });
   await app.register(authRoutes, {
     store,
     access,
