@@ -54,7 +54,12 @@ describe.each(await testStores())('hub MESH mailboxes against the sandbox on $di
   let dataDir: string;
   let clock: Date;
   /** Wraps the real MeshClient: a chance to "kill the hub" at chosen points. */
-  let faults: { afterPost?: () => void; beforeAck?: (id: string) => void };
+  let faults: {
+    afterPost?: () => void;
+    beforeAck?: (id: string) => void;
+    /** After the hub recorded chunk k (its onProgress returned), before chunk k+1 is posted. */
+    afterChunk?: (k: number) => void;
+  };
 
   beforeEach(async (ctx) => {
     if (factory.skip) ctx.skip(factory.skip);
@@ -81,7 +86,8 @@ describe.each(await testStores())('hub MESH mailboxes against the sandbox on $di
         startJobs: false,
         now: () => clock,
         jobRunner: { backoff: { baseMs: 1, maxMs: 1 } },
-        meshPortFor: (m) => faulty(meshClientFor(m)),
+        // 256-byte chunks: the hub's small test messages go in several (mesh-api.yaml send_chunk).
+        meshPortFor: (m) => faulty(meshClientFor(m, { chunkSize: 256 })),
       },
     );
   });
@@ -94,7 +100,12 @@ describe.each(await testStores())('hub MESH mailboxes against the sandbox on $di
   function faulty(port: MeshPort): MeshPort {
     return {
       send: async (request, ctx) => {
-        const result = await port.send(request, ctx);
+        const record = request.onProgress;
+        const onProgress: typeof record = async (p) => {
+          await record?.(p);
+          faults.afterChunk?.(p.chunk);
+        };
+        const result = await port.send({ ...request, onProgress }, ctx);
         faults.afterPost?.();
         return result;
       },
@@ -181,6 +192,44 @@ describe.each(await testStores())('hub MESH mailboxes against the sandbox on $di
       'delivered',
     ]);
     expect(await inbox('X26ABC2', 'TEST_WORKFLOW')).toEqual([found?.meshMessageId]);
+  });
+
+  it('a chunked send killed after chunk 2 of 5 is resumed by the next attempt: same MESH message, chunks 1..5 once, delivered once, byte-identical', async () => {
+    const body = `<Bundle xmlns="http://hl7.org/fhir">${'<entry><resource>synthetic</resource></entry>'.repeat(25)}</Bundle>`;
+    expect(Math.ceil(body.length / 256)).toBe(5);
+    const { messageLogId } = await hub.mesh.send({ ...message('chunked'), body });
+    faults.afterChunk = (k) => {
+      if (k === 2) throw new Error('killed after chunk 2');
+    };
+    await hub.jobs.runner.runOnce();
+    const cut = await getMeshMessage(t.store, messageLogId);
+    expect(cut).toMatchObject({ status: 'sending', chunks: 5, chunksSent: 2 });
+    // Incomplete at MESH: not delivered, tracked as uploading.
+    expect(await inbox('X26ABC2', 'TEST_WORKFLOW')).toEqual([]);
+    const sender = client('X26ABC1');
+    expect((await sender.track(cut?.meshMessageId ?? '')).status).toBe('uploading');
+    await sender.close();
+
+    faults = {};
+    clock = new Date(clock.getTime() + 1_000);
+    await drain(2);
+    const done = await getMeshMessage(t.store, messageLogId);
+    expect(done).toMatchObject({ status: 'delivered', meshMessageId: cut?.meshMessageId, chunksSent: 5 });
+    expect(done?.events.filter((e) => e.event === 'chunk-sent').map((e) => e.detail?.split(',')[0])).toEqual([
+      'chunk 1/5 sent',
+      'chunk 2/5 sent',
+      'chunk 3/5 sent',
+      'chunk 4/5 sent',
+      'chunk 5/5 sent',
+    ]);
+    expect(done?.events.map((e) => e.event)).toContain('resuming');
+    const ids = await inbox('X26ABC2', 'TEST_WORKFLOW');
+    expect(ids).toEqual([cut?.meshMessageId]);
+    const practice = client('X26ABC2');
+    const got = await practice.receive(ids[0] ?? '', {}, { verifyChecksum: true });
+    expect(got.metadata.totalChunks).toBe(5);
+    expect(Buffer.concat(await got.body.toArray()).toString()).toBe(body);
+    await practice.close();
   });
 
   it('a refused send (417 SEND 12, unregistered recipient) fails with its DTS code', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,5 +192,142 @@ describe('MeshClient ↔ sandbox MESH', () => {
     const badKey = await rejection(mesh('X26ABC1', { sharedKey: 'BackBone' }).handshake());
     expect(badKey.status).toBe(403);
     expect((await rejection(sender.receive('NO_SUCH_MESSAGE'))).status).toBe(404);
+  });
+});
+
+/**
+ * A loopback proxy in front of the sandbox that forwards every request until it has forwarded one whose path
+ * ends with `cutAfter` (e.g. `/3`, chunk 3): MESH answers that one, but the proxy cuts the connection instead of
+ * passing the answer on, and cuts every request after it. The sender sees a network failure mid-upload.
+ */
+async function cuttingProxy(
+  cutAfter: RegExp,
+): Promise<{ url: string; close: () => Promise<void>; cut: () => boolean }> {
+  let cut = false;
+  const target = new URL(baseUrl);
+  const server: Server = createServer((req, res) => {
+    if (cut) {
+      req.socket.destroy();
+      return;
+    }
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        if (cutAfter.test(req.url ?? '')) {
+          cut = true;
+          answer.resume();
+          answer.on('end', () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut: () => cut,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('resuming an interrupted upload (mesh-api.yaml send_chunk)', () => {
+  const chunkSize = 32 * 1024;
+  const content = Buffer.alloc(5 * chunkSize - 123);
+  for (let i = 0; i < content.length; i++) content[i] = (i * 7 + (i >> 9)) & 0xff;
+
+  async function deliveredOnce(messageId: string): Promise<void> {
+    const recipient = mesh('X26ABC2');
+    expect((await ids(recipient)).filter((id) => id === messageId)).toHaveLength(1);
+    const { metadata, body } = await recipient.receive(messageId, {}, { verifyChecksum: true });
+    expect(metadata.totalChunks).toBe(5);
+    expect((await readAll(body)).equals(content)).toBe(true);
+    await recipient.acknowledge(messageId);
+    expect(await ids(recipient)).not.toContain(messageId);
+  }
+
+  it('the connection is cut after MESH accepted chunk 3 (its answer lost): not delivered; resumed from chunk 3 with the same id, delivered once, byte-identical', async () => {
+    const file = join(spool, 'cut.bin');
+    await writeFile(file, content);
+    const proxy = await cuttingProxy(/\/outbox\/[^/]+\/3$/);
+    const accepted: number[] = [];
+    let error: unknown;
+    try {
+      await mesh('X26ABC1', {
+        baseUrl: proxy.url,
+        chunkSize,
+        retry: { maxAttempts: 2, baseDelayMs: 1 },
+      }).send({
+        to: 'X26ABC2',
+        workflowId: 'TEST_WORKFLOW',
+        body: { path: file },
+        onProgress: (p) => {
+          accepted.push(p.chunk);
+        },
+      });
+    } catch (e) {
+      error = e;
+    } finally {
+      await proxy.close();
+    }
+    expect(proxy.cut()).toBe(true);
+    expect(error).toBeInstanceOf(MeshError);
+    const messageId = (error as MeshError).meshMessageId ?? '';
+    expect(messageId).not.toBe('');
+    // The sender recorded chunks 1 and 2; MESH holds 3 too, but the message is incomplete: not in the inbox.
+    expect(accepted).toEqual([1, 2]);
+    expect(await ids(mesh('X26ABC2'))).not.toContain(messageId);
+    expect((await mesh('X26ABC1').track(messageId)).status).toBe('uploading');
+
+    const resumed: number[] = [];
+    const result = await mesh('X26ABC1', { chunkSize }).send({
+      to: 'X26ABC2',
+      workflowId: 'TEST_WORKFLOW',
+      body: { path: file },
+      resume: { messageId, fromChunk: accepted.at(-1)! + 1 },
+      onProgress: (p) => {
+        resumed.push(p.chunk);
+      },
+    });
+    expect(result).toMatchObject({ messageId, chunks: 5, bytes: content.length });
+    expect(resumed).toEqual([3, 4, 5]);
+    await deliveredOnce(messageId);
+  });
+
+  it('a sender that dies once MESH accepted chunk 5 of 5 but before recording it resumes from chunk 5: the 423 counts as done, still one delivery', async () => {
+    const sender = mesh('X26ABC1', { chunkSize });
+    const recorded: number[] = [];
+    let messageId = '';
+    const died = await sender
+      .send({
+        to: 'X26ABC2',
+        workflowId: 'TEST_WORKFLOW',
+        body: content,
+        onProgress: (p) => {
+          if (p.chunk === 5) throw new Error('killed before recording chunk 5');
+          messageId = p.messageId;
+          recorded.push(p.chunk);
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(died?.message).toBe('killed before recording chunk 5');
+    expect(recorded).toEqual([1, 2, 3, 4]);
+    const result = await sender.send({
+      to: 'X26ABC2',
+      workflowId: 'TEST_WORKFLOW',
+      body: content,
+      resume: { messageId, fromChunk: 5 },
+    });
+    expect(result.messageId).toBe(messageId);
+    await deliveredOnce(messageId);
   });
 });

@@ -1,6 +1,8 @@
 export type { MeshMailboxConfig, MeshTlsFiles } from '../config/load-config.js';
-export { meshClientFor } from './mesh-client-port.js';
+export { type MeshClientForOptions, meshClientFor } from './mesh-client-port.js';
 export {
+  chunkEventDue,
+  MAX_CHUNK_EVENTS,
   type MeshInboundHandler,
   type MeshLogEvent,
   type MeshPort,

@@ -3,15 +3,28 @@ import { MeshClient, type MeshClientOptions, type MeshTlsOptions } from '@juncti
 import type { MeshMailboxConfig } from '../config/load-config.js';
 import type { MeshPort } from './mesh-service.js';
 
-/** The `MeshClient` of a configured mailbox (mutual TLS files read here, once). */
-export function meshClientFor(mailbox: MeshMailboxConfig, tempDir?: string): MeshPort {
+/** What `meshClientFor` may set beyond the mailbox's configuration. */
+export interface MeshClientForOptions {
+  /** Where stream bodies are spooled (the OS temp directory by default). */
+  tempDir?: string;
+  /** Uncompressed bytes per chunk (the client's default, 75 MiB, otherwise). */
+  chunkSize?: number;
+}
+
+/**
+ * The `MeshClient` of a configured mailbox (mutual TLS files read here, once).
+ * @example
+ * const port = meshClientFor(config.mesh.mailboxes[0], { chunkSize: 20 * 1024 * 1024 });
+ */
+export function meshClientFor(mailbox: MeshMailboxConfig, extra: MeshClientForOptions = {}): MeshPort {
   const options: MeshClientOptions = {
     baseUrl: mailbox.baseUrl,
     mailboxId: mailbox.mailboxId,
     password: mailbox.password,
     sharedKey: mailbox.sharedKey,
   };
-  if (tempDir !== undefined) options.tempDir = tempDir;
+  if (extra.tempDir !== undefined) options.tempDir = extra.tempDir;
+  if (extra.chunkSize !== undefined) options.chunkSize = extra.chunkSize;
   if (mailbox.tls) {
     const read = (path: string, what: string) => {
       try {
