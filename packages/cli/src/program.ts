@@ -127,6 +127,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
             'Junction is running.',
             `  hub:          ${running.hubUrl}`,
             `  API docs:     ${running.hubUrl}/docs`,
+            `  console:      ${running.console.url}${running.console.built ? '' : ' (not built yet: run npm run build)'}`,
             `  sandbox:      ${running.sandboxUrl}`,
             `  sandbox PDS:  ${running.pdsBaseUrl}${running.sandboxAuth ? '' : ' (open: no API platform auth)'}`,
             `  demo API key: ${running.demoApiKey}`,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ describe('junction start: the PDS trace journey end to end', () => {
   let dataDir: string;
   let hubUrl: string;
   let apiKey: string;
+  let startOut: string;
   const rt = testRuntime();
   let exited: Promise<number>;
 
@@ -24,6 +26,7 @@ describe('junction start: the PDS trace journey end to end', () => {
       rt.printed('Press Ctrl+C'),
       exited.then((code) => `exited ${code}: ${rt.err()}`),
     ]);
+    startOut = out;
     hubUrl = /hub:\s+(\S+)/.exec(out)?.[1] ?? '';
     apiKey = /demo API key:\s+(\S+)/.exec(out)?.[1] ?? '';
     expect(hubUrl, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -37,6 +40,17 @@ describe('junction start: the PDS trace journey end to end', () => {
 
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${hubUrl}${path}`, { headers: { authorization: `Bearer ${apiKey}`, ...headers } });
+
+  it('prints the console address and serves the console there (issue #6)', async () => {
+    expect(startOut).toContain(`console:      ${hubUrl}/console/`);
+    const page = await fetch(`${hubUrl}/console/`);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    // The bundle exists once `npm run build` has run; before that the hub says so.
+    const built = existsSync(join(import.meta.dirname, '../../console/dist/index.html'));
+    expect(page.status).toBe(built ? 200 : 404);
+    expect(await page.text()).toContain(built ? '<div id="root">' : 'npm run build');
+    expect(startOut.includes('not built yet')).toBe(!built);
+  });
 
   it('reads 9000000009 through the hub with the demo key, mirroring the correlation id', async () => {
     const res = await get('/fhir/R4/Patient/9000000009', { 'x-correlation-id': 'start-test-1' });

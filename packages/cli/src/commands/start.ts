@@ -1,8 +1,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   API_KEY_SCOPES,
   activeDmdRelease,
@@ -125,6 +127,8 @@ export interface RunningJunction {
   sandboxAuth: boolean;
   /** Where a browser starts signing in: `<hubUrl>/auth/nhs-login/login` and `<hubUrl>/auth/cis2/login`. */
   signInUrls: { nhsLogin: string; cis2: string };
+  /** The web console, `<hubUrl>/console/`, and whether its bundle is built (`npm run build`). */
+  console: { url: string; built: boolean };
   /** The dm+d release the hub serves (the synthetic demo one on a first start), or null. */
   dmdRelease: DmdReleaseInfo | null;
   close(): Promise<void>;
@@ -206,7 +210,8 @@ export async function startJunction(
         trackIntervalMs: 5_000,
       },
     });
-    const hub = await createHub(config);
+    const consoleDir = consoleBundleDir();
+    const hub = await createHub(config, consoleDir === undefined ? {} : { consoleDir });
     let demoApiKey: string;
     try {
       demoApiKey = await renewDemoKey(hub.store);
@@ -230,6 +235,10 @@ export async function startJunction(
       demoApiKey,
       sandboxAuth,
       signInUrls: { nhsLogin: `${hubUrl}/auth/nhs-login/login`, cis2: `${hubUrl}/auth/cis2/login` },
+      console: {
+        url: `${hubUrl}/console/`,
+        built: consoleDir !== undefined && existsSync(join(consoleDir, 'index.html')),
+      },
       close: async () => {
         await hub.close();
         await running.close();
@@ -239,6 +248,18 @@ export async function startJunction(
     await reservation.release();
     await sandbox?.close();
     throw error;
+  }
+}
+
+/**
+ * The console's built bundle: `dist` of the `@junction/console` package (`npm run build` makes it),
+ * found through the package so it works from any checkout; undefined without the package.
+ */
+export function consoleBundleDir(): string | undefined {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@junction/console/package.json')), 'dist');
+  } catch {
+    return undefined;
   }
 }
 
