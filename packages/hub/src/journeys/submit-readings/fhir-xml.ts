@@ -69,15 +69,3 @@ export function toFhirXml(root: FhirNode, options: { pretty?: boolean } = {}): s
   for (const c of root.children) write(top, c);
   return doc.end({ prettyPrint: options.pretty ?? true });
 }
-
-/** Serialises an XHTML fragment as a standalone XHTML document (for a text/html Binary). */
-export function toXhtmlDocument(title: string, body: XhtmlNode): string {
-  const doc = create({ version: '1.0', encoding: 'UTF-8' });
-  const html = doc.ele(XHTML_NS, 'html').att('xmlns', XHTML_NS).att('lang', 'en');
-  const head = html.ele(XHTML_NS, 'head');
-  head.ele(XHTML_NS, 'meta').att('charset', 'UTF-8');
-  head.ele(XHTML_NS, 'title').txt(title);
-  const bodyEl = html.ele(XHTML_NS, 'body');
-  writeXhtml(bodyEl, body, false);
-  return doc.end({ prettyPrint: true });
-}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Patient } from '@medplum/fhirtypes';
 import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
+import { pdfText } from '../../testing/pdf-text.js';
 import { buildItkAck, ItkAckParseError, parseItkAck } from './itk-ack.js';
 import { buildSendDocumentMessage, type SendDocumentInput } from './itk-message.js';
 import { validateSubmission } from './validate.js';
@@ -301,7 +302,7 @@ describe('buildSendDocumentMessage (GP Connect Send Document, ITK3 2.5.0, STU3 X
     );
   });
 
-  it('escapes everything and embeds the readings table in the section narrative and the Binary', () => {
+  it('escapes everything and embeds the readings table in the section narrative', () => {
     expect(xml).not.toContain("O'Smith<&>");
     const doc = resources(root)[2] as Node;
     const composition = resources(doc)[0] as Node;
@@ -310,15 +311,137 @@ describe('buildSendDocumentMessage (GP Connect Send Document, ITK3 2.5.0, STU3 X
     const cells = JSON.stringify(div);
     expect(cells).toContain('128/82');
     expect(cells).toContain('Cuff <A&B>'); // decoded text equals the input: it was escaped in the XML
-    const binary = resources(doc)[1] as Node;
-    expect(val(binary, 'contentType')).toBe('text/html');
-    const html = Buffer.from(val(binary, 'content') as string, 'base64').toString('utf8');
-    expect(tree(html).name).toBe('html');
-    expect(html).toContain('Smith&lt;&amp;&gt;');
-    expect(html).not.toContain('Smith<&>');
     const pat = resources(doc).find((r) => r.name === 'Patient') as Node;
     expect(val(kid(pat, 'identifier'), 'value')).toBe('9000000009');
     expect(val(pat, 'birthDate')).toBe('2010-10-22');
+  });
+
+  /** The document Bundle's Binary and the PDF it carries. */
+  const attachment = () => {
+    const doc = resources(root)[2] as Node;
+    const entries = doc.children.filter((c) => c.name === 'entry');
+    const binaryEntry = entries.find((e) => kid(e, 'resource')?.children[0]?.name === 'Binary') as Node;
+    const binary = kid(binaryEntry, 'resource')?.children[0] as Node;
+    return { doc, binaryEntry, binary, pdf: Buffer.from(val(binary, 'content') as string, 'base64') };
+  };
+
+  it('attaches the consultation report as a PDF Binary (application/pdf, base64) referenced by the first section.entry, as the example (GPCM-SD-124, -022, -021)', () => {
+    const { doc, binaryEntry, binary, pdf } = attachment();
+    const exBinary = resources(resources(exampleTree())[2] as Node)[1] as Node;
+    expect(binary.name).toBe(exBinary.name);
+    expect(val(binary, 'contentType')).toBe('application/pdf');
+    expect(val(binary, 'contentType')).toBe(val(exBinary, 'contentType'));
+    expect(val(kid(binary, 'meta'), 'profile')).toBe(
+      'https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Attachment-Binary-1',
+    );
+    expect(val(binary, 'content')).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    // Referenced the way the example does: section.entry.reference = the Binary entry's fullUrl.
+    const composition = resources(doc)[0] as Node;
+    const sections = composition.children.filter((c) => c.name === 'section');
+    expect(sections).toHaveLength(1);
+    const firstEntry = kid(sections[0], 'entry');
+    expect(val(firstEntry, 'reference')).toBe(`urn:uuid:${input.ids.binaryId}`);
+    expect(val(binaryEntry, 'fullUrl')).toBe(`urn:uuid:${input.ids.binaryId}`);
+    expect(val(binary, 'id')).toBe(input.ids.binaryId);
+    // A real PDF: header, cross-reference table, trailer, end marker.
+    const text = pdf.toString('latin1');
+    expect(text.startsWith('%PDF-1.')).toBe(true);
+    expect(text).toMatch(/\nxref\n0 \d+\n/);
+    expect(text).toMatch(/trailer\n<<[\s\S]*\/Root [\s\S]*startxref\n\d+\n%%EOF\n?$/);
+  });
+
+  it('the PDF holds the patient identifiers in the GP Connect PDF layout and every reading: date/time, value, unit, SNOMED CT code and display', async () => {
+    const { pages, info } = await pdfText(attachment().pdf);
+    expect(pages).toHaveLength(1);
+    const page = pages[0] as string;
+    // Patient: Surname, Forename(s); D.O.B. dd-Mmm-yyyy; NHS no. ### ### ####; Gender.
+    expect(page).toContain("O'SMITH<&>, Jane (Mrs)");
+    expect(page).toContain('D.O.B. 22-Oct-2010');
+    expect(page).toContain('NHS no. 900 000 0009');
+    expect(page).toContain('Gender Female');
+    expect(page).toMatch(/Version 1\b/);
+    expect(page).toContain('Page 1 of 1');
+    // Dates in UK time (1 March: GMT): seen, and sent.
+    expect(page).toContain('Date seen 01-Mar-2025');
+    expect(page).toContain('Date consultation sent 01-Mar-2025 12:00');
+    // Sender: place of consultation and the product.
+    expect(page).toContain('Acme Health (ODS code X26)');
+    expect(page).toContain('Acme Telehealth');
+    // Every reading, in time order.
+    for (const r of result.readings) {
+      expect(page).toContain(r.snomed.code);
+      expect(page).toContain(r.snomed.display);
+    }
+    expect(page).toMatch(
+      /01-Mar-2025 08:30 Blood pressure 75367002 Blood pressure 128\/82 mmHg final Cuff <A&B>/,
+    );
+    expect(page).toMatch(/01-Mar-2025 08:31 Oxygen saturation \(SpO2\) 431314004 .* 97 % final/);
+    expect(info).toMatchObject({ Title: 'Consultation report', CreationDate: 'D:20250301120000Z' });
+  });
+
+  it('the PDF is byte-identical when the same message is built again (an idempotent resend)', () => {
+    const again = Buffer.from(
+      val(resources(resources(tree(buildSendDocumentMessage(input).xml))[2] as Node)[1], 'content') as string,
+      'base64',
+    );
+    expect(again.equals(attachment().pdf)).toBe(true);
+    const later = buildSendDocumentMessage({
+      ...input,
+      ids: { ...input.ids, createdAt: '2025-03-01T12:00:01+00:00' },
+    });
+    expect(later.xml).not.toBe(xml);
+  });
+
+  it("a restricted patient's PDF leaves out the clinician, surgery telephone and place of consultation (GPCM-SD-102)", async () => {
+    const restricted = buildSendDocumentMessage({
+      ...input,
+      restricted: true,
+      sender: { ...input.sender, organisationPhone: '01632 960000' },
+    });
+    const binary = resources(resources(tree(restricted.xml))[2] as Node)[1] as Node;
+    const [page] = (await pdfText(Buffer.from(val(binary, 'content') as string, 'base64'))).pages;
+    expect(page).not.toContain('Acme Health');
+    expect(page).not.toContain('01632');
+    expect(page).not.toContain('Clinician');
+    expect(page).toContain('128/82'); // the readings are what is being sent
+    const open = buildSendDocumentMessage({
+      ...input,
+      sender: { ...input.sender, organisationPhone: '01632 960000' },
+    });
+    const [openPage] = (
+      await pdfText(
+        Buffer.from(val(resources(resources(tree(open.xml))[2] as Node)[1], 'content') as string, 'base64'),
+      )
+    ).pages;
+    expect(openPage).toContain('Surgery Tel No. 01632 960000');
+  });
+
+  it('many readings run over several pages, each with the NHS number and Page x of y', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      ...(result.readings[1] as (typeof result.readings)[number]),
+      index: i,
+    }));
+    const big = buildSendDocumentMessage({ ...input, readings: many });
+    const binary = resources(resources(tree(big.xml))[2] as Node)[1] as Node;
+    const { pages } = await pdfText(Buffer.from(val(binary, 'content') as string, 'base64'));
+    expect(pages.length).toBeGreaterThan(1);
+    pages.forEach((page, i) => {
+      expect(page).toContain(`Page ${i + 1} of ${pages.length}`);
+      expect(page).toContain('NHS no. 900 000 0009');
+    });
+    expect(pages.join(' ').match(/ 97 % final/g)).toHaveLength(60);
+  });
+
+  it('a caller-supplied document wins over the generated PDF', () => {
+    const own = new TextEncoder().encode("%PDF-1.7 the product's own report");
+    const withOwn = buildSendDocumentMessage({
+      ...input,
+      document: { contentType: 'application/pdf', content: own },
+    });
+    const binary = resources(resources(tree(withOwn.xml))[2] as Node)[1] as Node;
+    expect(Buffer.from(val(binary, 'content') as string, 'base64').toString()).toBe(
+      "%PDF-1.7 the product's own report",
+    );
   });
 
   it('gives the MESH metadata: workflow, mailboxes, GPPROVIDER address, subject, local id', () => {

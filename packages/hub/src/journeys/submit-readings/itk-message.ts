@@ -1,8 +1,9 @@
 import { SYSTEMS } from '@junction/core';
 import type { Patient } from '@medplum/fhirtypes';
-import { el, elWith, type FhirNode, prim, toFhirXml, toXhtmlDocument, type XhtmlNode } from './fhir-xml.js';
+import { el, elWith, type FhirNode, prim, toFhirXml, type XhtmlNode } from './fhir-xml.js';
 import { READING_KINDS } from './reading-kinds.js';
-import type { MeasuredValue, NormalisedReading } from './validate.js';
+import { readingsPdf, readingUnit, readingValue } from './readings-pdf.js';
+import type { NormalisedReading } from './validate.js';
 
 /**
  * The GP Connect Messaging "Send Document" ITK3 (v2.5.0) FHIR STU3 message that carries submitted
@@ -20,8 +21,10 @@ import type { MeasuredValue, NormalisedReading } from './validate.js';
  * - `LocalExtension` is `SendDocument-ConsultationReport` as GPCM-SD-044 requires (the example says
  *   `SendDocument-ConsultationSummary`).
  * - No MessageHeader `destination`/`receiver`: GPCM-SD-049 forbids them (routing is by MESH).
- * - The readable document is an XHTML `Binary` (text/html), plus the same table in the Composition
- *   section narrative. GPCM-SD-124 asks for a PDF; a caller may pass its own PDF in `document`.
+ * - The readable document is a PDF of the readings (readings-pdf.ts) in an ITK-Attachment-Binary-1
+ *   `Binary` (contentType `application/pdf`, base64 content: GPCM-SD-021/-111), the first (only)
+ *   `Composition.section.entry` (GPCM-SD-022, -124), as in the example; the same readings are also the
+ *   section's XHTML narrative, for a receiver that shows FHIR text. A caller may pass its own document.
  */
 
 export const ITK = {
@@ -112,7 +115,7 @@ export interface SendDocumentInput {
   version?: number;
   /** Restricted (S-flagged) patient: confidentiality R and no practice details in text (GPCM-SD-117/119). */
   restricted?: boolean;
-  /** A readable document to attach instead of the generated XHTML (e.g. a PDF). */
+  /** A readable document to attach instead of the generated PDF of the readings. */
   document?: { contentType: string; content: Uint8Array };
 }
 
@@ -210,27 +213,14 @@ export function gpProviderAddress(nhsNumber: string, birthDate: string, family: 
   return `GPPROVIDER_${nhsNumber}_${d}${m}${y}_${family}`;
 }
 
-function formatValue(v: MeasuredValue): string {
-  return String(v.value);
-}
-
-function unitDisplay(r: NormalisedReading, v: MeasuredValue): string {
-  const def = READING_KINDS[r.kind];
-  const q = def.quantity ?? def.components?.[0]?.quantity;
-  return q?.units.find((u) => u.code === v.unit)?.display ?? v.unit;
-}
-
-/** The readings table (XHTML), used as section narrative and as the readable document. */
+/** The readings table (XHTML): the Composition section's narrative. */
 export function readingsTable(readings: readonly NormalisedReading[], patient: PatientFacts): XhtmlNode {
   const th = (t: string): XhtmlNode => ({ tag: 'th', children: [t] });
   const td = (t: string): XhtmlNode => ({ tag: 'td', children: [t] });
   const rows: XhtmlNode[] = readings.map((r) => {
     const label = READING_KINDS[r.kind].label;
-    const value =
-      r.kind === 'blood-pressure'
-        ? `${formatValue(r.systolic)}/${formatValue(r.diastolic)}`
-        : formatValue(r.value);
-    const unit = r.kind === 'blood-pressure' ? unitDisplay(r, r.systolic) : unitDisplay(r, r.value);
+    const value = readingValue(r);
+    const unit = readingUnit(r);
     return {
       tag: 'tr',
       children: [
@@ -278,17 +268,34 @@ export function readingsTable(readings: readonly NormalisedReading[], patient: P
   };
 }
 
+function clinicianName(c: NonNullable<SenderDetails['practitioner']>): string {
+  const forenames = [...(c.given ?? []), ...(c.prefix?.length ? [`(${c.prefix.join(' ')})`] : [])].join(' ');
+  return `${c.family.toUpperCase()}${forenames ? `, ${forenames}` : ''}`;
+}
+
 /** Builds the ITK3 Send Document message (FHIR STU3 XML) and its MESH metadata. */
 export function buildSendDocumentMessage(input: SendDocumentInput): SendDocumentMessage {
   if (input.readings.length === 0) throw new SendDocumentInputError('there are no readings to send');
   const p = patientFacts(input.patient);
   const { ids, sender, recipient } = input;
 
-  // Binary (ITK-Attachment-Binary-1): base64 content (GPCM-SD-111).
+  // Binary (ITK-Attachment-Binary-1): the consultation report PDF, base64 (GPCM-SD-021, -111, -124).
   const table = readingsTable(input.readings, p);
   const document = input.document ?? {
-    contentType: 'text/html',
-    content: new TextEncoder().encode(toXhtmlDocument('Readings submitted', table)),
+    contentType: 'application/pdf',
+    content: readingsPdf({
+      readings: input.readings,
+      patient: p,
+      version: input.version ?? 1,
+      createdAt: ids.createdAt,
+      productName: sender.productName,
+      ...(sender.productVersion === undefined ? {} : { productVersion: sender.productVersion }),
+      organisationName: sender.organisationName,
+      organisationOds: sender.organisationOds,
+      ...(sender.organisationPhone === undefined ? {} : { organisationPhone: sender.organisationPhone }),
+      ...(sender.practitioner === undefined ? {} : { clinician: clinicianName(sender.practitioner) }),
+      restricted: input.restricted ?? false,
+    }),
   };
   const binary = el(
     'Binary',

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { createHub, type Hub } from '../../create-hub.js';
 import { FakeMesh } from '../../testing/fake-mesh.js';
 import { fakePds } from '../../testing/fake-pds.js';
+import { pdfText } from '../../testing/pdf-text.js';
 import { type TestStore, testStores } from '../../testing/test-stores.js';
 import { buildItkAck } from './itk-ack.js';
 import { verifyWebhookSignature } from './webhooks.js';
@@ -135,7 +136,19 @@ describe.each(await testStores())(
       expect(mesh.inboxOf(PRACTICE)).toHaveLength(1);
       const sent = mesh.inboxOf(PRACTICE)[0];
       expect(sent).toMatchObject({ from: HUB, workflowId: 'GPFED_CONSULT_REPORT', localId: s.id });
-      expect(sent?.body.toString()).toContain(`<id value="${s.itkMessageId}"/>`);
+      const xml = sent?.body.toString() ?? '';
+      expect(xml).toContain(`<id value="${s.itkMessageId}"/>`);
+      // The readable document: a PDF Binary, the first section entry (GPCM-SD-124), with the reading in it.
+      const binary = /<Binary>[\s\S]*?<contentType value="([^"]+)"\/>\s*<content value="([^"]+)"\/>/.exec(
+        xml,
+      );
+      expect(binary?.[1]).toBe('application/pdf');
+      const pdf = await pdfText(Buffer.from(binary?.[2] ?? '', 'base64'));
+      expect(pdf.pages.join(' ')).toMatch(
+        /06-May-2025 07:30 Body weight 27113001 Body weight 71\.5 kg final/,
+      );
+      expect(pdf.pages.join(' ')).toContain('NHS no. 900 000 0009');
+      expect(pdf.info).toMatchObject({ CreationDate: 'D:20250506070809Z' });
       // In the practice's inbox (MESH tracking Accepted): delivered.
       expect((await status(s.id)).status).toBe('delivered');
 
