@@ -3,6 +3,7 @@ import { createApiKey } from '../../access/api-keys.js';
 import { verifyAuditChain } from '../../audit/verify-audit-chain.js';
 import { loadConfig } from '../../config/load-config.js';
 import { createHub, type Hub } from '../../create-hub.js';
+import { countJobs, listJobs } from '../../jobs/queue.js';
 import { FakeMesh } from '../../testing/fake-mesh.js';
 import { fakePds } from '../../testing/fake-pds.js';
 import { pdfText } from '../../testing/pdf-text.js';
@@ -268,6 +269,41 @@ describe.each(await testStores())(
         ok: false,
         reason: 'signature-mismatch',
       });
+    });
+
+    it('retention (JUNCTION_JOBS_RETENTION_DAYS, default 7): a dead mesh.poll goes once a later poll succeeded, finished jobs after 7 days; the submission stays', async () => {
+      expect(hub.jobs.periodicKinds).toEqual(['mesh.poll']); // marked in MeshService
+      const s = (await submit()).json();
+      await drain();
+      expect((await status(s.id)).status).toBe('delivered');
+      // A poll that dies mid-download (maxAttempts 1: the next tick polls again).
+      mesh.deliver(HUB, { from: PRACTICE, workflowId: 'GPFED_CONSULT_REPORT_ACK', body: 'not an ack' });
+      mesh.hooks.duringDownload = () => {
+        throw new Error('connection reset');
+      };
+      await hub.mesh.enqueuePoll(hub.mesh.mailboxes[0] as never);
+      await drain();
+      const [deadPoll] = await listJobs(t.store, { kind: 'mesh.poll', status: 'dead' });
+      expect(deadPoll).toBeDefined();
+      expect(await hub.jobs.sweep()).toMatchObject({ superseded: 0 });
+      mesh.hooks.duringDownload = undefined;
+      clock = new Date(clock.getTime() + 60_000); // the next tick
+      await hub.mesh.enqueuePoll(hub.mesh.mailboxes[0] as never);
+      await drain();
+      expect(await hub.jobs.sweep()).toMatchObject({ superseded: 1 });
+      expect((await listJobs(t.store, { kind: 'mesh.poll' })).map((j) => j.id)).not.toContain(deadPoll?.id);
+
+      const before = await countJobs(t.store);
+      expect(before.succeeded).toBeGreaterThan(3);
+      clock = new Date(clock.getTime() + 8 * 86_400_000);
+      const swept = await hub.jobs.sweep();
+      expect(swept.succeeded).toBe(before.succeeded);
+      expect((await countJobs(t.store)).succeeded).toBe(0);
+      // The ITK body that was not an ack dead-lettered its mesh.inbound job: not periodic, so it stays.
+      expect(await listJobs(t.store, { status: 'dead' })).toEqual([
+        expect.objectContaining({ kind: 'mesh.inbound' }),
+      ]);
+      expect((await status(s.id)).status).toBe('delivered');
     });
   },
 );
