@@ -119,7 +119,11 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     parsed = undefined;
   }
   if (!response.ok) {
-    const messages = isOutcome(parsed) ? outcomeMessages(parsed) : [statusMessage(response.status, path)];
+    let messages = isOutcome(parsed) ? outcomeMessages(parsed) : [statusMessage(response.status, path)];
+    // The hub's answer for a route it does not have (an older hub, or a route still to come).
+    if (response.status === 404 && messages[0]?.startsWith('Unknown route')) {
+      messages = [`This hub does not offer ${options.method ?? 'GET'} ${path} (is it an older version?).`];
+    }
     throw new ApiError(response.status, messages, path);
   }
   if (parsed === undefined && text !== '') {

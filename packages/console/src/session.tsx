@@ -14,12 +14,18 @@ export interface SessionState {
 
 const SessionContext = createContext<SessionState | undefined>(undefined);
 
+/** CIS2 role names come as `"Job area":"Job group":"Role"`: the role is the last part. */
+function roleNameOf(roleName: string): string {
+  const parts = roleName.split('":"');
+  return (parts[parts.length - 1] ?? roleName).replace(/"/g, '');
+}
+
 export function principalName(p: Principal): string {
   switch (p.kind) {
     case 'admin':
       return `${p.username} (hub admin)`;
     case 'clinician':
-      return `${p.name ?? p.uid}${p.roleName ? `, ${p.roleName}` : ''} (${p.organisationOds})`;
+      return `${p.name ?? p.uid}${p.roleName ? `, ${roleNameOf(p.roleName)}` : ''} (${p.organisationOds})`;
     case 'api-key':
       return `API key ${p.name}`;
     case 'patient':

@@ -51,12 +51,15 @@ export default function MedicinePage() {
   const concept = useApi<DmdConcept>(`/medicines/concepts/${encodeURIComponent(code)}`);
   const c = concept.data;
   const ancestors = useAncestors(c);
-  const facts = c
-    ? Object.entries(c.detail).flatMap(([name, value]) => {
-        const text = scalar(value);
-        return text === undefined || name === 'type' ? [] : [[name, text] as const];
-      })
-    : [];
+  // The concept's own dm+d row (XSD element names) is under its class, e.g. detail.vmp.
+  const row = c?.detail[c.type.toLowerCase()];
+  const facts =
+    row && typeof row === 'object'
+      ? Object.entries(row as Record<string, unknown>).flatMap(([name, value]) => {
+          const text = scalar(value);
+          return text === undefined ? [] : [[name, text] as const];
+        })
+      : [];
 
   return (
     <Page title={c?.name ?? 'Medicine'} {...(c && { caption: `${c.type} ${c.id}` })}>

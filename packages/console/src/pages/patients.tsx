@@ -58,9 +58,12 @@ export default function PatientsPage() {
     event.preventDefault();
     const found: FieldError[] = [];
     if (family.trim() === '') found.push({ field: 'family', message: 'Enter a last name' });
+    // PDS refuses a search without a date of birth (specs/pds patient-search.yaml: every search
+    // example carries `birthdate`; the API answers "Missing value - birth_date…" otherwise).
     const anyDob = dob.day !== '' || dob.month !== '' || dob.year !== '';
-    const birthdate = anyDob ? isoDate(dob.day, dob.month, dob.year) : undefined;
-    if (anyDob && !birthdate) found.push({ field: 'dob-day', message: 'Date of birth must be a real date' });
+    const birthdate = isoDate(dob.day, dob.month, dob.year);
+    if (!anyDob) found.push({ field: 'dob-day', message: 'Enter a date of birth' });
+    else if (!birthdate) found.push({ field: 'dob-day', message: 'Date of birth must be a real date' });
     setErrors(found);
     if (found.length > 0) return;
     const next = new URLSearchParams({ family: family.trim() });
@@ -131,7 +134,7 @@ export default function PatientsPage() {
         </Select>
         <DateInput
           id="dob"
-          legend="Date of birth (optional)"
+          legend="Date of birth"
           hint="For example, 15 3 1984"
           value={dob}
           onChange={(e) => setDob({ day: '', month: '', year: '', ...e.target.value })}
