@@ -22,15 +22,27 @@ import type { JobRunnerOptions } from './jobs/runner.js';
 import type { PdsPort } from './journeys/patient-lookup.js';
 import type { SubmissionMeshPort } from './journeys/submit-readings/mesh-port.js';
 import { type EndpointLookup, wireSubmissions } from './journeys/submit-readings/wire.js';
+import { DMD_IMPORT_JOB, dmdImportJobHandler } from './medicines/imports.js';
 import { DmdService } from './medicines/service.js';
 import { meshClientFor } from './mesh/mesh-client-port.js';
 import { type MeshPort, MeshService } from './mesh/mesh-service.js';
+import { recordedEndpointLookup, recordedMeshPort } from './mesh/recorded-mesh-port.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { recordedRelyingParty, recordedTokenFetch } from './observability/recorded-ports.js';
+import { UpstreamCalls } from './observability/upstream-calls.js';
+import { upstreamServicesOf } from './observability/upstream-services.js';
 import type { Store } from './store/database.js';
 import { openStore } from './store/open-store.js';
 
 export interface HubDeps {
+  /** dm+d imports over HTTP: upload size limit (default 2 GiB); importer settings (tests). */
+  dmdImport?: {
+    maxUploadBytes?: number;
+    retainPreviousMs?: number;
+    batchRows?: number;
+    progressEveryMs?: number;
+  };
   /** A PdsClient (or anything with its `getPatient` / `searchPatients`); default: built from config. */
   pds?: PdsPort;
   /** An open store to use instead of opening one from config; the hub then does not close it. */
@@ -109,8 +121,16 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
         : { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
     ));
   try {
-    const pds = deps.pds ?? (await defaultPdsClient(config, deps));
     const metrics = createMetrics();
+    // The one recorder of NHS API calls (and of the hub's requests), flushed to the store every 10 s.
+    const calls = new UpstreamCalls({
+      store,
+      metrics,
+      now,
+      onError: (error, what) =>
+        logger.warn({ error: (error as Error).message }, `operations stats ${what} failed`),
+    });
+    const pds = deps.pds ?? (await defaultPdsClient(config, deps, calls));
     const auth: NonNullable<BuildAppOptions['auth']> = {
       publicUrl: config.publicUrl,
       returnUrls: config.auth.returnUrls,
@@ -118,8 +138,8 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     };
     const nhsLogin = deps.nhsLogin ?? (await relyingParty(config, 'nhs-login', deps));
     const cis2 = deps.cis2 ?? (await relyingParty(config, 'cis2', deps));
-    if (nhsLogin) auth.nhsLogin = nhsLogin;
-    if (cis2) auth.cis2 = cis2;
+    if (nhsLogin) auth.nhsLogin = recordedRelyingParty(nhsLogin, 'nhs-login', calls);
+    if (cis2) auth.cis2 = recordedRelyingParty(cis2, 'cis2', calls);
     auth.delegationsFor =
       deps.delegationsFor ??
       (async ({ nhsNumber }) => (nhsNumber === undefined ? [] : activeDelegationsFor(store, nhsNumber, now)));
@@ -130,20 +150,35 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       dataDir: config.dataDir,
       mailboxes: config.mesh.mailboxes,
       trackIntervalMs: config.mesh.trackIntervalMs,
-      portFor: deps.meshPortFor ?? ((mailbox) => meshClientFor(mailbox)),
+      portFor: (mailbox) => recordedMeshPort((deps.meshPortFor ?? meshClientFor)(mailbox), calls),
       now,
       notify: () => jobs.notify(),
     });
     for (const [kind, handler] of Object.entries(mesh.jobHandlers)) jobs.register(kind, handler);
-    const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd };
+    jobs.register(DMD_IMPORT_JOB, dmdImportJobHandler({ store, now, ...deps.dmdImport }));
+    const services = upstreamServicesOf(config, {
+      apiPlatformAuth: config.apiPlatform.apiKey !== undefined && config.apiPlatform.keyId !== undefined,
+      nhsLogin: nhsLogin !== undefined,
+      cis2: cis2 !== undefined,
+    });
+    const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd, calls, services };
     appOptions.operations = { notifyJobs: () => jobs.notify() };
+    appOptions.medicineImports = {
+      dataDir: config.dataDir,
+      notifyJobs: () => jobs.notify(),
+      ...(deps.dmdImport?.maxUploadBytes !== undefined && { maxUploadBytes: deps.dmdImport.maxUploadBytes }),
+    };
     if (deps.consoleDir !== undefined) appOptions.consoleDir = deps.consoleDir;
     const submissions = wireSubmissions({
       store,
       jobs,
       mesh,
       mailboxes: config.mesh.mailboxes,
-      lookupFor: deps.meshLookupFor ?? ((mailbox) => meshClientFor(mailbox) as unknown as EndpointLookup),
+      lookupFor: (mailbox) =>
+        recordedEndpointLookup(
+          deps.meshLookupFor?.(mailbox) ?? (meshClientFor(mailbox) as unknown as EndpointLookup),
+          calls,
+        ),
       now,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
@@ -151,10 +186,11 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     if (submissionMesh) {
       appOptions.submissions = { mesh: submissionMesh, onSubmitted: () => jobs.notify() };
     }
-    const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps));
+    const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps, calls));
     if (pdsForSession) appOptions.pdsForSession = pdsForSession;
     const app = await buildApp(appOptions);
     await app.ready();
+    calls.start();
     if (deps.startJobs !== false) {
       jobs.start();
       mesh.startPolling();
@@ -176,6 +212,8 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
           await jobs.stop();
           await mesh.close();
           await submissions.close();
+          // The last seconds of call statistics, before the store goes.
+          await calls.close();
           if (ownsStore) await store.close();
         })();
         return closing;
@@ -237,6 +275,7 @@ const SESSION_PDS_CACHE_MAX = 1_000;
 async function userRestrictedPds(
   config: HubConfig,
   deps: HubDeps,
+  calls: UpstreamCalls,
 ): Promise<((session: ActiveSession) => PdsPort | undefined) | undefined> {
   const a = config.apiPlatform;
   const privateKey = await readKey(a.privateKeyPem, a.privateKeyPath, 'JUNCTION_NHS_PRIVATE_KEY_PATH');
@@ -260,8 +299,8 @@ async function userRestrictedPds(
         privateKey,
         kid: keyId,
         subjectToken: () => idToken,
+        fetch: recordedTokenFetch(deps.fetch ?? globalThis.fetch.bind(globalThis), 'token-exchange', calls),
       };
-      if (deps.fetch) authOptions.fetch = deps.fetch;
       if (deps.now) authOptions.now = deps.now;
       const options: PdsClientOptions = { baseUrl: config.pds.baseUrl, auth: tokenExchangeAuth(authOptions) };
       if (deps.fetch) options.fetch = deps.fetch;
@@ -274,7 +313,7 @@ async function userRestrictedPds(
   };
 }
 
-async function defaultPdsClient(config: HubConfig, deps: HubDeps): Promise<PdsClient> {
+async function defaultPdsClient(config: HubConfig, deps: HubDeps, calls: UpstreamCalls): Promise<PdsClient> {
   const options: PdsClientOptions = { baseUrl: config.pds.baseUrl };
   if (deps.fetch) options.fetch = deps.fetch;
   if (deps.now) options.now = deps.now;
@@ -286,8 +325,8 @@ async function defaultPdsClient(config: HubConfig, deps: HubDeps): Promise<PdsCl
       apiKey: a.apiKey,
       privateKey,
       kid: a.keyId,
+      fetch: recordedTokenFetch(deps.fetch ?? globalThis.fetch.bind(globalThis), 'client-credentials', calls),
     };
-    if (deps.fetch) authOptions.fetch = deps.fetch;
     if (deps.now) authOptions.now = deps.now;
     options.auth = applicationRestrictedAuth(authOptions);
   }

@@ -9,20 +9,25 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { loadConfig } from '../config/load-config.js';
 import type { PdsPort } from '../journeys/patient-lookup.js';
 import { DmdService } from '../medicines/service.js';
 import type { HubMetrics } from '../observability/metrics.js';
+import { recordedPds } from '../observability/recorded-ports.js';
+import { UpstreamCalls } from '../observability/upstream-calls.js';
+import { type UpstreamServiceInfo, upstreamServicesOf } from '../observability/upstream-services.js';
 import type { Store } from '../store/database.js';
 import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
 import { accessControl } from './authorise.js';
 import { consoleStatic } from './console-static.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
+import { type MedicineImportRoutesOptions, medicineImportRoutes } from './medicine-import-routes.js';
 import { medicineRoutes } from './medicine-routes.js';
 import { operationsRoutes } from './operations-routes.js';
+import { overviewRoutes } from './overview-routes.js';
 import { type PatientRoutesOptions, patientRoutes, safeError } from './patient-routes.js';
 import { correlationIdFrom, requestIdFrom } from './request-context.js';
 import { type SubmissionRoutesOptions, submissionRoutes } from './submission-routes.js';
-import { UpstreamStatus } from './upstream-status.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,6 +64,12 @@ export interface BuildAppOptions {
   submissions?: Pick<SubmissionRoutesOptions, 'mesh' | 'onSubmitted'>;
   /** The console's built bundle, served at /console/ (see console-static.ts); the hub never imports it. */
   consoleDir?: string;
+  /** The recorder of NHS API calls and of requests (default: one of this app's, flushed on close). */
+  calls?: UpstreamCalls;
+  /** The NHS APIs the overview lists (default: PDS of the default config). */
+  services?: readonly UpstreamServiceInfo[];
+  /** dm+d imports over HTTP: where uploads go, their size limit, how to wake the job runner (default: ./data). */
+  medicineImports?: Pick<MedicineImportRoutesOptions, 'dataDir' | 'maxUploadBytes' | 'notifyJobs'>;
 }
 
 /**
@@ -66,8 +77,11 @@ export interface BuildAppOptions {
  * never the URL (an NHS number or a trace query is patient data) and never a body.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
-  const { store, pds, metrics, now } = options;
-  const upstream = new UpstreamStatus(now);
+  const { store, metrics, now } = options;
+  // Every NHS API call goes through the one recorder (timing, per-minute statistics, health).
+  const calls = options.calls ?? new UpstreamCalls({ store, metrics, now });
+  const pds = recordedPds(options.pds, calls);
+  const sessionPds = options.pdsForSession;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Fastify's own request lines would carry the URL; ours (onResponse) carry the route pattern.
@@ -93,6 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const labels = { method: request.method, route, status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    calls.recordRequest(reply.statusCode);
     request.log.info(
       {
         method: request.method,
@@ -186,13 +201,31 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     publicUrl: options.auth?.publicUrl ?? 'http://127.0.0.1',
     ...(options.auth?.delegationsFor && { delegationsFor: options.auth.delegationsFor }),
   });
-  const patientOptions: PatientRoutesOptions = { store, pds, metrics, upstream, now, access };
-  if (options.pdsForSession) patientOptions.pdsForSession = options.pdsForSession;
+  const patientOptions: PatientRoutesOptions = { store, pds, metrics, now, access };
+  if (sessionPds) {
+    patientOptions.pdsForSession = (session) => {
+      const port = sessionPds(session);
+      return port && recordedPds(port, calls);
+    };
+  }
   await app.register(patientRoutes, patientOptions);
   await app.register(submissionRoutes, { store, pds, access, now, ...options.submissions });
   await app.register(medicineRoutes, { store, dmd: options.dmd ?? new DmdService(store), access });
+  await app.register(medicineImportRoutes, {
+    store,
+    access,
+    now,
+    ...(options.medicineImports ?? { dataDir: './data' }),
+  });
   await app.register(operationsRoutes, { store, access, ...options.operations });
   await app.register(consoleStatic, options.consoleDir === undefined ? {} : { dir: options.consoleDir });
+  await app.register(overviewRoutes, {
+    store,
+    access,
+    calls,
+    now,
+    services: options.services ?? defaultServices(),
+  });
   await app.register(authRoutes, {
     store,
     access,
@@ -226,7 +259,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       const body = {
         status: storeCheck.status === 'ok' ? 'ok' : 'fail',
         time: now().toISOString(),
-        checks: { store: storeCheck, pds: upstream.summary() },
+        checks: { store: storeCheck, pds: pdsHealth((await calls.lastCalls()).get('pds')) },
       };
       return reply.code(storeCheck.status === 'ok' ? 200 : 503).send(body);
     },
@@ -241,5 +274,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   );
 
+  if (!options.calls) app.addHook('onClose', () => calls.close());
+
   return app;
+}
+
+/** `/healthz`'s PDS check (shape kept from before the store-backed statistics). */
+function pdsHealth(last: { at: string; reachable: boolean; status?: number } | undefined): {
+  status: 'unknown' | 'reachable' | 'unreachable';
+  lastCallAt?: string;
+  lastStatus?: number;
+} {
+  if (!last) return { status: 'unknown' };
+  const s = {
+    status: last.reachable ? ('reachable' as const) : ('unreachable' as const),
+    lastCallAt: last.at,
+  };
+  return last.status === undefined ? s : { ...s, lastStatus: last.status };
+}
+
+function defaultServices(): UpstreamServiceInfo[] {
+  return upstreamServicesOf(loadConfig({}), { apiPlatformAuth: false, nhsLogin: false, cis2: false });
 }

@@ -12,13 +12,11 @@ import type { HubMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/database.js';
 import { type AccessControl, accessControl, type Caller } from './authorise.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
-import type { UpstreamStatus } from './upstream-status.js';
 
 export interface PatientRoutesOptions {
   store: Store;
   pds: PdsPort;
   metrics: HubMetrics;
-  upstream: UpstreamStatus;
   now: () => Date;
   /** Shared with the other route plugins; built here when absent. */
   access?: AccessControl;
@@ -84,7 +82,7 @@ const correlationHeaders = {
  * audit record cannot be written the request fails and no patient data leaves the hub.
  */
 export async function patientRoutes(app: FastifyInstance, options: PatientRoutesOptions): Promise<void> {
-  const { store, pds, metrics, upstream, now } = options;
+  const { store, pds, metrics, now } = options;
 
   // PATCH bodies are read as text and parsed by the route, so that a wrong content type and bad
   // JSON get PDS's answers (400 UNSUPPORTED_SERVICE / INVALID_UPDATE), not Fastify's 415 / 400.
@@ -99,7 +97,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
   const pdsOf = (caller: Caller): PdsPort =>
     (caller.session && options.pdsForSession?.(caller.session)) || pds;
 
-  /** Runs an upstream call with timing, reachability and audit of failures; rethrows nothing. */
+  /** Answers a failed upstream call and audits it (PDS calls are timed by the port, `observability/recorded-ports.ts`). */
   const failed = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -155,24 +153,12 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
     return { caller, nhsNumber };
   };
 
-  const timed = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
-    const end = metrics.upstreamDuration.startTimer({ service: 'pds', operation });
-    try {
-      const result = await call();
-      end({ outcome: 'ok' });
-      upstream.record({ ok: true });
-      return result;
-    } catch (error) {
-      end({ outcome: error instanceof OperationOutcomeError ? String(error.status) : 'error' });
-      upstream.record({ ok: false, error });
-      throw error;
-    }
-  };
-
   const contextOf = (request: FastifyRequest, caller: Caller): RequestContext => {
     const ctx: RequestContext = { correlationId: request.correlationId };
     const p = caller.principal;
-    if (p.kind !== 'patient' && p.organisationOds) ctx.endUserOrganisationOds = p.organisationOds;
+    if ((p.kind === 'api-key' || p.kind === 'clinician') && p.organisationOds) {
+      ctx.endUserOrganisationOds = p.organisationOds;
+    }
     // CONTRACTS.md §2e: the selected role id goes in NHSD-Session-URID.
     if (p.kind === 'clinician') ctx.sessionUrid = p.roleId;
     return ctx;
@@ -209,7 +195,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       const { caller, nhsNumber } = target;
       let result: Awaited<ReturnType<typeof readPatient>>;
       try {
-        result = await timed('read', () => readPatient(pdsOf(caller), nhsNumber, contextOf(request, caller)));
+        result = await readPatient(pdsOf(caller), nhsNumber, contextOf(request, caller));
       } catch (error) {
         return failed(request, reply, action, caller, [nhsNumber], error);
       }
@@ -272,12 +258,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       const base = `${request.protocol}://${request.host}${FHIR_PREFIX}`;
       let result: Awaited<ReturnType<typeof searchPatients>>;
       try {
-        result = await searchPatients(
-          { searchPatients: (p, c) => timed('search', () => pdsOf(caller).searchPatients(p, c)) },
-          request.query,
-          contextOf(request, caller),
-          base,
-        );
+        result = await searchPatients(pdsOf(caller), request.query, contextOf(request, caller), base);
       } catch (error) {
         return failed(request, reply, action, caller, [], error);
       }
@@ -362,9 +343,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
       }
       let result: Awaited<ReturnType<typeof updatePatient>>;
       try {
-        result = await timed('update', () =>
-          updatePatient(pdsOf(caller), nhsNumber, update, contextOf(request, caller)),
-        );
+        result = await updatePatient(pdsOf(caller), nhsNumber, update, contextOf(request, caller));
       } catch (error) {
         return failed(request, reply, action, caller, [nhsNumber], error);
       }

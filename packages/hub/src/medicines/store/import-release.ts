@@ -46,6 +46,8 @@ export interface DmdImportOptions {
   /** An import whose heartbeat is older than this is taken to be dead (default 60 s). */
   staleAfterMs?: number;
   now?: () => Date;
+  /** Recorded on the release's row (`dmd_releases.import_id`): the `dmd.import` job that runs it. */
+  importId?: string;
 }
 
 export interface DmdImportSummary {
@@ -76,6 +78,9 @@ export class DmdImportError extends Error {
     super(`dm+d import of ${source} failed: ${reason}`, options);
   }
 }
+
+/** Another import is running (its heartbeat is fresh): try again once it has finished. */
+export class DmdImportBusyError extends DmdImportError {}
 
 const HEARTBEAT_STALE_MS = 60_000;
 /** Rows per transaction: short on SQLite (one writer lock, shared with the audit trail), longer on PostgreSQL. */
@@ -118,6 +123,7 @@ export async function importDmdRelease(
       releaseDate,
       now,
       options.staleAfterMs ?? HEARTBEAT_STALE_MS,
+      options.importId ?? null,
     );
     try {
       const files = await writeRelease(store, releaseId, release.files, now, options);
@@ -164,6 +170,11 @@ function asImportError(source: string, err: unknown): DmdImportError {
   });
 }
 
+/** Columns of `dmd_releases` added by migration 0010 for imports over HTTP (`medicines/imports.ts`). */
+export type DmdImportColumns = {
+  dmd_releases: { import_id: string | null; progress: string | null };
+};
+
 /** Registers the new release as `importing`, after clearing what dead or failed imports left. */
 async function beginImport(
   store: Store,
@@ -171,6 +182,7 @@ async function beginImport(
   releaseDate: string | null,
   now: () => Date,
   staleAfterMs: number,
+  importId: string | null,
 ): Promise<number> {
   const stamp = now().toISOString();
   const stale = new Date(now().getTime() - staleAfterMs).toISOString();
@@ -184,7 +196,7 @@ async function beginImport(
       .execute();
     for (const r of running) {
       if (r.heartbeat_at > stale) {
-        throw new DmdImportError(
+        throw new DmdImportBusyError(
           source,
           `another import is in progress (release ${r.id} from ${r.source}, started ${r.started_at}, ` +
             `last active ${r.heartbeat_at}); if that process has stopped, its release is cleared by an ` +
@@ -205,6 +217,7 @@ async function beginImport(
       .executeTakeFirst();
     const next = Number(max?.max ?? 0) + 1;
     await trx
+      .withTables<DmdImportColumns>()
       .insertInto('dmd_releases')
       .values({
         id: next,
@@ -213,6 +226,7 @@ async function beginImport(
         release_date: releaseDate,
         started_at: stamp,
         heartbeat_at: stamp,
+        import_id: importId,
       })
       .execute();
     // Rows of releases that are neither active nor this one: failed, interrupted, or superseded
