@@ -24,10 +24,15 @@ import { createHub, loadConfig, meshClientFor } from '@junction/hub';
 const env = process.env;
 const config = loadConfig(env, { logLevel: 'silent' });
 const killAfterPost = env.KILL_AFTER_POST === '1';
+// Chunked runs: MESH_CHUNK_SIZE bytes per chunk, a body of BODY_LINES numbered lines.
+const chunkSize = env.MESH_CHUNK_SIZE ? Number(env.MESH_CHUNK_SIZE) : undefined;
+const body = env.BODY_LINES
+  ? Array.from({ length: Number(env.BODY_LINES) }, (_, i) => 'synthetic reading ' + env.RUN + ' ' + i + '\\n').join('')
+  : 'synthetic readings ' + env.RUN;
 const hub = await createHub(config, {
   jobRunner: { leaseMs: 400, renewEveryMs: 100, pollMs: 20, backoff: { baseMs: 1, maxMs: 20 } },
   meshPortFor: (m) => {
-    const port = meshClientFor(m);
+    const port = meshClientFor(m, chunkSize === undefined ? {} : { chunkSize });
     const send = port.send.bind(port);
     port.send = async (req, ctx) => {
       const result = await send(req, ctx);
@@ -43,7 +48,7 @@ hub.mesh.events.on('message', (e) => {
   if (e.event === 'delivered' || e.event === 'failed') hub.close().then(() => process.exit(0));
 });
 const { messageLogId } = await hub.mesh.send({
-  mailboxId: 'X26ABC1', to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: 'synthetic readings ' + env.RUN,
+  mailboxId: 'X26ABC1', to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body,
   correlationId: 'kill-' + env.RUN, idempotencyKey: 'kill-' + env.RUN, localId: 'kill-' + env.RUN,
 });
 process.stderr.write('queued ' + messageLogId + '\\n');
@@ -125,6 +130,31 @@ async function copiesInInbox(localId: string): Promise<number> {
   return n;
 }
 
+/** The content of every copy of the message with this local id in X26ABC2's inbox. */
+async function contentsInInbox(localId: string): Promise<string[]> {
+  const practice = new MeshClient({
+    baseUrl,
+    mailboxId: 'X26ABC2',
+    password: 'password',
+    sharedKey: 'TestKey',
+  });
+  const out: string[] = [];
+  try {
+    for await (const id of practice.inbox({ workflowFilter: 'TEST_WORKFLOW' })) {
+      if (!/^\d{20}_/.test(id)) continue;
+      const { metadata, body } = await practice.receive(id);
+      if (metadata.localId !== localId) {
+        body.destroy();
+        continue;
+      }
+      out.push(Buffer.concat(await body.toArray()).toString('utf8'));
+    }
+  } finally {
+    await practice.close();
+  }
+  return out;
+}
+
 describe.each(await testStores())('mesh.send under SIGKILL on $dialect', (factory) => {
   let t: TestStore;
   let dataDir: string;
@@ -152,15 +182,19 @@ describe.each(await testStores())('mesh.send under SIGKILL on $dialect', (factor
   });
 
   /** Kills hub processes as told, then lets one run to the end; returns the message's history. */
-  async function runToEnd(run: string, kills: Array<{ on: string; delayMs: number } | 'after-post'>) {
+  async function runToEnd(
+    run: string,
+    kills: Array<{ on: string; delayMs: number } | 'after-post'>,
+    extra: Record<string, string> = {},
+  ) {
     for (const kill of kills) {
       const result =
         kill === 'after-post'
-          ? await hubProcess(envFor(run, { KILL_AFTER_POST: '1' }))
-          : await hubProcess(envFor(run), kill);
+          ? await hubProcess(envFor(run, { ...extra, KILL_AFTER_POST: '1' }))
+          : await hubProcess(envFor(run, extra), kill);
       expect(result.signal === 'SIGKILL' || result.code === 0, result.lines.join('|')).toBe(true);
     }
-    const last = await hubProcess(envFor(run));
+    const last = await hubProcess(envFor(run, extra));
     expect(last.code, last.lines.join('|')).toBe(0);
     const row = await t.store.db
       .selectFrom('mesh_messages')
@@ -173,7 +207,18 @@ describe.each(await testStores())('mesh.send under SIGKILL on $dialect', (factor
       .where('message_id', '=', row.id)
       .orderBy('id')
       .execute();
-    return { row, events: events.map((e) => e.event) };
+    const details = await t.store.db
+      .selectFrom('mesh_message_events')
+      .select('detail')
+      .where('message_id', '=', row.id)
+      .where('event', '=', 'chunk-sent')
+      .orderBy('id')
+      .execute();
+    return {
+      row,
+      events: events.map((e) => e.event),
+      chunkEvents: details.map((e) => (e.detail ?? '').split(',')[0] ?? ''),
+    };
   }
 
   it('killed right after MESH accepted the POST: the next process finds it by mex-LocalID, one copy', async (ctx) => {
@@ -197,5 +242,40 @@ describe.each(await testStores())('mesh.send under SIGKILL on $dialect', (factor
       expect(['delivered', 'acknowledged']).toContain(row.status);
       expect(await copiesInInbox(`kill-${factory.dialect}-random-${run}`), `run ${run}`).toBe(1);
     }
+  }, 180_000);
+
+  it('a chunked message (over 10 chunks of 1 KiB) killed mid-upload again and again: resumed, one complete copy, every chunk recorded once', async (ctx) => {
+    if (factory.skip) ctx.skip(factory.skip);
+    const lines = 400;
+    const chunked = { MESH_CHUNK_SIZE: '1024', BODY_LINES: String(lines) };
+    const resumptions: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const name = `chunked-${run}`;
+      const expected = Array.from(
+        { length: lines },
+        (_, i) => `synthetic reading ${factory.dialect}-${name} ${i}\n`,
+      ).join('');
+      const chunks = Math.ceil(Buffer.byteLength(expected) / 1024);
+      expect(chunks).toBeGreaterThan(10);
+      // Killed while chunks are going up: at the first accepted chunk, then a few chunks into each resumption.
+      const kills = [0, 1, 2].map((k) => ({
+        on: k === 0 ? 'chunk-sent' : 'resuming',
+        delayMs: (run * 11 + k * 7) % 25,
+      }));
+      const { row, events, chunkEvents } = await runToEnd(name, kills, chunked);
+      expect(['delivered', 'acknowledged'], events.join(' ')).toContain(row.status);
+      expect(chunkEvents, events.join(' ')).toEqual(
+        Array.from({ length: chunks }, (_, i) => `chunk ${i + 1}/${chunks} sent`),
+      );
+      const copies = await contentsInInbox(`kill-${factory.dialect}-${name}`);
+      expect(copies, `run ${run}: ${events.join(' ')}`).toHaveLength(1);
+      expect(copies[0] === expected, `run ${run}: content differs`).toBe(true);
+      resumptions.push(events.filter((e) => e === 'resuming').length);
+    }
+    // The kills landed mid-upload: uploads were resumed, not restarted (no second MESH message above).
+    expect(
+      resumptions.reduce((a, b) => a + b, 0),
+      resumptions.join(','),
+    ).toBeGreaterThan(0);
   }, 180_000);
 });
