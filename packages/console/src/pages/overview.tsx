@@ -28,6 +28,10 @@ function HealthTag({ health }: { health: ServiceStats['health'] }) {
   return <Tag modifier="grey">No recent calls</Tag>;
 }
 
+function sum<T, K extends keyof T>(rows: T[], key: K): number {
+  return rows.reduce((n, r) => n + Number(r[key] ?? 0), 0);
+}
+
 /** Calls and failures of every service, added up per time bucket. */
 function combined(services: ServiceStats[]) {
   const byAt = new Map<string, { calls: number; failures: number }>();
@@ -125,7 +129,7 @@ export default function OverviewPage() {
           />
           <BarChart
             title="Requests to the hub"
-            summary={`${data.hub.requests} requests, ${data.hub.errors} answered with an error, ${WINDOWS[window].toLowerCase()}.`}
+            summary={`${data.hub.requests} requests, ${sum(data.hub.series, 'clientErrors')} refused as client errors (4xx) and ${sum(data.hub.series, 'serverErrors')} failed (5xx), ${WINDOWS[window].toLowerCase()} (bars: answered in blue, errors in red).`}
             points={data.hub.series.map((p) => p.at)}
             series={[
               {
