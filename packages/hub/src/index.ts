@@ -1,4 +1,15 @@
 export {
+  ADMIN_PASSWORD_MAX_LENGTH,
+  ADMIN_PASSWORD_MIN_LENGTH,
+  AdminAccountError,
+  type AdminAccountInfo,
+  createAdminAccount,
+  disableAdminAccount,
+  listAdminAccounts,
+  randomAdminPassword,
+  resetAdminAccount,
+} from './access/admin-accounts.js';
+export {
   API_KEY_SCOPES,
   type ApiKeyInfo,
   type ApiKeyScope,
@@ -21,7 +32,10 @@ export {
   type AccessAction,
   type AccessRequest,
   type ActingFor,
+  ADMIN_ACTIONS,
+  type AdminPrincipal,
   type ApiKeyPrincipal,
+  allowedActions,
   type ClinicianPrincipal,
   type Decision,
   decide,

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Store } from '../store/database.js';
+import { adminSessionValid } from './admin-accounts.js';
 import { presentedApiKey } from './api-key-auth.js';
 import { verifyApiKey } from './api-keys.js';
 import type { Principal, ProxyDelegation } from './policy.js';
@@ -50,6 +51,13 @@ export async function authenticate(
     const found = await findSession(store, presented, now);
     if (found.status !== 'active') return { ok: false, reason: found.status };
     const session = found.session;
+    // An admin's session ends when the account is disabled or its password reset.
+    if (
+      session.principal.kind === 'admin' &&
+      !(await adminSessionValid(store, session.principal, session.createdAt))
+    ) {
+      return { ok: false, reason: 'revoked' };
+    }
     if (session.principal.kind === 'patient' && delegationsFor) {
       const p = session.principal;
       const person = p.nhsNumber === undefined ? { sub: p.sub } : { sub: p.sub, nhsNumber: p.nhsNumber };

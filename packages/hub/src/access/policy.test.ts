@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ACCESS_ACTIONS,
   type AccessAction,
+  allowedActions,
   type ClinicianPrincipal,
   decide,
   jobRoleOf,
@@ -57,6 +58,11 @@ const admin = clinician('S8001:G8002:R8008');
 const receptionist = clinician('S8001:G8002:R8009');
 const unknownRole = clinician('S9999:G9999:R9999');
 const malformedRole = clinician('R8000');
+const hubAdmin: Principal = {
+  kind: 'admin',
+  id: '00000000-0000-4000-8000-00000000ad01',
+  username: 'ops.lead',
+};
 
 type Row = [string, Principal | undefined, AccessAction, string | undefined, boolean, string];
 const rows: Row[] = [
@@ -176,6 +182,16 @@ const rows: Row[] = [
     'api-key.scope',
   ],
   ['nobody looks up a medicine', undefined, 'medicine.read', undefined, false, 'unauthenticated'],
+  // hub admin accounts (issue #6): every operational action, no patient data
+  ['hub admin reads the job queue', hubAdmin, 'jobs.read', undefined, true, 'admin.operations'],
+  ['hub admin retries a job', hubAdmin, 'jobs.retry', undefined, true, 'admin.operations'],
+  ['hub admin manages API keys', hubAdmin, 'keys.manage', undefined, true, 'admin.operations'],
+  ['hub admin imports the dm+d', hubAdmin, 'medicines.import', undefined, true, 'admin.operations'],
+  ['hub admin reads the audit trail', hubAdmin, 'audit.read', undefined, true, 'admin.operations'],
+  ['hub admin reads a patient', hubAdmin, 'patient.read', JANE, false, 'admin.no-patient-data'],
+  ['hub admin traces', hubAdmin, 'patient.search', undefined, false, 'admin.no-patient-data'],
+  ['hub admin reads a GP record', hubAdmin, 'gp-record.read', JANE, false, 'admin.no-patient-data'],
+  ['hub admin submits readings', hubAdmin, 'readings.submit', undefined, false, 'admin.no-patient-data'],
 ];
 
 describe('access policy (decide)', () => {
@@ -214,6 +230,21 @@ describe('access policy (decide)', () => {
     for (const code of Object.keys(ROLE_ACTIONS)) {
       expect(decide(clinician(`S1:G1:${code}`), { action: 'medicine.read' }).allow, code).toBe(true);
     }
+  });
+
+  it('gives a hub admin exactly the operational actions, whatever the patient', () => {
+    const allowed = ACCESS_ACTIONS.filter((action) => decide(hubAdmin, { action, nhsNumber: JANE }).allow);
+    expect(allowed).toEqual([
+      'audit.read',
+      'medicine.read',
+      'messages.read',
+      'jobs.read',
+      'jobs.retry',
+      'operations.read',
+      'keys.manage',
+      'medicines.import',
+    ]);
+    expect(allowedActions(hubAdmin)).toEqual(allowed);
   });
 
   it('reads the job role from S…:G…:R… codes only', () => {

@@ -67,7 +67,18 @@ export interface ClinicianPrincipal {
   organisationOds: string;
 }
 
-export type Principal = ApiKeyPrincipal | PatientPrincipal | ClinicianPrincipal;
+/**
+ * A person who runs the hub, signed in with a hub admin account (username and password, issue
+ * #6): every operational action, no patient data (see {@link ADMIN_ACTIONS}).
+ */
+export interface AdminPrincipal {
+  kind: 'admin';
+  /** The account's id (`admin_accounts.id`). */
+  id: string;
+  username: string;
+}
+
+export type Principal = ApiKeyPrincipal | PatientPrincipal | ClinicianPrincipal | AdminPrincipal;
 
 /**
  * Everything a caller can ask the hub to do, today's routes and the journeys to come, so the
@@ -179,6 +190,22 @@ const OPERATIONS: AccessAction[] = [
 ];
 
 /**
+ * Hub admin accounts run the hub: its queue, MESH log, NHS API health, the audit trail, products'
+ * API keys and dm+d imports. They are not health and care workers (no smartcard, no RBAC role, no
+ * legitimate relationship with a patient), so no patient-data action, whatever the route.
+ */
+export const ADMIN_ACTIONS: readonly AccessAction[] = [
+  'operations.read',
+  'audit.read',
+  'keys.manage',
+  'medicines.import',
+  'medicine.read',
+  'messages.read',
+  'jobs.read',
+  'jobs.retry',
+];
+
+/**
  * What a proxy (a parent, a carer) may be given access to, by kind, as GP practices grant online
  * services to proxies: each kind is a group of the actions above. A proxy's actions are also bound
  * by the proxy's own identity proofing level, as for their own record.
@@ -271,6 +298,13 @@ export function decide(principal: Principal | undefined, request: AccessRequest)
       return decideClinician(principal, request.action);
     case 'patient':
       return decidePatient(principal, request, rule);
+    case 'admin':
+      return ADMIN_ACTIONS.includes(request.action)
+        ? allow('admin.operations', `Hub admin accounts may ${request.action}`)
+        : deny(
+            'admin.no-patient-data',
+            `Hub admin accounts may not ${request.action}: it is not an operational action`,
+          );
   }
 }
 

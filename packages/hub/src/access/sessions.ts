@@ -7,7 +7,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import type { Store } from '../store/database.js';
-import type { ClinicianPrincipal, PatientPrincipal } from './policy.js';
+import type { AdminPrincipal, ClinicianPrincipal, PatientPrincipal } from './policy.js';
 
 /**
  * Server-side sign-in sessions: `jss_<secret>`, 256 random bits. Only the SHA-256 of the secret is
@@ -19,7 +19,7 @@ import type { ClinicianPrincipal, PatientPrincipal } from './policy.js';
  * decrypt it while the browser or app presents the session, and a stolen database yields neither
  * sessions nor id_tokens, with no encryption key to manage.
  */
-export type SessionPrincipal = PatientPrincipal | ClinicianPrincipal;
+export type SessionPrincipal = PatientPrincipal | ClinicianPrincipal | AdminPrincipal;
 
 export const SESSION_TOKEN_PREFIX = 'jss_';
 const TOKEN_PATTERN = /^jss_([A-Za-z0-9_-]{43})$/;

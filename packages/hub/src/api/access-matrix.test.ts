@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminAccount } from '../access/admin-accounts.js';
 import { API_KEY_SCOPES, createApiKey, revokeApiKey } from '../access/api-keys.js';
 import type { SessionPrincipal } from '../access/sessions.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
@@ -66,6 +67,20 @@ const keyWith = (scope: (typeof API_KEY_SCOPES)[number]) => async (t: TestStore)
     (await createApiKey(t.store, { name: `key-${scope}`, organisationOds: 'FA123', scopes: [scope] })).secret,
   );
 
+/** A hub admin account's session (the account made once per store: scrypt is slow on purpose). */
+const admins = new WeakMap<TestStore, Promise<SessionPrincipal>>();
+const adminSession = async (t: TestStore) => {
+  if (!admins.has(t)) {
+    admins.set(
+      t,
+      createAdminAccount(t.store, { username: 'ops.lead', password: 'a long admin passphrase', now }).then(
+        (a): SessionPrincipal => ({ kind: 'admin', id: a.id, username: a.username }),
+      ),
+    );
+  }
+  return bearer(await sessionFor(t.store, await (admins.get(t) as Promise<SessionPrincipal>), now));
+};
+
 const P9 = patient('P9');
 const SCENARIOS: Scenario[] = [
   { name: 'no credentials', credential: async () => ({}), target: JANE_NHS, unauthenticated: true },
@@ -115,6 +130,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'R8009 receptionist', credential: session(clinician('R8009')), target: JANE_NHS },
   { name: 'R8010 clerical', credential: session(clinician('R8010')), target: JANE_NHS },
   { name: 'unknown role', credential: session(clinician('R9999')), target: JANE_NHS },
+  { name: 'hub admin', credential: adminSession, target: JANE_NHS },
 ];
 
 const ALL_SESSIONS = SCENARIOS.filter((s) => !s.unauthenticated && !s.name.startsWith('key ')).map(
@@ -130,10 +146,11 @@ const MESSAGE_READERS = [
   'R8001 nurse',
   'R8006 medical secretary',
   'R8008 admin',
+  'hub admin',
 ];
-/** The job queue: the admin/clinical support role only. */
-const JOB_READERS = ['key jobs:read', 'R8008 admin'];
-const JOB_MANAGERS = ['key jobs:manage', 'R8008 admin'];
+/** The job queue: the admin/clinical support role and hub admin accounts. */
+const JOB_READERS = ['key jobs:read', 'R8008 admin', 'hub admin'];
+const JOB_MANAGERS = ['key jobs:manage', 'R8008 admin', 'hub admin'];
 
 interface RouteRow {
   /** `public`: nobody is refused (401/403); otherwise the scenarios allowed, all others refused. */
@@ -255,6 +272,20 @@ const MATRIX: Record<string, RouteRow> = {
   'PUT /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
   'GET /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
   'DELETE /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
+  // Console (issue #6): NHS API health and traffic, no patient data: allowed reads are not audited.
+  'GET /operations/overview': {
+    auditedDenialsOnly: true,
+    allow: ['key operations:read', 'R8008 admin', 'hub admin'],
+  },
+  // dm+d imports: starting one changes what every instance serves, so every decision is audited
+  // (without a body, an allowed POST is a 415, audited too); reading them is not.
+  'POST /medicines/imports': { audited: true, allow: ['key medicines:import', 'hub admin'] },
+  'GET /medicines/imports': { auditedDenialsOnly: true, allow: ['key medicines:import', 'hub admin'] },
+  'GET /medicines/imports/:id': {
+    auditedDenialsOnly: true,
+    allow: ['key medicines:import', 'hub admin'],
+    request: () => ({ url: '/medicines/imports/00000000-0000-4000-8000-000000000000' }),
+  },
   'GET /auth/nhs-login/login': { allow: 'public' },
   'GET /auth/nhs-login/callback': {
     allow: 'public',
@@ -266,6 +297,8 @@ const MATRIX: Record<string, RouteRow> = {
     request: () => ({ url: '/auth/cis2/callback?state=x&code=y' }),
   },
   'GET /auth/session': { allow: [...ALL_SESSIONS, ...ALL_KEYS] },
+  // Anyone may try to sign in (no body here: 400), but not from another site's page (login CSRF).
+  'POST /auth/admin/login': { allow: SCENARIOS.map((s) => s.name).filter((s) => !s.includes('cross-site')) },
   'POST /auth/logout': { allow: ALL_SESSIONS.filter((s) => !s.includes('cross-site')) },
   'GET /healthz': { allow: 'public' },
   'GET /metrics': { allow: 'public' },

@@ -16,8 +16,11 @@ import {
 } from '@junction/client';
 import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { signInAdmin } from '../access/admin-accounts.js';
 import { type DelegationsFor, SESSION_COOKIE } from '../access/authenticate.js';
+import { isSameOriginRequest } from '../access/csrf.js';
 import {
+  type AdminPrincipal,
   allowedActions,
   type ClinicianPrincipal,
   type IdentityProofingLevel,
@@ -386,6 +389,112 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       callback(provider),
     );
   }
+
+  app.post<{ Body: unknown }>(
+    '/auth/admin/login',
+    {
+      schema: {
+        summary:
+          'Sign in with a hub admin account (JSON username, password): a session cookie as for CIS2; 429 after repeated failures',
+        tags: ['Sign-in'],
+        body: {
+          type: 'object',
+          required: ['username', 'password'],
+          properties: { username: { type: 'string' }, password: { type: 'string', format: 'password' } },
+        },
+        response: {
+          200: {
+            description: 'Signed in (principal, actions, expiresAt) and Set-Cookie: junction_session',
+            type: 'object',
+            additionalProperties: true,
+          },
+          400: outcome('INVALID_VALUE'),
+          401: outcome('ACCESS_DENIED: unknown username or wrong password'),
+          403: outcome('ACCESS_DENIED: sent from another site'),
+          429: outcome('TOO_MANY_REQUESTS: locked after repeated failures (Retry-After)'),
+        },
+      },
+      validatorCompiler: () => () => true,
+      serializerCompiler: jsonOnly,
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const headers = request.headers;
+      // Login CSRF: a page of another site must not sign the browser in to an account of its choosing.
+      if (
+        (headers.origin !== undefined || headers['sec-fetch-site'] !== undefined) &&
+        !isSameOriginRequest(request.method, headers, hub.origin)
+      ) {
+        throw unauthenticated('cross-site');
+      }
+      const body = request.body as { username?: unknown; password?: unknown } | null;
+      if (typeof body?.username !== 'string' || typeof body.password !== 'string') {
+        throw OperationOutcomeError.spine('INVALID_VALUE', {
+          status: 400,
+          diagnostics: 'Send JSON { "username": "…", "password": "…" }',
+        });
+      }
+      const result = await signInAdmin(store, { username: body.username, password: body.password, now });
+      if (!result.ok) {
+        const locked = result.reason === 'locked';
+        const status = locked ? 429 : 401;
+        const diagnostics = locked
+          ? 'Too many failed sign-ins for this username: try again later'
+          : 'Unknown username or wrong password';
+        const decision = {
+          allow: false,
+          rule: locked ? 'sign-in.admin-locked' : 'sign-in.admin-invalid',
+          reason: diagnostics,
+        };
+        // Who tried is recorded when the username names an account (never the password).
+        const principal = result.known ? await adminPrincipalOf(result.username) : undefined;
+        await access.audit(request, {
+          action: 'session.create',
+          caller: principal ? { principal, decision } : undefined,
+          decision,
+          nhsNumbers: [],
+          outcome: 'denied',
+          errorCode: locked ? 'TOO_MANY_REQUESTS' : 'ACCESS_DENIED',
+          httpStatus: status,
+        });
+        request.log.info({ rule: decision.rule, status }, 'admin sign-in refused');
+        if (locked) reply.header('retry-after', String(result.retryAfterS));
+        throw OperationOutcomeError.spine(locked ? 'TOO_MANY_REQUESTS' : 'ACCESS_DENIED', {
+          status,
+          diagnostics,
+        });
+      }
+      const principal = result.principal;
+      const session = await createSession(store, { principal, ttlS: options.sessionTtlS, now });
+      await access.audit(request, {
+        action: 'session.create',
+        caller: {
+          principal,
+          decision: { allow: true, rule: 'sign-in.admin', reason: 'Signed in with a hub admin account' },
+        },
+        nhsNumbers: [],
+        outcome: 'success',
+        httpStatus: 200,
+      });
+      const maxAgeS = Math.max(0, Math.floor((Date.parse(session.expiresAt) - now().getTime()) / 1000));
+      reply.header('set-cookie', cookie(session.token, maxAgeS, secureCookie));
+      return reply.code(200).send({
+        principal: publicPrincipal(principal),
+        actions: allowedActions(principal),
+        expiresAt: session.expiresAt,
+      });
+    },
+  );
+
+  /** The admin principal a known username stands for, for the audit record of a refused sign-in. */
+  const adminPrincipalOf = async (username: string): Promise<AdminPrincipal | undefined> => {
+    const row = await store.db
+      .selectFrom('admin_accounts')
+      .select(['id', 'username'])
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return row && { kind: 'admin', id: row.id, username: row.username };
+  };
 
   app.get(
     '/auth/session',

@@ -76,6 +76,9 @@ export function auditActorOf(principal: Principal): AuditActor {
         roleCode: principal.roleCode,
         organisationOds: principal.organisationOds,
       };
+    case 'admin':
+      // The username: unique and never reused (accounts are disabled, not deleted), and readable.
+      return { kind: 'admin', userId: principal.username, organisationOds: null };
   }
 }
 

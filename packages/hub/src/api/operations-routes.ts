@@ -237,5 +237,7 @@ function callerName(caller: Caller): string {
       return `clinician:${p.uid}`;
     case 'patient':
       return `patient:${p.sub}`;
+    case 'admin':
+      return `admin:${p.username}`;
   }
 }

@@ -6,14 +6,14 @@ export interface AuditActor {
   kind: AuditActorKind;
   keyId?: string | null;
   keyName?: string | null;
-  /** NHS login `sub` or CIS2 user id. Never an NHS number: that belongs in `nhsNumbers`. */
+  /** NHS login `sub`, CIS2 user id or hub admin username. Never an NHS number: that belongs in `nhsNumbers`. */
   userId?: string | null;
   /** National RBAC code of the selected CIS2 role, `S…:G…:R…`. */
   roleCode?: string | null;
   organisationOds: string | null;
 }
 
-export type PrincipalKind = 'api-key' | 'patient' | 'clinician';
+export type PrincipalKind = 'api-key' | 'patient' | 'clinician' | 'admin';
 /** Principals, and `operator`: someone running the hub's CLI on its store (`userId` says which tool). */
 export type AuditActorKind = PrincipalKind | 'operator';
 
@@ -38,6 +38,13 @@ export type AuditAction =
   | AccessAction
   | 'session.create'
   | 'session.end'
+  // Hub admin accounts (issue #6): created, disabled or their password reset from the CLI.
+  | 'admin.create'
+  | 'admin.disable'
+  | 'admin.reset'
+  // Products' API keys created and revoked from the console (keys.manage is the access decision).
+  | 'api-key.create'
+  | 'api-key.revoke'
   | 'proxy.grant'
   | 'proxy.revoke'
   // A submission's status changed in the background (MESH delivery, ITK3 acknowledgement): issue #5.

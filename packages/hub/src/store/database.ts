@@ -21,6 +21,8 @@ export interface Database {
   submissions: SubmissionsTable;
   submission_events: SubmissionEventsTable;
   submission_webhooks: SubmissionWebhooksTable;
+  admin_accounts: AdminAccountsTable;
+  admin_sign_in_failures: AdminSignInFailuresTable;
 }
 
 export interface ApiKeysTable {
@@ -44,7 +46,7 @@ export interface AuditEventsTable {
   hash_version: ColumnType<number, number | undefined, never>;
   occurred_at: string;
   action: string;
-  /** `api-key`, `patient` or `clinician`; null when unauthenticated (and in v1 records). */
+  /** `api-key`, `patient`, `clinician`, `admin` or `operator`; null when unauthenticated (and in v1 records). */
   actor_kind: string | null;
   actor_key_id: string | null;
   actor_key_name: string | null;
@@ -272,6 +274,28 @@ export interface MeshMessageEventsTable {
 export interface MeshMessageBodiesTable {
   message_id: string;
   body: Uint8Array;
+}
+
+/** Hub admin accounts (migration 0008, `src/access/admin-accounts.ts`); never deleted, only disabled. */
+export interface AdminAccountsTable {
+  id: string;
+  username: string;
+  /** scrypt hash (`src/access/password-hash.ts`); never the password. */
+  password_hash: string;
+  created_at: string;
+  password_changed_at: string;
+  /** Sessions created before this no longer count (password reset, disable). */
+  sessions_valid_after: string;
+  last_sign_in_at: string | null;
+  disabled_at: string | null;
+}
+
+/** Failed admin sign-ins per attempted username: the lockout every hub instance shares. */
+export interface AdminSignInFailuresTable {
+  username: string;
+  failures: number;
+  first_failed_at: string;
+  locked_until: string | null;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

@@ -1,0 +1,175 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAdminAccount, disableAdminAccount, resetAdminAccount } from '../access/admin-accounts.js';
+import { verifyAuditChain } from '../audit/verify-audit-chain.js';
+import { loadConfig } from '../config/load-config.js';
+import { createHub, type Hub } from '../create-hub.js';
+import { fakePds } from '../testing/fake-pds.js';
+import { type TestStore, testStores } from '../testing/test-stores.js';
+
+const T0 = Date.parse('2025-05-06T07:08:09.000Z');
+const PASSWORD = 'a long and unguessable passphrase';
+const ORIGIN = 'http://127.0.0.1:8080';
+
+describe.each(await testStores())('hub admin sign-in over HTTP on $dialect', (factory) => {
+  let t: TestStore;
+  let hub: Hub;
+  let at: number;
+  let logs: string[];
+  const now = () => new Date(at);
+  beforeEach(async (ctx) => {
+    if (factory.skip) ctx.skip(factory.skip);
+    t = await factory.create();
+    at = T0;
+    logs = [];
+    hub = await createHub(loadConfig({}, { logLevel: 'trace' }), {
+      store: t.store,
+      pds: fakePds(),
+      now,
+      startJobs: false,
+      logDestination: { write: (line: string) => void logs.push(line) },
+    });
+    await createAdminAccount(t.store, { username: 'ops.lead', password: PASSWORD, now });
+  });
+  afterEach(async () => {
+    await hub?.close();
+    await t?.cleanup();
+  });
+
+  const login = (username: string, password: string, headers: Record<string, string> = {}) =>
+    hub.app.inject({
+      method: 'POST',
+      url: '/auth/admin/login',
+      headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
+      payload: JSON.stringify({ username, password }),
+    });
+  const audit = () => t.store.db.selectFrom('audit_events').selectAll().orderBy('seq').execute();
+
+  it('signs an admin in: a session cookie, every operational action, no patient data; audited without the password', async () => {
+    const res = await login('ops.lead', PASSWORD);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(
+      /^junction_session=jss_[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=3600$/,
+    );
+    const body = res.json();
+    expect(body).toEqual({
+      principal: { kind: 'admin', id: expect.any(String), username: 'ops.lead' },
+      actions: [
+        'audit.read',
+        'medicine.read',
+        'messages.read',
+        'jobs.read',
+        'jobs.retry',
+        'operations.read',
+        'keys.manage',
+        'medicines.import',
+      ],
+      expiresAt: '2025-05-06T08:08:09.000Z',
+    });
+    const cookie = setCookie.split(';')[0] as string;
+    const who = await hub.app.inject({ url: '/auth/session', headers: { cookie } });
+    expect(who.json()).toMatchObject({
+      principal: { kind: 'admin', username: 'ops.lead' },
+      actions: body.actions,
+    });
+    expect((await hub.app.inject({ url: '/jobs', headers: { cookie } })).statusCode).toBe(200);
+    const patient = await hub.app.inject({ url: '/fhir/R4/Patient/9000000009', headers: { cookie } });
+    expect(patient.statusCode).toBe(403);
+    expect(patient.json().issue[0].diagnostics).toMatch(/Hub admin accounts may not patient.read/);
+    const rows = await audit();
+    expect(rows[0]).toMatchObject({
+      action: 'session.create',
+      outcome: 'success',
+      actor_kind: 'admin',
+      actor_user_id: 'ops.lead',
+      decision_rule: 'sign-in.admin',
+    });
+    expect(rows[1]).toMatchObject({ action: 'patient.read', outcome: 'denied', actor_kind: 'admin' });
+    const logout = await hub.app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { cookie, origin: ORIGIN },
+    });
+    expect(logout.statusCode).toBe(204);
+    expect((await hub.app.inject({ url: '/auth/session', headers: { cookie } })).statusCode).toBe(401);
+    expect(JSON.stringify(rows) + logs.join('')).not.toContain(PASSWORD);
+    expect(await verifyAuditChain(t.store)).toMatchObject({ ok: true });
+  });
+
+  it('answers an unknown user and a wrong password alike (401), audited; 429 with Retry-After once locked', async () => {
+    const unknown = await login('nobody', PASSWORD);
+    const wrong = await login('ops.lead', 'not the right password');
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.json()).toEqual(wrong.json());
+    expect(wrong.json().issue[0].diagnostics).toBe('Unknown username or wrong password');
+    const rows = await audit();
+    expect(rows.map((r) => [r.action, r.outcome, r.actor_kind, r.actor_user_id, r.decision_rule])).toEqual([
+      ['session.create', 'denied', null, null, 'sign-in.admin-invalid'],
+      ['session.create', 'denied', 'admin', 'ops.lead', 'sign-in.admin-invalid'],
+    ]);
+    for (let i = 0; i < 3; i++)
+      expect((await login('ops.lead', `wrong ${i} password!`)).statusCode).toBe(401);
+    const locked = await login('ops.lead', 'wrong again password');
+    expect(locked.statusCode).toBe(429);
+    expect(locked.headers['retry-after']).toBe('900');
+    expect(locked.json().issue[0].details.coding[0].code).toBe('TOO_MANY_REQUESTS');
+    // Locked on every hub instance on the store, the right password included.
+    const other = await createHub(loadConfig({}, { logLevel: 'silent' }), {
+      store: await t.openAnother(),
+      pds: fakePds(),
+      now,
+      startJobs: false,
+    });
+    try {
+      const elsewhere = await other.app.inject({
+        method: 'POST',
+        url: '/auth/admin/login',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ username: 'ops.lead', password: PASSWORD }),
+      });
+      expect(elsewhere.statusCode).toBe(429);
+    } finally {
+      await other.close();
+    }
+    at += 15 * 60_000;
+    expect((await login('ops.lead', PASSWORD)).statusCode).toBe(200);
+    expect((await audit()).filter((r) => r.decision_rule === 'sign-in.admin-locked')).toHaveLength(2);
+    expect(logs.join('')).not.toMatch(/not the right password|wrong \d password|unguessable/);
+  });
+
+  it('ends the sessions of a disabled account or one whose password was reset', async () => {
+    const first = String((await login('ops.lead', PASSWORD)).headers['set-cookie']).split(';')[0] as string;
+    at += 1000;
+    await resetAdminAccount(t.store, { username: 'ops.lead', password: 'the new long password', now });
+    expect((await hub.app.inject({ url: '/jobs', headers: { cookie: first } })).statusCode).toBe(401);
+    at += 1000;
+    const second = String((await login('ops.lead', 'the new long password')).headers['set-cookie']).split(
+      ';',
+    )[0] as string;
+    expect((await hub.app.inject({ url: '/jobs', headers: { cookie: second } })).statusCode).toBe(200);
+    at += 1000;
+    await disableAdminAccount(t.store, 'ops.lead', now);
+    expect((await hub.app.inject({ url: '/jobs', headers: { cookie: second } })).statusCode).toBe(401);
+    expect((await login('ops.lead', 'the new long password')).statusCode).toBe(401);
+  });
+
+  it('refuses a sign-in posted by another site (login CSRF) and a body that is not username and password', async () => {
+    const forged = await login('ops.lead', PASSWORD, { origin: 'https://evil.example' });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.headers['set-cookie']).toBeUndefined();
+    const fetchMeta = await login('ops.lead', PASSWORD, { origin: ORIGIN, 'sec-fetch-site': 'cross-site' });
+    expect(fetchMeta.statusCode).toBe(200);
+    for (const payload of ['{}', '{"username":"ops.lead"}', '{"username":1,"password":2}', 'null']) {
+      const res = await hub.app.inject({
+        method: 'POST',
+        url: '/auth/admin/login',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json().resourceType).toBe('OperationOutcome');
+    }
+  });
+});
