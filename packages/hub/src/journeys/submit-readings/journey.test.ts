@@ -286,7 +286,7 @@ describe.each(await testStores())(
       const [deadPoll] = await listJobs(t.store, { kind: 'mesh.poll', status: 'dead' });
       expect(deadPoll).toBeDefined();
       expect(await hub.jobs.sweep()).toMatchObject({ superseded: 0 });
-      mesh.hooks.duringDownload = undefined;
+      mesh.hooks = {};
       clock = new Date(clock.getTime() + 60_000); // the next tick
       await hub.mesh.enqueuePoll(hub.mesh.mailboxes[0] as never);
       await drain();
