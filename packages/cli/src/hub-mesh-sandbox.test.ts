@@ -77,6 +77,8 @@ describe.each(await testStores())('hub MESH mailboxes against the sandbox on $di
         baseUrl,
         workflows: ['TEST_WORKFLOW_ACK'],
         inboxPageSize: 10,
+        // 256-byte chunks: the hub's small test messages go in several (mesh-api.yaml send_chunk).
+        chunkSize: 256,
       },
     ];
     hub = await createHub(
@@ -86,8 +88,7 @@ describe.each(await testStores())('hub MESH mailboxes against the sandbox on $di
         startJobs: false,
         now: () => clock,
         jobRunner: { backoff: { baseMs: 1, maxMs: 1 } },
-        // 256-byte chunks: the hub's small test messages go in several (mesh-api.yaml send_chunk).
-        meshPortFor: (m) => faulty(meshClientFor(m, { chunkSize: 256 })),
+        meshPortFor: (m) => faulty(meshClientFor(m)),
       },
     );
   });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { MESH_MAX_REQUEST_BYTES } from '@junction/client';
 import { z } from 'zod';
 
 /**
@@ -82,6 +83,8 @@ export interface MeshMailboxConfig {
   workflows?: string[];
   /** `max_results` per inbox page (10..5000, MESH default 500). */
   inboxPageSize?: number;
+  /** Uncompressed bytes per chunk of a sent message (1..100 MB; the client's 75 MiB when absent). */
+  chunkSize?: number;
 }
 
 /** PEM files for MESH's mutual TLS (mesh-api.yaml "Get a TLS certificate"). */
@@ -213,6 +216,7 @@ const meshMailbox = z.object({
   pollIntervalMs: z.coerce.number().int().min(100).default(60_000),
   workflows: z.array(nonEmpty).min(1).optional(),
   inboxPageSize: z.coerce.number().int().min(10).max(5000).optional(),
+  chunkSize: z.coerce.number().int().min(1).max(MESH_MAX_REQUEST_BYTES).optional(),
 });
 const meshMailboxes = z.preprocess((v) => {
   if (typeof v !== 'string') return v;
@@ -443,6 +447,7 @@ function meshMailboxConfig(m: z.infer<typeof meshMailbox>): MeshMailboxConfig {
   };
   if (m.workflows !== undefined) out.workflows = m.workflows;
   if (m.inboxPageSize !== undefined) out.inboxPageSize = m.inboxPageSize;
+  if (m.chunkSize !== undefined) out.chunkSize = m.chunkSize;
   if (m.tls !== undefined) {
     const tls: MeshTlsFiles = { certPath: m.tls.certPath, keyPath: m.tls.keyPath };
     if (m.tls.caPath !== undefined) tls.caPath = m.tls.caPath;

@@ -7,7 +7,7 @@ import type { MeshPort } from './mesh-service.js';
 export interface MeshClientForOptions {
   /** Where stream bodies are spooled (the OS temp directory by default). */
   tempDir?: string;
-  /** Uncompressed bytes per chunk (the client's default, 75 MiB, otherwise). */
+  /** Uncompressed bytes per chunk; default the mailbox's `chunkSize`, else the client's 75 MiB. */
   chunkSize?: number;
 }
 
@@ -24,7 +24,8 @@ export function meshClientFor(mailbox: MeshMailboxConfig, extra: MeshClientForOp
     sharedKey: mailbox.sharedKey,
   };
   if (extra.tempDir !== undefined) options.tempDir = extra.tempDir;
-  if (extra.chunkSize !== undefined) options.chunkSize = extra.chunkSize;
+  const chunkSize = extra.chunkSize ?? mailbox.chunkSize;
+  if (chunkSize !== undefined) options.chunkSize = chunkSize;
   if (mailbox.tls) {
     const read = (path: string, what: string) => {
       try {

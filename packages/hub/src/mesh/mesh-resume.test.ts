@@ -11,7 +11,7 @@ import type {
 import { MeshError } from '@junction/client';
 import { OperationOutcomeError } from '@junction/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MeshMailboxConfig } from '../config/load-config.js';
+import { loadConfig, type MeshMailboxConfig } from '../config/load-config.js';
 import { HubJobs } from '../jobs/hub-jobs.js';
 import { listJobs } from '../jobs/queue.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
@@ -423,5 +423,28 @@ describe('chunkEventDue', () => {
     expect(count(100_000)).toBe(101);
     expect(chunkEventDue(100_000, 100_000)).toBe(true);
     expect(chunkEventDue(1, 100_000)).toBe(true);
+  });
+});
+
+describe('chunk size per mailbox (JUNCTION_MESH_MAILBOXES chunkSize)', () => {
+  const mailboxes = (extra: object) =>
+    JSON.stringify([
+      { mailboxId: 'x26abc1', password: 'p', sharedKey: 'k', baseUrl: 'http://127.0.0.1:1', ...extra },
+    ]);
+
+  it('is read per mailbox, absent by default, and refused above the 100 MB request limit (mesh-api.yaml "Outbox workflow")', () => {
+    expect(
+      loadConfig({ JUNCTION_MESH_MAILBOXES: mailboxes({ chunkSize: 20_971_520 }) }).mesh.mailboxes[0],
+    ).toMatchObject({
+      mailboxId: 'X26ABC1',
+      chunkSize: 20_971_520,
+    });
+    expect(
+      loadConfig({ JUNCTION_MESH_MAILBOXES: mailboxes({}) }).mesh.mailboxes[0]?.chunkSize,
+    ).toBeUndefined();
+    expect(() => loadConfig({ JUNCTION_MESH_MAILBOXES: mailboxes({ chunkSize: 100_000_001 }) })).toThrow(
+      /chunkSize/,
+    );
+    expect(() => loadConfig({ JUNCTION_MESH_MAILBOXES: mailboxes({ chunkSize: 0 }) })).toThrow(/chunkSize/);
   });
 });
