@@ -72,7 +72,10 @@ async function newestMtime(paths: string[]): Promise<number> {
 
 function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Vitest sets NODE_ENV=test, and Vite would then bundle React's development build (StrictMode
+    // effects run twice, no minification): the bundle under test must be the one users get.
+    const env = { ...process.env, NODE_ENV: 'production' };
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CliRuntime, runCli } from '@junction/cli';
 import { zipSync } from 'fflate';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 /*
@@ -101,7 +101,6 @@ export async function startJunction(): Promise<RunningJunction> {
   const hubUrl = /hub:\s+(\S+)/.exec(out)?.[1] ?? '';
   const sandboxUrl = /sandbox:\s+(\S+)/.exec(out)?.[1] ?? '';
   expect(hubUrl, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  expect(out, 'junction start names the console').toContain(`${hubUrl}/console/`);
   return {
     hubUrl,
     sandboxUrl,
@@ -143,21 +142,39 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** A browser profile with what went wrong in it. */
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions (a CSP violation, a failed script). */
+  errors: string[];
+  /** Hub answers of 400 and above: `<status> <method> <path>`. */
+  failures: string[];
+}
+
 /**
- * A fresh browser profile (no cookies) at laptop width. Every console error (a CSP violation, a
- * failed script) is collected so a test can assert there were none.
+ * A fresh browser profile (no cookies) at laptop width. Console errors and the hub's error answers
+ * are collected so a test can assert there were none but those it provoked.
  */
-export async function freshPage(
-  browser: Browser,
-): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+export async function freshPage(browser: Browser): Promise<BrowserSession> {
   const context = await browser.newContext({ viewport: VIEWPORTS.laptop });
   const page = await context.newPage();
   const errors: string[] = [];
+  const failures: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    // A failed fetch is logged by Chromium too; the response listener has it with its URL.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      errors.push(message.text());
+    }
   });
   page.on('pageerror', (error) => errors.push(String(error)));
-  return { context, page, errors };
+  page.on('response', (response) => {
+    if (response.status() >= 400) {
+      const url = new URL(response.url());
+      failures.push(`${response.status()} ${response.request().method()} ${url.pathname}${url.search}`);
+    }
+  });
+  return { context, page, errors, failures };
 }
 
 /**
@@ -185,8 +202,8 @@ export async function signInAsAdmin(
   admin: { username: string; password: string },
 ) {
   await page.goto(consoleUrl);
-  await page.getByLabel('Username').fill(admin.username);
-  await page.getByLabel('Password').fill(admin.password);
+  await page.getByLabel('Username', { exact: true }).fill(admin.username);
+  await page.getByLabel('Password', { exact: true }).fill(admin.password);
   await page.getByRole('button', { name: 'Sign in as administrator' }).click();
   await signedIn(page);
 }
@@ -200,6 +217,16 @@ async function signedIn(page: Page) {
     .waitFor();
 }
 
+/** Waits (up to `timeoutMs`) until the text of `locator` contains `text` (a string) or matches it (a RegExp). */
+export async function expectText(locator: Locator, text: string | RegExp, timeoutMs = 10_000): Promise<void> {
+  await expect
+    // biome-ignore lint/performance/useDomNodeTextContent: the text a person sees (layout-aware) is the point
+    .poll(async () => ((await locator.count()) > 0 ? locator.first().innerText() : ''), {
+      timeout: timeoutMs,
+    })
+    .toMatch(text);
+}
+
 /** Follows a link of the console's primary navigation; the new page's h1 is awaited. */
 export async function navigate(page: Page, name: string | RegExp, heading: string | RegExp = name) {
   await page
@@ -208,6 +235,25 @@ export async function navigate(page: Page, name: string | RegExp, heading: strin
     .click();
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
+
+/**
+ * The few DOM names the tests use inside `page.evaluate` (run in the page, typed here): this is a Node
+ * program, and the DOM lib would clash with Node's own fetch types. Each test file declares
+ * `declare const document: DomDocument;` for itself.
+ */
+export interface DomElement {
+  tagName: string;
+  id: string;
+  textContent: string | null;
+  closest(selector: string): DomElement | null;
+  append(...nodes: DomElement[]): void;
+}
+export interface DomDocument {
+  activeElement: DomElement | null;
+  querySelector(selector: string): DomElement | null;
+  createElement(tag: string): DomElement;
+}
+declare const document: DomDocument;
 
 const requireCjs = createRequire(import.meta.url);
 let axeSource: string | undefined;
@@ -223,6 +269,18 @@ export interface AxeViolation {
 /** WCAG 2.0, 2.1 and 2.2, levels A and AA (axe-core's tags; 2.2 adds AA rules only, so no wcag22a). */
 export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
+/** axe-core's WCAG 2.2 A/AA rules run on the page as it is now (evaluated through the DevTools protocol). */
+export async function runAxe(page: Page): Promise<{ violations: AxeViolation[]; passes: number }> {
+  axeSource ??= await readFile(requireCjs.resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axeSource);
+  return page.evaluate(async (tags) => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected above, untyped in the page
+    const axe = (globalThis as any).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
+    return { violations: result.violations as AxeViolation[], passes: (result.passes as unknown[]).length };
+  }, WCAG_TAGS);
+}
+
 /**
  * Runs axe-core on the page as it is now and fails on any serious or critical WCAG 2.2 A/AA
  * violation, printing every violation found (lesser ones too). axe is evaluated through the
@@ -230,30 +288,20 @@ export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'
  * `<script>` would be refused by it, as it should be). Results are kept under test-results/axe/.
  */
 export async function expectAccessible(page: Page, state: string): Promise<AxeViolation[]> {
-  axeSource ??= await readFile(requireCjs.resolve('axe-core/axe.min.js'), 'utf8');
-  const hasAxe = await page.evaluate(() => 'axe' in window);
-  if (!hasAxe) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async (tags) => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is injected above, untyped in the page
-    const axe = (window as any).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: tags },
-      resultTypes: ['violations'],
-    });
-    return result.violations as unknown;
-  }, WCAG_TAGS);
-  const found = violations as AxeViolation[];
+  const { violations, passes } = await runAxe(page);
   await mkdir(AXE_RESULTS, { recursive: true });
   await writeFile(
     join(AXE_RESULTS, `${slug(state)}.json`),
-    JSON.stringify({ url: page.url(), violations: found }, null, 2),
+    JSON.stringify({ url: page.url(), passes, violations }, null, 2),
   );
-  const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  if (found.length > 0) console.log(`axe (${state}, ${page.url()}):\n${describeViolations(found)}`);
+  // Rules ran (a page axe could not read would pass nothing).
+  expect(passes, `axe checked nothing on ${state}`).toBeGreaterThan(0);
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (violations.length > 0) console.log(`axe (${state}, ${page.url()}):\n${describeViolations(violations)}`);
   expect(serious, `serious or critical axe violations on ${state}:\n${describeViolations(serious)}`).toEqual(
     [],
   );
-  return found;
+  return violations;
 }
 
 function describeViolations(violations: AxeViolation[]): string {

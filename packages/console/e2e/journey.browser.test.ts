@@ -8,6 +8,7 @@ import {
   CIS2_ROLES,
   E2E_TIMEOUT_MS,
   expectAccessible,
+  expectText,
   freshPage,
   hasChromium,
   junction,
@@ -60,67 +61,88 @@ describe.runIf(hasChromium)('the console journey against `junction start` (issue
   it(
     'a new user signs in with a CIS2 smartcard, traces a patient, finds a medicine and sees a MESH message sent from the CLI arrive',
     async () => {
-      const { context, page, errors } = await freshPage(browser);
+      const { context, page, errors, failures } = await freshPage(browser);
 
       // `junction start` printed the console's address; a new user opens it, signed out.
+      expect(running.startOutput).toMatch(new RegExp(`console:\\s+${running.consoleUrl}`));
       await page.goto(running.consoleUrl);
-      await page.getByRole('heading', { level: 1, name: /sign in/i }).waitFor();
+      await page.getByRole('heading', { level: 1, name: 'Sign in to the Junction console' }).waitFor();
       await expectAccessible(page, 'journey: signed out');
       await shot(page, 'signed out');
 
       // Sandbox CIS2: Dr Alex Carter's smartcard, as Admin/Clinical Support (R8008), back to the console.
       await signInWithCis2(page, running.consoleUrl, CIS2_ROLES.adminClinicalSupport);
-      await expect(page.getByRole('banner')).toContainText(/Alex Carter|CARTER/i);
+      await expectText(page.getByRole('banner'), 'Y23456');
       await shot(page, 'signed in with CIS2');
 
       // Trace a patient by NHS number (PDS sandbox 9000000009, Jane Smith)...
       await navigate(page, 'Patients');
-      await page.getByLabel(/NHS number/i).fill('9000000009');
-      await page
-        .getByRole('button', { name: /trace|search|find/i })
-        .first()
-        .click();
+      await page.getByLabel('NHS number', { exact: true }).fill('9000000009');
+      await page.getByRole('button', { name: 'Find patient' }).click();
       const main = page.getByRole('main');
-      await expect(main).toContainText(/Jane/, { timeout: 15_000 });
-      await expect(main).toContainText(/Smith/i);
-      await expect(main).toContainText(/900 000 0009|9000000009/);
+      await page.getByRole('heading', { level: 1, name: /Jane.*Smith|SMITH.*Jane/i }).waitFor();
+      await expectText(main, '900 000 0009');
+      await expectText(main, /22 October 2010|22 Oct 2010|2010-10-22/);
+      await expectAccessible(page, 'journey: patient traced by NHS number');
       await shot(page, 'patient traced by NHS number');
 
-      // ...and by demographics: family name, given name, gender and the NHS.UK date input.
+      // ...and by demographics (PDS search): last name, first name, gender and the NHS.UK date input.
       await navigate(page, 'Patients');
-      await page.getByLabel(/family name|last name|surname/i).fill('Smith');
-      await page.getByLabel(/given name|first name/i).fill('Jane');
-      await chooseGender(page, 'Female');
-      await page.getByLabel(/^day$/i).fill('22');
-      await page.getByLabel(/^month$/i).fill('10');
-      await page.getByLabel(/^year$/i).fill('2010');
-      await page
-        .getByRole('button', { name: /trace|search|find/i })
-        .last()
-        .click();
-      await expect(main).toContainText(/900 000 0009|9000000009/, { timeout: 15_000 });
+      await page.getByLabel('Last name', { exact: true }).fill('Smith');
+      await page.getByLabel('First name (optional)', { exact: true }).fill('Jane');
+      await page.getByLabel('Gender (optional)', { exact: true }).selectOption('female');
+      await page.getByLabel('Day', { exact: true }).fill('22');
+      await page.getByLabel('Month', { exact: true }).fill('10');
+      await page.getByLabel('Year', { exact: true }).fill('2010');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      const found = main.getByRole('row', { name: /900 000 0009/ });
+      await found.waitFor();
+      await expectAccessible(page, 'journey: patients found by demographics');
       await shot(page, 'patient traced by demographics');
+      await found.getByRole('link').first().click();
+      await page.getByRole('heading', { level: 1, name: /Jane.*Smith|SMITH.*Jane/i }).waitFor();
 
-      // Find a medicine in the synthetic dm+d `junction start` seeds, and open its hierarchy.
+      // Find a medicine in the synthetic dm+d `junction start` seeds, and walk its hierarchy
+      // VTM → VMP → AMP → packs (dm+d data model: a VMP's AMPs, an AMP's AMPPs).
       await navigate(page, 'Medicines');
-      await page
-        .getByLabel(/search/i)
-        .first()
-        .fill('amox');
-      const result = main.getByRole('link', { name: /amox/i }).first();
-      await result.waitFor({ timeout: 20_000 });
+      await page.getByLabel('Medicine or device name, dm+d id or GTIN', { exact: true }).fill('amox');
+      const vmp = main
+        .getByRole('row')
+        .filter({ has: page.locator('abbr', { hasText: /^VMP$/ }) })
+        .first();
+      await vmp.waitFor({ timeout: 20_000 });
+      await expectAccessible(page, 'journey: medicines search results');
       await shot(page, 'medicines search amox');
-      await result.click();
-      await expect(main).toContainText(/VTM|virtual therapeutic moiety/i);
-      await expect(main).toContainText(/VMP|virtual medicinal product/i);
-      await shot(page, 'medicine hierarchy');
+      const vmpName = ((await vmp.getByRole('link').first().textContent()) ?? '').trim();
+      expect(vmpName).toMatch(/amox/i);
+      await vmp.getByRole('link').first().click();
+      await page.getByRole('heading', { level: 1, name: vmpName }).waitFor();
+      const hierarchy = page.getByRole('navigation', { name: 'Product hierarchy' });
+      await expectText(hierarchy, /VTM[\s\S]*VMP/);
+      const below = main.getByRole('table', { name: /Below this product/ });
+      const amp = below
+        .getByRole('row')
+        .filter({ has: page.locator('abbr', { hasText: /^AMP$/ }) })
+        .first();
+      await amp.waitFor();
+      await expectAccessible(page, 'journey: a VMP and its hierarchy');
+      await shot(page, 'medicine VMP hierarchy');
+      await amp.getByRole('link').first().click();
+      await expectText(hierarchy, /VTM[\s\S]*VMP[\s\S]*AMP/);
+      await below
+        .getByRole('row')
+        .filter({ has: page.locator('abbr', { hasText: /^AMPP$/ }) })
+        .first()
+        .waitFor();
+      await shot(page, 'medicine AMP and its packs');
 
       // The message log, then a MESH message sent from the CLI to the hub's mailbox (X26ABC1). The page
-      // is not reloaded: a marker set on the window now must still be there when the message shows.
-      await navigate(page, /messages/i, /messages/i);
+      // is not reloaded: a marker set on the page's global object now must still be there when the message shows.
+      await navigate(page, 'Messages and jobs');
       await page.evaluate(() => {
-        (window as unknown as { e2eMarker: string }).e2eMarker = 'not reloaded';
+        (globalThis as unknown as { e2eMarker: string }).e2eMarker = 'not reloaded';
       });
+      const subject = `console journey ${Date.now()}`;
       const file = join(dir, 'console-e2e.txt');
       await writeFile(file, 'synthetic message for the console journey\n');
       // mesh-sandbox workflows: TEST_WORKFLOW goes X26ABC1 → X26ABC2 only; X26ABC2 → X26ABC1 is TEST_WORKFLOW_ACK.
@@ -137,32 +159,37 @@ describe.runIf(hasChromium)('the console journey against `junction start` (issue
         '--workflow',
         'TEST_WORKFLOW_ACK',
         '--subject',
-        'console journey',
+        subject,
       ]);
       expect(sent.code, sent.err).toBe(0);
       const messageId = sent.out.trim();
       expect(messageId).toMatch(/^[A-Za-z0-9_-]+$/);
-      // The hub polls X26ABC1 every 5 s; the log refreshes itself every few seconds.
-      await main.getByText(messageId).first().waitFor({ timeout: 45_000 });
-      expect(await page.evaluate(() => (window as unknown as { e2eMarker?: string }).e2eMarker)).toBe(
+      // The hub polls X26ABC1 every 5 s; the log refreshes itself every few seconds and says so politely.
+      const row = main.getByRole('row', { name: new RegExp(subject) });
+      await row.waitFor({ timeout: 45_000 });
+      await expectText(row, /Inbound/);
+      await expectText(row, /X26ABC2 → X26ABC1/);
+      await expectText(row, 'TEST_WORKFLOW_ACK');
+      await expectText(main.getByRole('status').filter({ hasText: /new message/ }), /1 new message/);
+      expect(await page.evaluate(() => (globalThis as unknown as { e2eMarker?: string }).e2eMarker)).toBe(
         'not reloaded',
       );
       await expectAccessible(page, 'journey: message log with the new message');
       await shot(page, 'message from the CLI in the log');
 
+      // Its full history, and the MESH message id the CLI printed.
+      await row.getByRole('link').click();
+      await page.getByRole('heading', { level: 1, name: new RegExp(subject) }).waitFor();
+      await expectText(main, messageId);
+      await main.getByRole('table', { name: /History/ }).waitFor();
+      await expectAccessible(page, 'journey: message history');
+      await shot(page, 'message history');
+
       expect(errors, 'browser console errors (CSP violations, failed scripts)').toEqual([]);
+      // The only refusal on the way: the signed-out session check before signing in.
+      expect(failures).toEqual(['401 GET /auth/session']);
       await context.close();
     },
     E2E_TIMEOUT_MS,
   );
 });
-
-/** Gender as the console offers it: radios (NHS.UK pattern) or a select. */
-async function chooseGender(page: import('playwright-core').Page, gender: string) {
-  const radio = page.getByRole('radio', { name: gender, exact: true });
-  if ((await radio.count()) > 0) {
-    await radio.check();
-    return;
-  }
-  await page.getByLabel(/gender/i).selectOption({ label: gender });
-}
