@@ -107,7 +107,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const labels = { method: request.method, route, status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
-    calls.recordRequest(reply.statusCode);
+    // Product and console traffic; probes and scrapes would drown it.
+    if (route !== '/healthz' && route !== '/metrics') calls.recordRequest(reply.statusCode);
     request.log.info(
       {
         method: request.method,

@@ -143,6 +143,11 @@ describe.each(await testStores())('GET /operations/overview on $dialect', (facto
         latencyMs: null,
         lastCallAt: '2026-11-25T10:07:30.000Z',
       });
+      // Probes and scrapes are not traffic; the console's own requests are.
+      await hub.app.inject({ url: '/healthz' });
+      await hub.app.inject({ url: '/metrics' });
+      const again = (await overview(hub)).json() as Overview;
+      expect(again.hub.series.at(-1)).toMatchObject({ at: '2026-11-25T12:00:00.000Z', requests: 1 });
       const bad = await overview(hub, '?window=2d');
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid' }] });
@@ -176,7 +181,7 @@ describe.each(await testStores())('GET /operations/overview on $dialect', (facto
 });
 
 describe('environment of a base URL', () => {
-  const config = { sandboxPort: 9000 };
+  const config = { sandboxPort: 9000, nhsEnvironment: 'int' as const };
   it('published hosts, the local sandbox, and custom', () => {
     expect(environmentOf('https://int.api.service.nhs.uk/personal-demographics/FHIR/R4', config)).toBe('int');
     expect(environmentOf('https://api.service.nhs.uk/oauth2/token', config)).toBe('live');
@@ -188,6 +193,10 @@ describe('environment of a base URL', () => {
     expect(environmentOf('https://auth.login.nhs.uk', config)).toBe('live');
     expect(environmentOf('http://127.0.0.1:9000/personal-demographics/FHIR/R4', config)).toBe('sandbox');
     expect(environmentOf('http://127.0.0.1:9100/personal-demographics/FHIR/R4', config)).toBe('custom');
+    // junction start: the sandbox on another port, the hub told it runs against the sandbox.
+    const started = { sandboxPort: 9000, nhsEnvironment: 'sandbox' as const };
+    expect(environmentOf('http://127.0.0.1:18481/personal-demographics/FHIR/R4', started)).toBe('sandbox');
+    expect(environmentOf('https://pds-proxy.example.org/FHIR/R4', started)).toBe('custom');
     expect(environmentOf('https://pds-proxy.example.org/FHIR/R4', config)).toBe('custom');
   });
 });

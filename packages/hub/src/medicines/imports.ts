@@ -286,7 +286,9 @@ function viewOf(job: Job, row: ReleaseRow | undefined): DmdImportView {
     }
   }
   if (status === 'failed') {
-    out.error = (current?.status === 'failed' && current.error) || job.lastError || 'the import failed';
+    // The job's last error is recorded as `<ErrorName>: <message>`; people need the message.
+    const jobError = job.lastError?.replace(/^[A-Za-z]*Error: /, '');
+    out.error = (current?.status === 'failed' && current.error) || jobError || 'the import failed';
     out.finishedAt ??= job.finishedAt ?? job.updatedAt;
   }
   return out;

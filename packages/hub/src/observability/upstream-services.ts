@@ -31,9 +31,13 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * Which NHS environment a base URL points at: a published host's, the local sandbox (a loopback
- * URL on the configured sandbox port), or `custom` for anything else (a proxy, another mock).
+ * URL on the configured sandbox port, or any loopback URL when the hub runs against the sandbox,
+ * as `junction start` does), or `custom` for anything else (a proxy, another mock).
  */
-export function environmentOf(baseUrl: string, config: Pick<HubConfig, 'sandboxPort'>): ServiceEnvironment {
+export function environmentOf(
+  baseUrl: string,
+  config: Pick<HubConfig, 'sandboxPort' | 'nhsEnvironment'>,
+): ServiceEnvironment {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -42,7 +46,9 @@ export function environmentOf(baseUrl: string, config: Pick<HubConfig, 'sandboxP
   }
   const known = KNOWN_HOSTS[url.hostname];
   if (known) return known;
-  if (LOOPBACK.has(url.hostname) && url.port === String(config.sandboxPort)) return 'sandbox';
+  if (LOOPBACK.has(url.hostname)) {
+    if (config.nhsEnvironment === 'sandbox' || url.port === String(config.sandboxPort)) return 'sandbox';
+  }
   return 'custom';
 }
 
