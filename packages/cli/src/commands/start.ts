@@ -22,6 +22,8 @@ import {
   loadConfig,
   PROXY_RELATIONSHIPS,
   type ProxyRelationship,
+  randomAdminPassword,
+  resetAdminAccount,
   revokeApiKey,
   type Store,
 } from '@junction/hub';
@@ -123,6 +125,11 @@ export interface RunningJunction {
   sandboxUrl: string;
   pdsBaseUrl: string;
   demoApiKey: string;
+  /**
+   * The console's hub admin account (`admin`), its password new on every start (earlier sessions
+   * end). Printed once by `junction start`, never logged.
+   */
+  admin: { username: string; password: string };
   /** Whether the sandbox requires API platform tokens (see `StartOptions.sandboxAuth`). */
   sandboxAuth: boolean;
   /** Where a browser starts signing in: `<hubUrl>/auth/nhs-login/login` and `<hubUrl>/auth/cis2/login`. */
@@ -188,6 +195,8 @@ export async function startJunction(
       port: hubPort,
       host,
       nhsEnvironment: 'sandbox',
+      // The port the sandbox got, so the hub knows its own sandbox (the console tags it "sandbox").
+      sandboxPort: Number(new URL(sandboxUrl).port),
       pds: { baseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4` },
       apiPlatform: localApp
         ? { tokenUrl, apiKey: localApp.apiKey, privateKeyPem: localApp.privateKeyPem, keyId: localApp.kid }
@@ -213,8 +222,10 @@ export async function startJunction(
     const consoleDir = consoleBundleDir();
     const hub = await createHub(config, consoleDir === undefined ? {} : { consoleDir });
     let demoApiKey: string;
+    const admin = { username: ADMIN_USERNAME, password: randomAdminPassword() };
     try {
       demoApiKey = await renewDemoKey(hub.store);
+      await resetAdminAccount(hub.store, { ...admin, by: 'junction start' });
       await recordSandboxProxies(hub.store);
       await seedDemoDmdRelease(hub.store);
       await reservation.release();
@@ -233,6 +244,7 @@ export async function startJunction(
       sandboxUrl,
       pdsBaseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4`,
       demoApiKey,
+      admin,
       sandboxAuth,
       signInUrls: { nhsLogin: `${hubUrl}/auth/nhs-login/login`, cis2: `${hubUrl}/auth/cis2/login` },
       console: {
@@ -304,6 +316,9 @@ async function reservePort(host: string, port: number): Promise<{ port: number; 
     },
   };
 }
+
+/** The console admin account `junction start` creates or resets. */
+export const ADMIN_USERNAME = 'admin';
 
 /** One demo key at a time: earlier ones made by `start` are revoked, their secrets were shown once. */
 async function renewDemoKey(store: Parameters<typeof createApiKey>[0]): Promise<string> {
