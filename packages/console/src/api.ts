@@ -51,6 +51,8 @@ export interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal;
   accept?: string;
+  /** Extra request headers (e.g. Content-Disposition of an upload). */
+  headers?: Record<string, string>;
 }
 
 function isOutcome(value: unknown): value is OperationOutcome {
@@ -87,7 +89,10 @@ function statusMessage(status: number, path: string): string {
  * const { messages } = await api<{ messages: MeshMessage[] }>('/mesh/messages', { query: { status: 'failed' } });
  */
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+  const headers: Record<string, string> = {
+    accept: options.accept ?? 'application/json',
+    ...options.headers,
+  };
   let body: BodyInit | undefined;
   if (options.body instanceof Blob) {
     body = options.body;
@@ -296,6 +301,8 @@ export interface DmdRelease {
 export interface DmdImport {
   id: string;
   status: 'queued' | 'importing' | 'active' | 'superseded' | 'failed';
+  fileName?: string;
+  createdAt?: string;
   startedAt?: string;
   finishedAt?: string;
   error?: string;

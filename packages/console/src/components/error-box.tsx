@@ -21,7 +21,7 @@ export function ErrorBox({
   }, [error, noFocus]);
   if (!error) return null;
   return (
-    <ErrorSummary ref={box} disableAutoFocus>
+    <ErrorSummary ref={box} disableAutoFocus tabIndex={-1}>
       <ErrorSummary.Title>{title}</ErrorSummary.Title>
       <ErrorSummary.List>
         {error.messages.map((m) => (
@@ -40,7 +40,7 @@ export function FieldErrors({ errors }: { errors: { field: string; message: stri
   }, [errors]);
   if (errors.length === 0) return null;
   return (
-    <ErrorSummary ref={box} disableAutoFocus>
+    <ErrorSummary ref={box} disableAutoFocus tabIndex={-1}>
       <ErrorSummary.Title>There is a problem</ErrorSummary.Title>
       <ErrorSummary.List>
         {errors.map((e) => (

@@ -170,8 +170,13 @@ function statusTag(status: string) {
   return <Tag modifier={modifier}>{status.charAt(0).toUpperCase() + status.slice(1)}</Tag>;
 }
 
-function Releases() {
+function Releases({ refreshKey }: { refreshKey: number }) {
   const releases = useApi<{ active: DmdRelease | null; history: DmdRelease[] }>('/medicines/releases');
+  const { reload } = releases;
+  // After an import finishes: fetched again in place (the current list stays until the new one is in).
+  useEffect(() => {
+    if (refreshKey > 0) void reload(true);
+  }, [refreshKey, reload]);
   const data = releases.data;
   return (
     <section aria-labelledby="releases-heading">
@@ -226,6 +231,20 @@ function Import({ onFinished }: { onFinished: () => void }) {
   const [running, setRunning] = useState<DmdImport>();
   const [busy, setBusy] = useState(false);
 
+  // An import already under way (started here before a reload, or by someone else) is followed too.
+  useEffect(() => {
+    let cancelled = false;
+    void api<{ imports: DmdImport[] }>('/medicines/imports')
+      .then(({ imports }) => {
+        const current = imports.find((i) => !FINISHED.has(i.status));
+        if (!cancelled && current) setRunning((r) => r ?? current);
+      })
+      .catch(() => {});
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
   useEffect(() => {
     if (!running || FINISHED.has(running.status)) return;
     const timer = setTimeout(async () => {
@@ -253,7 +272,13 @@ function Import({ onFinished }: { onFinished: () => void }) {
     try {
       const zip =
         chosen.type === 'application/zip' ? chosen : new Blob([chosen], { type: 'application/zip' });
-      const started = await api<{ import: DmdImport }>('/medicines/imports', { method: 'POST', body: zip });
+      // The hub names the stored upload from Content-Disposition (a plain file name only).
+      const name = chosen.name.replace(/["\\\r\n]/g, '');
+      const started = await api<{ import: DmdImport }>('/medicines/imports', {
+        method: 'POST',
+        body: zip,
+        headers: { 'content-disposition': `attachment; filename="${name}"` },
+      });
       setRunning(started.import);
     } catch (e) {
       setError(asApiError(e, '/medicines/imports'));
@@ -294,8 +319,8 @@ function Import({ onFinished }: { onFinished: () => void }) {
       {running && (
         <div className="nhsuk-u-margin-bottom-5">
           <label className="nhsuk-label" htmlFor="import-progress">
-            Import{' '}
-            {running.status === 'importing' || running.status === 'queued' ? 'progress' : running.status}
+            Import of {running.fileName ?? 'the release'}
+            {running.status === 'importing' || running.status === 'queued' ? '' : `: ${running.status}`}
           </label>
           <progress
             id="import-progress"
@@ -327,7 +352,7 @@ export default function MedicinesPage() {
         The NHS Dictionary of Medicines and Devices (dm+d), as this hub serves it.
       </p>
       <Search />
-      <Releases key={refreshKey} />
+      <Releases refreshKey={refreshKey} />
       {session.can('medicines.import') && <Import onFinished={onFinished} />}
     </Page>
   );
