@@ -371,7 +371,7 @@ export class MeshService {
   private async recordChunk(id: string, p: MeshSendProgress): Promise<void> {
     const event = chunkEventDue(p.chunk, p.chunks);
     const detail = `chunk ${p.chunk}/${p.chunks} sent, ${p.bytesSent} of ${p.bytesTotal} bytes${p.chunk === 1 ? `, MESH message ${p.messageId}` : ''}`;
-    await inTransaction(this.store, async (trx) => {
+    const recorded = await inTransaction(this.store, async (trx) => {
       const stamp = this.now().toISOString();
       const updated = await trx
         .updateTable('mesh_messages')
@@ -380,11 +380,12 @@ export class MeshService {
         .where('status', '=', 'sending')
         .where((eb) => eb.or([eb('chunks_sent', 'is', null), eb('chunks_sent', '<', p.chunk)]))
         .executeTakeFirst();
-      if (event && Number(updated.numUpdatedRows) === 1) {
-        await addEvent(trx, { message_id: id, at: stamp, event: 'chunk-sent', status: 'sending', detail });
-      }
+      // Not updated: another holder of the job already recorded this chunk or a later one.
+      if (!event || Number(updated.numUpdatedRows) !== 1) return false;
+      await addEvent(trx, { message_id: id, at: stamp, event: 'chunk-sent', status: 'sending', detail });
+      return true;
     });
-    if (event) await this.emitLatest(id, 'chunk-sent', detail);
+    if (recorded) await this.emitLatest(id, 'chunk-sent', detail);
   }
 
   private async recordSent(
