@@ -37,6 +37,7 @@ import {
   requestContextFrom,
   searchParamsFrom,
 } from './commands/pds.js';
+import { type AdminCreateFlags, adminCreate, adminDisable, adminList } from './commands/admin.js';
 import { runSandbox } from './commands/sandbox.js';
 import { DEMO_DMD_FOLDER, type RunningJunction, startJunction } from './commands/start.js';
 import {
@@ -131,6 +132,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
             `  sandbox:      ${running.sandboxUrl}`,
             `  sandbox PDS:  ${running.pdsBaseUrl}${running.sandboxAuth ? '' : ' (open: no API platform auth)'}`,
             `  demo API key: ${running.demoApiKey}`,
+            `  console admin: ${running.admin.username} / ${running.admin.password} (a new password every start)`,
             '',
             'Sign in (synthetic test users on the sandbox sign-in pages):',
             `  patients, NHS login: ${running.signInUrls.nhsLogin}`,
@@ -284,6 +286,29 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
   withStoreOptions(keys.command('list').description('list API keys (never their secrets)')).action(
     (opts: StoreFlags) => keysList(rt, opts),
   );
+
+  const admin = program
+    .command('admin')
+    .description('hub admin accounts: people who run the hub, signing in to the console with a password');
+  withStoreOptions(
+    admin
+      .command('create')
+      .description('create an admin account (audited as admin.create)')
+      .option('--username <name>', 'the name the person signs in with')
+      .option('--password-file <file>', "a file whose first line is the password; '-' reads it from stdin")
+      .addHelpText(
+        'after',
+        '\nWithout --password-file the password is asked for at a prompt. Passwords are 12–128 characters.',
+      ),
+  ).action((opts: AdminCreateFlags) => adminCreate(rt, opts));
+  withStoreOptions(admin.command('list').description('list admin accounts (never their passwords)')).action(
+    (opts: StoreFlags) => adminList(rt, opts),
+  );
+  withStoreOptions(
+    admin
+      .command('disable <username>')
+      .description('disable an account: no more sign-ins, its sessions end now'),
+  ).action((username: string, opts: StoreFlags) => adminDisable(rt, username, opts));
 
   const proxies = program
     .command('proxies')

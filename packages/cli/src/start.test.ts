@@ -52,6 +52,24 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect(startOut.includes('not built yet')).toBe(!built);
   });
 
+  it('prints a console admin account whose password signs in, for operations but no patient data (issue #6)', async () => {
+    const [, username, password] = /console admin:\s+(\S+) \/ (\S+)/.exec(startOut) ?? [];
+    expect(username).toBe('admin');
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const login = await fetch(`${hubUrl}/auth/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: hubUrl },
+      body: JSON.stringify({ username, password }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    expect(cookie).toMatch(/^junction_session=jss_/);
+    expect((await fetch(`${hubUrl}/jobs`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`, { headers: { cookie } })).status).toBe(403);
+    // Printed once to the person who started it: not in any log line.
+    expect(rt.err()).not.toContain(password);
+  });
+
   it('reads 9000000009 through the hub with the demo key, mirroring the correlation id', async () => {
     const res = await get('/fhir/R4/Patient/9000000009', { 'x-correlation-id': 'start-test-1' });
     expect(res.status).toBe(200);

@@ -3,6 +3,7 @@ export {
   ADMIN_PASSWORD_MIN_LENGTH,
   AdminAccountError,
   type AdminAccountInfo,
+  type AdminAccountInput,
   createAdminAccount,
   disableAdminAccount,
   listAdminAccounts,

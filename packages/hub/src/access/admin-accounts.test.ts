@@ -69,6 +69,13 @@ describe.each(await testStores())('hub admin accounts on $dialect', (factory) =>
         username: 'twelve',
       },
     );
+    // Each account made is on the audit trail, by whom (the tool), never with its password.
+    const audit = await t.store.db.selectFrom('audit_events').selectAll().orderBy('seq').execute();
+    expect(audit.map((r) => [r.action, r.actor_kind, r.actor_user_id, r.correlation_id])).toEqual([
+      ['admin.create', 'operator', 'cli', 'admin-account:ops.lead'],
+      ['admin.create', 'operator', 'cli', 'admin-account:twelve'],
+    ]);
+    expect(JSON.stringify(audit)).not.toContain(PASSWORD);
   });
 
   it('signs in with the right password only, the same refusal for an unknown user, a wrong password or a disabled account', async () => {
@@ -102,6 +109,8 @@ describe.each(await testStores())('hub admin accounts on $dialect', (factory) =>
       ok: false,
     });
     expect(await signInAdmin(t.store, { username: 'ops', password: fresh, now })).toMatchObject({ ok: true });
+    const audit = await t.store.db.selectFrom('audit_events').select('action').orderBy('seq').execute();
+    expect(audit.map((r) => r.action)).toEqual(['admin.create', 'admin.disable', 'admin.reset']);
   });
 
   it('locks a username after repeated failures, counted across hub instances, and unlocks after the lockout', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { appendAuditEvent } from '../audit/append-audit-event.js';
 import type { AdminAccountsTable, Store } from '../store/database.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password-hash.js';
 import type { AdminPrincipal } from './policy.js';
@@ -33,6 +34,14 @@ export class AdminAccountError extends Error {
   ) {
     super(message);
   }
+}
+
+export interface AdminAccountInput {
+  username: string;
+  password: string;
+  now?: () => Date;
+  /** Who made the change, for the audit trail (default `cli`). */
+  by?: string;
 }
 
 /** Lower-case letters, digits, `.`, `_`, `-`; 2 to 64 long, starting with a letter. */
@@ -76,13 +85,11 @@ function checkedPassword(password: string): string {
  * one person in the audit trail for ever).
  * @example await createAdminAccount(store, { username: 'ops.lead', password, now: () => new Date() });
  */
-export async function createAdminAccount(
-  store: Store,
-  input: { username: string; password: string; now?: () => Date },
-): Promise<AdminAccountInfo> {
+export async function createAdminAccount(store: Store, input: AdminAccountInput): Promise<AdminAccountInfo> {
   const username = checkedUsername(input.username);
   const passwordHash = await hashPassword(checkedPassword(input.password));
-  const at = (input.now?.() ?? new Date()).toISOString();
+  const now = input.now ?? (() => new Date());
+  const at = now().toISOString();
   const row: AdminAccountsTable = {
     id: randomUUID(),
     username,
@@ -104,6 +111,7 @@ export async function createAdminAccount(
     }
     throw error;
   }
+  await auditChange(store, 'admin.create', username, input.by ?? 'cli', now);
   return infoOf(row);
 }
 
@@ -112,14 +120,12 @@ export async function createAdminAccount(
  * its sessions and any lock (`junction start` does this for `admin` on every start).
  * @example const password = randomAdminPassword(); await resetAdminAccount(store, { username: 'admin', password });
  */
-export async function resetAdminAccount(
-  store: Store,
-  input: { username: string; password: string; now?: () => Date },
-): Promise<AdminAccountInfo> {
+export async function resetAdminAccount(store: Store, input: AdminAccountInput): Promise<AdminAccountInfo> {
   const username = checkedUsername(input.username);
   const existing = await findRow(store, username);
   if (!existing) return createAdminAccount(store, input);
-  const at = (input.now?.() ?? new Date()).toISOString();
+  const now = input.now ?? (() => new Date());
+  const at = now().toISOString();
   const passwordHash = await hashPassword(checkedPassword(input.password));
   await store.db
     .updateTable('admin_accounts')
@@ -132,6 +138,7 @@ export async function resetAdminAccount(
     .where('id', '=', existing.id)
     .execute();
   await store.db.deleteFrom('admin_sign_in_failures').where('username', '=', username).execute();
+  await auditChange(store, 'admin.reset', username, input.by ?? 'cli', now);
   return infoOf({ ...existing, password_changed_at: at, disabled_at: null });
 }
 
@@ -144,6 +151,7 @@ export async function disableAdminAccount(
   store: Store,
   username: string,
   now: () => Date = () => new Date(),
+  by = 'cli',
 ): Promise<boolean> {
   const row = await findRow(store, normaliseAdminUsername(username));
   if (!row) return false;
@@ -153,6 +161,7 @@ export async function disableAdminAccount(
     .set({ disabled_at: row.disabled_at ?? at, sessions_valid_after: at })
     .where('id', '=', row.id)
     .execute();
+  await auditChange(store, 'admin.disable', row.username, by, now);
   return true;
 }
 
@@ -267,6 +276,33 @@ async function recordFailure(store: Store, username: string, at: Date): Promise<
     .where('failures', '>=', ADMIN_SIGN_IN_MAX_FAILURES)
     .executeTakeFirst();
   return Number(locked.numUpdatedRows) > 0 ? until : undefined;
+}
+
+/**
+ * One audit record for a change to an account, made by someone running the CLI on the store
+ * (`operator`, `by` naming the tool); the account is named in the correlation id. Never a password.
+ */
+async function auditChange(
+  store: Store,
+  action: 'admin.create' | 'admin.reset' | 'admin.disable',
+  username: string,
+  by: string,
+  now: () => Date,
+): Promise<void> {
+  await appendAuditEvent(
+    store,
+    {
+      action,
+      actor: { kind: 'operator', userId: by, organisationOds: null },
+      nhsNumbers: [],
+      outcome: 'success',
+      httpStatus: 0,
+      correlationId: `admin-account:${username}`,
+      requestId: randomUUID(),
+      decision: { allowed: true, rule: action },
+    },
+    now,
+  );
 }
 
 function findRow(store: Store, username: string): Promise<AdminAccountsTable | undefined> {
