@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
@@ -32,8 +32,18 @@ const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'
 /** A vite build of the console takes seconds; far more means something hangs. */
 const BUILD_TIMEOUT_MS = 240_000;
 
-export default async function setup(project: TestProject): Promise<void> {
+const SCREENSHOTS = join(CONSOLE_DIR, 'test-results', 'screenshots');
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   project.provide('consoleBundle', await ensureConsoleBundle());
+  // This run's screenshots and axe results only: none left from an earlier run to mislead a reviewer.
+  await rm(join(CONSOLE_DIR, 'test-results'), { recursive: true, force: true });
+  // After the run: where a reviewer finds the screenshots (laptop and tablet width of every page).
+  return async () => {
+    if (!existsSync(SCREENSHOTS)) return;
+    const shots = (await readdir(SCREENSHOTS)).filter((f) => f.endsWith('.png'));
+    process.stdout.write(`\nconsole screenshots (${shots.length}): ${SCREENSHOTS}\n`);
+  };
 }
 
 export async function ensureConsoleBundle(): Promise<ConsoleBundleStatus> {

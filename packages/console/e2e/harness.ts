@@ -116,14 +116,10 @@ export async function startJunction(): Promise<RunningJunction> {
   };
 }
 
-/** The admin user name and password from `junction start`'s lines (`admin: <user> / password: <pw>` or alike). */
+/** The hub admin account from `junction start`'s line `  console admin: <username> / <password> (…)`. */
 function adminAccountOf(out: string): { username: string; password: string } {
-  const line = out.split('\n').find((l) => /\badmin\b/i.test(l) && /password/i.test(l)) ?? '';
-  const username = /(?:user(?:name)?|admin)\s*[:=]?\s*([A-Za-z0-9._-]+)/i.exec(
-    line.replace(/^.*?admin[^:]*:\s*/i, 'admin '),
-  )?.[1];
-  const password = /password\s*[:=]?\s*(\S+)/i.exec(line)?.[1];
-  return { username: username ?? '', password: password ?? '' };
+  const found = /console admin:\s+(\S+)\s+\/\s+(\S+)/.exec(out);
+  return { username: found?.[1] ?? '', password: found?.[2] ?? '' };
 }
 
 export async function launchChromium(): Promise<Browser> {

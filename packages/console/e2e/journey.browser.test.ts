@@ -15,7 +15,6 @@ import {
   launchChromium,
   navigate,
   type RunningJunction,
-  SCREENSHOTS,
   screenshotter,
   signInWithCis2,
   startJunction,
@@ -55,7 +54,6 @@ describe.runIf(hasChromium)('the console journey against `junction start` (issue
     await browser?.close();
     await running?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
-    console.log(`console screenshots: ${SCREENSHOTS}`);
   }, E2E_TIMEOUT_MS);
 
   it(
@@ -186,8 +184,8 @@ describe.runIf(hasChromium)('the console journey against `junction start` (issue
       await shot(page, 'message history');
 
       expect(errors, 'browser console errors (CSP violations, failed scripts)').toEqual([]);
-      // The only refusal on the way: the signed-out session check before signing in.
-      expect(failures).toEqual(['401 GET /auth/session']);
+      // The only refusals on the way: the signed-out session checks before signing in.
+      expect(failures.filter((f) => f !== '401 GET /auth/session')).toEqual([]);
       await context.close();
     },
     E2E_TIMEOUT_MS,

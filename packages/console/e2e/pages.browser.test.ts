@@ -122,7 +122,7 @@ describe.runIf(hasChromium)('each console page against `junction start`', () => 
     // A valid NHS number with no record: PDS answers 404 RESOURCE_NOT_FOUND (NHS sandbox scenario).
     await page.getByLabel('NHS number', { exact: true }).fill('9111231130');
     await page.getByRole('button', { name: 'Find patient' }).click();
-    const summary = page.locator('.nhsuk-error-summary');
+    const summary = page.locator('.nhsuk-error-summary').first();
     await summary.waitFor();
     expect(((await summary.textContent()) ?? '').trim()).not.toBe('');
     await expectAccessible(page, 'patients: error state');
@@ -139,10 +139,11 @@ describe.runIf(hasChromium)('each console page against `junction start`', () => 
     await pds.waitFor();
     await expectText(pds, 'Sandbox');
     await expectText(pds, 'Reachable');
-    // The traces above went to PDS through the hub: its Calls cell counts them (stats from the store).
+    // The traces above (her read, the search) went to PDS through the hub: its Calls cell counts them
+    // (the overview reads per-minute counts from the store).
     const cells = await pds.getByRole('cell').allTextContents();
     const calls = Number((cells[3] ?? '').replace(/\D/g, ''));
-    expect(calls, `PDS row: ${cells.join(' | ')}`).toBeGreaterThanOrEqual(3);
+    expect(calls, `PDS row: ${cells.join(' | ')}`).toBeGreaterThanOrEqual(2);
     // Each chart has a text alternative (an image with a name) and a table of its numbers.
     expect(await main.getByRole('img').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'overview');
