@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../access/api-keys.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
+import { enqueueJob, getJob } from '../jobs/queue.js';
 import type { DmdImportView } from '../medicines/imports.js';
 import { fakePds } from '../testing/fake-pds.js';
 import { clinician, sessionFor } from '../testing/sessions.js';
@@ -97,6 +98,7 @@ describe.skipIf(!haveSample).each(await testStores())('dm+d imports over HTTP on
       startJobs: false,
       // Small batches and a progress write per report, so a ~1 MB release takes long enough to watch.
       dmdImport: { maxUploadBytes: 4 * 1024 ** 2, retainPreviousMs: 0, batchRows: 40, progressEveryMs: 0 },
+      jobRunner: { backoff: { baseMs: 1, maxMs: 1 } },
     });
     keys.importer = (await createApiKey(t.store, { name: 'importer', scopes: ['medicines:import'] })).secret;
     keys.reader = (await createApiKey(t.store, { name: 'reader', scopes: ['medicines:read'] })).secret;
@@ -193,6 +195,55 @@ describe.skipIf(!haveSample).each(await testStores())('dm+d imports over HTTP on
   );
 
   it.skipIf(factory.skip)(
+    'while another importer runs (a CLI import, or an instance that raced past the check): POST is 409; a job already queued waits, then supersedes',
+    async () => {
+      const before = (await get('/medicines/imports')).json() as { imports: DmdImportView[] };
+      const previous = before.imports[0] as DmdImportView;
+      // What a running `junction dmd import` (or another instance's importer) leaves in the store.
+      const stamp = new Date().toISOString();
+      await t.store.db
+        .insertInto('dmd_releases')
+        .values({ id: 99, status: 'importing', source: 'cli.zip', started_at: stamp, heartbeat_at: stamp })
+        .execute();
+      const refused = await upload(await releaseZip());
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toMatchObject({
+        issue: [{ code: 'conflict', diagnostics: expect.stringMatching(/release 99/) }],
+      });
+
+      // A job queued a moment before that import started, as another instance would have.
+      const dir = join(dataDir, 'dmd', 'uploads', 'raced');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, RELEASE_NAME), await releaseZip());
+      const { job } = await enqueueJob(t.store, {
+        kind: 'dmd.import',
+        payload: { path: join(dir, RELEASE_NAME), fileName: RELEASE_NAME, bytes: 1 },
+      });
+      const raced = await hub.jobs.runner.runOnce();
+      expect(raced.outcomes.failed).toBe(1); // another import is in progress: try again later
+      expect((await get(`/medicines/imports/${job.id}`)).json()).toMatchObject({ status: 'queued' });
+      expect(await uploads()).toEqual(['raced']); // kept for the next attempt
+
+      // The other import ends; the waiting one runs on its next attempt.
+      await t.store.db
+        .updateTable('dmd_releases')
+        .set({ status: 'failed', error: 'cancelled', finished_at: new Date().toISOString() })
+        .where('id', '=', 99)
+        .execute();
+      for (let i = 0; i < 50 && (await getJob(t.store, job.id))?.status !== 'succeeded'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await hub.jobs.runner.runOnce();
+      }
+      expect((await get(`/medicines/imports/${job.id}`)).json()).toMatchObject({
+        status: 'active',
+        progress: { filesDone: 8, percent: 100 },
+      });
+      expect((await get(`/medicines/imports/${previous.id}`)).json()).toMatchObject({ status: 'superseded' });
+      expect(await uploads()).toEqual([]);
+    },
+  );
+
+  it.skipIf(factory.skip)(
     'a malformed release fails with the file:line of the error; the active release stays; the upload is deleted',
     async () => {
       const broken = await releaseZip((name, text) =>
@@ -209,7 +260,7 @@ describe.skipIf(!haveSample).each(await testStores())('dm+d imports over HTTP on
       expect(view.finishedAt).toBeDefined();
       expect(await uploads()).toEqual([]);
       const list = (await get('/medicines/imports')).json() as { imports: DmdImportView[] };
-      expect(list.imports.map((i) => i.status)).toEqual(['failed', 'active']);
+      expect(list.imports.map((i) => i.status)).toEqual(['failed', 'active', 'superseded']);
 
       // Not a zip at all: the job fails for good with the reader's reason.
       const garbage = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(2_000, 7)]);

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   DmdImportConflictError,
   type DmdImportView,
+  dmdImportBusy,
   getDmdImport,
   listDmdImports,
   queueDmdImport,
@@ -125,6 +126,13 @@ export async function medicineImportRoutes(
       const declared = Number(request.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
         return refuse(413, 'too-long', `The release is larger than the limit of ${maxBytes} bytes`);
+      }
+
+      // Refused before a byte is read when another import is under way (checked again once stored).
+      const busy = await dmdImportBusy(store, { now });
+      if (busy) {
+        reply.header('connection', 'close');
+        return refuse(409, 'conflict', busy);
       }
 
       const id = randomUUID();

@@ -75,23 +75,18 @@ type Db = Kysely<Database & DmdImportColumns>;
 const db = (store: Pick<Store, 'db'>): Db => store.db.withTables<DmdImportColumns>();
 
 /**
- * Queues the import of an uploaded release. Refused (DmdImportConflictError) while another HTTP
- * import is queued or running, or a CLI import is running (its heartbeat fresh): one at a time,
- * the importer allows no other. Two instances racing past this check are settled by the job: the
- * loser waits (retries with backoff) until the first is done.
+ * Why a new import cannot start now, or undefined: another HTTP import is queued or running, or a
+ * CLI import is running (its heartbeat fresh). One at a time: the importer allows no other.
  */
-export async function queueDmdImport(
+export async function dmdImportBusy(
   store: Pick<Store, 'db' | 'dialect'>,
-  input: DmdImportPayload & { correlationId: string },
   options: { now?: () => Date; staleAfterMs?: number } = {},
-): Promise<Job> {
+): Promise<string | undefined> {
   const now = options.now ?? (() => new Date());
   for (const status of ['queued', 'running', 'failed'] as const) {
     const [busy] = await listJobs(store, { kind: DMD_IMPORT_JOB, status, limit: 1 });
     if (busy) {
-      throw new DmdImportConflictError(
-        `dm+d import ${busy.id} is ${status === 'running' ? 'running' : 'waiting to run'}: one import at a time`,
-      );
+      return `dm+d import ${busy.id} is ${status === 'running' ? 'running' : 'waiting to run'}: one import at a time`;
     }
   }
   const stale = new Date(now().getTime() - (options.staleAfterMs ?? 60_000)).toISOString();
@@ -101,11 +96,24 @@ export async function queueDmdImport(
     .where('status', '=', 'importing')
     .where('heartbeat_at', '>', stale)
     .executeTakeFirst();
-  if (running) {
-    throw new DmdImportConflictError(
-      `dm+d release ${running.id} has been importing since ${running.started_at}: one import at a time`,
-    );
-  }
+  return running
+    ? `dm+d release ${running.id} has been importing since ${running.started_at}: one import at a time`
+    : undefined;
+}
+
+/**
+ * Queues the import of an uploaded release; refused (DmdImportConflictError) when `dmdImportBusy`.
+ * Two instances racing past this check are settled by the job: the loser waits (retries with
+ * backoff) until the first is done.
+ */
+export async function queueDmdImport(
+  store: Pick<Store, 'db' | 'dialect'>,
+  input: DmdImportPayload & { correlationId: string },
+  options: { now?: () => Date; staleAfterMs?: number } = {},
+): Promise<Job> {
+  const now = options.now ?? (() => new Date());
+  const busy = await dmdImportBusy(store, options);
+  if (busy) throw new DmdImportConflictError(busy);
   const payload: DmdImportPayload = { path: input.path, fileName: input.fileName, bytes: input.bytes };
   const { job } = await enqueueJob(
     store,
