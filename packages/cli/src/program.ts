@@ -9,6 +9,7 @@ import {
   PROXY_RELATIONSHIPS,
 } from '@junction/hub';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type AdminCreateFlags, adminCreate, adminDisable, adminList } from './commands/admin.js';
 import {
   type DmdImportFlags,
   type DmdSearchFlags,
@@ -29,6 +30,7 @@ import {
   meshSend,
   meshTrack,
   parseChunkSize,
+  parseFromChunk,
 } from './commands/mesh.js';
 import {
   type PdsConnectionOptions,
@@ -37,7 +39,6 @@ import {
   requestContextFrom,
   searchParamsFrom,
 } from './commands/pds.js';
-import { type AdminCreateFlags, adminCreate, adminDisable, adminList } from './commands/admin.js';
 import { runSandbox } from './commands/sandbox.js';
 import { DEMO_DMD_FOLDER, type RunningJunction, startJunction } from './commands/start.js';
 import {
@@ -432,6 +433,12 @@ The sandbox credentials are defaults only for a loopback base URL; any other MES
         ),
       )
       .option('--no-gzip', "send chunks uncompressed (default: each chunk gzip'd)")
+      .option('--resume <messageId>', 'finish an upload cut short: post the rest of that incomplete message')
+      .addOption(
+        new Option('--from-chunk <k>', 'with --resume: the first chunk to post (default 2)').argParser(
+          parseFromChunk,
+        ),
+      )
       .addHelpText('after', meshEnvHelp),
   ).action((file: string, opts: MeshSendFlags) => meshSend(rt, file, opts));
   withMeshOptions(

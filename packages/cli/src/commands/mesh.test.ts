@@ -231,6 +231,73 @@ describe('junction mesh against the sandbox MESH', () => {
     expect(small.err()).not.toMatch(/^chunk/m);
   });
 
+  it('a send stopped by Ctrl-C after chunk 2 of 5 says how to finish it; --resume posts the rest to the same message, delivered once, bytes intact', async () => {
+    const data = content(5 * 16 * 1024 - 99);
+    const file = join(dir, 'resume.bin');
+    await writeFile(file, data);
+    const args = [
+      'mesh',
+      'send',
+      file,
+      '--to',
+      'X26ABC2',
+      '--workflow',
+      'TEST_WORKFLOW',
+      '--chunk-size',
+      '16K',
+    ];
+    const rt = testRuntime({ JUNCTION_MESH_BASE_URL: meshUrl });
+    const stderr = rt.stderr;
+    const code = await runCli(args, {
+      ...rt,
+      stderr: (text) => {
+        stderr(text);
+        // Ctrl-C as soon as MESH has accepted chunk 2.
+        if (text.startsWith('chunk 2/5 sent')) rt.stop();
+      },
+    });
+    expect(code).toBe(130);
+    const last = rt.err().trimEnd().split('\n').at(-1) ?? '';
+    const hint =
+      /^junction: interrupted; message (\S+) is incomplete at MESH, not delivered: finish it with --resume \1 --from-chunk ([34]) and the same data and --chunk-size$/.exec(
+        last,
+      );
+    expect(hint, rt.err()).not.toBeNull();
+    const [, messageId, fromChunk] = hint as unknown as [string, string, string];
+    // mesh-api.yaml: a chunked message is delivered only once all its chunks are in.
+    expect((await cli(['mesh', 'inbox', '--mailbox', 'X26ABC2'])).out()).not.toContain(messageId);
+
+    const resumed = await cli([...args, '--resume', messageId, '--from-chunk', fromChunk]);
+    expect(resumed.code, resumed.err()).toBe(0);
+    expect(resumed.out().trim()).toBe(messageId);
+    expect(resumed.err()).toContain(`resuming ${messageId} from chunk ${fromChunk} with ${file}`);
+    // Chunk 3 may have been accepted too before the stop took effect (then the hint says 4).
+    expect(resumed.err().match(/^chunk \d\/5 sent/gm)).toEqual(
+      ['chunk 3/5 sent', 'chunk 4/5 sent', 'chunk 5/5 sent'].slice(Number(fromChunk) - 3),
+    );
+    const inbox = (await cli(['mesh', 'inbox', '--mailbox', 'X26ABC2'])).out().trim().split('\n');
+    expect(inbox.filter((id) => id === messageId)).toHaveLength(1);
+    const got = await cli(['mesh', 'get', messageId, '--mailbox', 'X26ABC2', '--verify-checksum']);
+    expect(got.code, got.err()).toBe(0);
+    expect(got.bytes().equals(data)).toBe(true);
+
+    const refused = await cli([
+      'mesh',
+      'send',
+      file,
+      '--to',
+      'X26ABC2',
+      '--workflow',
+      'W',
+      '--from-chunk',
+      '3',
+    ]);
+    expect(refused.err().trim()).toBe('junction: --from-chunk goes with --resume <messageId>');
+    const bad = await cli([...args, '--resume', messageId, '--from-chunk', '1']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err()).toContain('a chunk number of 2 or more');
+  });
+
   it('stops plainly when stdout is closed part-way (`get ID | head`), leaving the message in the inbox', async () => {
     const sent = await cli(['mesh', 'send', '-', '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW'], {
       stdin: Readable.from([content(200_000)]),

@@ -223,6 +223,10 @@ export interface MeshSendFlags extends MeshConnectionFlags {
   contentType?: string;
   /** Commander's `--no-gzip`: false sends the chunks as they are. */
   gzip?: boolean;
+  /** Finish this incomplete message (mesh-api.yaml send_chunk) instead of sending a new one. */
+  resume?: string;
+  /** With `resume`: the first chunk to post (default 2; chunks MESH already has are replaced). */
+  fromChunk?: number;
 }
 
 /**
@@ -232,6 +236,9 @@ export interface MeshSendFlags extends MeshConnectionFlags {
 export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendFlags): Promise<void> {
   if (!flags.to) throw new CliError('--to is required: the recipient mailbox id');
   if (!flags.workflow) throw new CliError('--workflow is required: the MESH workflow id, e.g. TEST_WORKFLOW');
+  if (flags.fromChunk !== undefined && flags.resume === undefined) {
+    throw new CliError('--from-chunk goes with --resume <messageId>');
+  }
   let body: MeshBody;
   let describe: string;
   let fileName = flags.fileName;
@@ -253,8 +260,16 @@ export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendF
   }
   const started = Date.now();
   const progress = new ChunkProgress(rt, 'sent');
-  const sent = await withMesh(rt, flags, async (mesh, ctx) => {
-    rt.stderr(`sending ${describe} from ${mesh.mailboxId} to ${flags.to} on ${flags.workflow}…\n`);
+  const resume =
+    flags.resume === undefined ? undefined : { messageId: flags.resume, fromChunk: flags.fromChunk ?? 2 };
+  /** The last chunk MESH accepted, to say how to finish an upload cut short. */
+  let accepted: { messageId: string; chunk: number; chunks: number } | undefined;
+  const sending = withMesh(rt, flags, async (mesh, ctx) => {
+    rt.stderr(
+      resume
+        ? `resuming ${resume.messageId} from chunk ${resume.fromChunk} with ${describe}…\n`
+        : `sending ${describe} from ${mesh.mailboxId} to ${flags.to} on ${flags.workflow}…\n`,
+    );
     try {
       return await mesh.send(
         {
@@ -266,7 +281,11 @@ export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendF
           ...(fileName !== undefined && { fileName }),
           ...(flags.contentType !== undefined && { contentType: flags.contentType }),
           ...(flags.gzip === false && { compress: false }),
-          onProgress: (p) => progress.update(p.chunk, p.chunks, p.bytesSent, p.bytesTotal),
+          ...(resume && { resume }),
+          onProgress: (p) => {
+            accepted = { messageId: p.messageId, chunk: p.chunk, chunks: p.chunks };
+            progress.update(p.chunk, p.chunks, p.bytesSent, p.bytesTotal);
+          },
         },
         ctx,
       );
@@ -278,6 +297,26 @@ export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendF
       }
     }
   });
+  let sent: Awaited<typeof sending>;
+  try {
+    sent = await sending;
+  } catch (error) {
+    // Cut short after MESH took chunk 1: the message is incomplete there (never delivered so); say how to finish it.
+    const id = accepted?.messageId ?? resume?.messageId;
+    const next = accepted
+      ? accepted.chunk < accepted.chunks
+        ? accepted.chunk + 1
+        : undefined
+      : resume?.fromChunk;
+    if (error instanceof CliError && id !== undefined && next !== undefined) {
+      throw new CliError(
+        `${error.message}; message ${id} is incomplete at MESH, not delivered: finish it with ` +
+          `--resume ${id} --from-chunk ${next} and the same data and --chunk-size`,
+        error.exitCode,
+      );
+    }
+    throw error;
+  }
   const seconds = (Date.now() - started) / 1000;
   rt.stderr(
     `sent ${sent.messageId}: ${formatBytes(sent.bytes)} in ${sent.chunks} chunk(s), ${seconds.toFixed(1)} s` +
@@ -537,6 +576,14 @@ function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** `--from-chunk`: a chunk number, 2 or more (chunk 1 is what creates the message). */
+export function parseFromChunk(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 2) {
+    throw new InvalidArgumentError('a chunk number of 2 or more');
+  }
+  return Number(value);
 }
 
 /** `--chunk-size`: bytes, or with a K/M suffix (KiB/MiB). */
