@@ -271,6 +271,7 @@ describe('junction mesh against the sandbox MESH', () => {
     expect(resumed.code, resumed.err()).toBe(0);
     expect(resumed.out().trim()).toBe(messageId);
     expect(resumed.err()).toContain(`resuming ${messageId} from chunk ${fromChunk} with ${file}`);
+    expect(resumed.err()).toContain(`sent ${messageId}: 79.9 KiB in chunks ${fromChunk}..5 of 5, `);
     // Chunk 3 may have been accepted too before the stop took effect (then the hint says 4).
     expect(resumed.err().match(/^chunk \d\/5 sent/gm)).toEqual(
       ['chunk 3/5 sent', 'chunk 4/5 sent', 'chunk 5/5 sent'].slice(Number(fromChunk) - 3),

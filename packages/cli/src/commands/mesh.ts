@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  MESH_DEFAULT_CHUNK_SIZE,
   type MeshBody,
   MeshClient,
   MeshError,
@@ -318,9 +319,16 @@ export async function meshSend(rt: MeshRuntime, source: string, flags: MeshSendF
     throw error;
   }
   const seconds = (Date.now() - started) / 1000;
+  // A resumed send moved only chunks fromChunk..n this time: the rate counts those.
+  const before = resume
+    ? Math.min(sent.bytes, (resume.fromChunk - 1) * (flags.chunkSize ?? MESH_DEFAULT_CHUNK_SIZE))
+    : 0;
+  const what = resume
+    ? `chunks ${resume.fromChunk}..${sent.chunks} of ${sent.chunks}`
+    : `${sent.chunks} chunk(s)`;
   rt.stderr(
-    `sent ${sent.messageId}: ${formatBytes(sent.bytes)} in ${sent.chunks} chunk(s), ${seconds.toFixed(1)} s` +
-      `${seconds > 0 ? ` (${formatBytes(sent.bytes / seconds)}/s)` : ''}` +
+    `sent ${sent.messageId}: ${formatBytes(sent.bytes)} in ${what}, ${seconds.toFixed(1)} s` +
+      `${seconds > 0 ? ` (${formatBytes((sent.bytes - before) / seconds)}/s)` : ''}` +
       `${sent.checksum ? `, checksum ${sent.checksum}` : ''}\n`,
   );
   rt.stdout(`${sent.messageId}\n`);
