@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { writeTransaction } from '../jobs/write-transaction.js';
 import type { Database, Store } from '../store/database.js';
 import { LATENCY_BUCKETS_MS } from '../store/migrations/0010-operations-stats.js';
 
@@ -100,83 +101,92 @@ export async function addToStore(
 ): Promise<void> {
   if (batch.upstream.length + batch.http.length + batch.last.length === 0) return;
   const greatest = store.dialect === 'postgres' ? sql.raw('greatest') : sql.raw('max');
-  await opsDb(store)
-    .transaction()
-    .execute(async (trx) => {
-      for (const m of batch.upstream) {
-        const row: OpsUpstreamMinutesTable = {
-          service: m.service,
-          minute: m.minute,
-          calls: m.calls,
-          failures: m.failures,
-          latency_sum_ms: m.latencySumMs,
-          latency_max_ms: m.latencyMaxMs,
-          ...(Object.fromEntries(BUCKET_COLUMNS.map((c, i) => [c, m.buckets[i] ?? 0])) as Record<
-            BucketColumn,
-            number
-          >),
-        };
-        await trx
-          .insertInto('ops_upstream_minutes')
-          .values(row)
-          .onConflict((oc) =>
-            oc.columns(['service', 'minute']).doUpdateSet(() => {
-              const add = (c: 'calls' | 'failures' | 'latency_sum_ms' | BucketColumn) =>
-                sql<number>`${sql.ref(`ops_upstream_minutes.${c}`)} + ${sql.ref(`excluded.${c}`)}`;
-              return {
-                calls: add('calls'),
-                failures: add('failures'),
-                latency_sum_ms: add('latency_sum_ms'),
-                latency_max_ms: sql<number>`${greatest}(ops_upstream_minutes.latency_max_ms, excluded.latency_max_ms)`,
-                ...Object.fromEntries(BUCKET_COLUMNS.map((c) => [c, add(c)])),
-              };
-            }),
-          )
-          .execute();
-      }
-      for (const h of batch.http) {
-        await trx
-          .insertInto('ops_http_minutes')
-          .values({
-            minute: h.minute,
-            requests: h.requests,
-            client_errors: h.clientErrors,
-            server_errors: h.serverErrors,
-          })
-          .onConflict((oc) =>
-            oc.column('minute').doUpdateSet((eb) => ({
-              requests: eb(eb.ref('ops_http_minutes.requests'), '+', eb.ref('excluded.requests')),
-              client_errors: eb(
-                eb.ref('ops_http_minutes.client_errors'),
-                '+',
-                eb.ref('excluded.client_errors'),
-              ),
-              server_errors: eb(
-                eb.ref('ops_http_minutes.server_errors'),
-                '+',
-                eb.ref('excluded.server_errors'),
-              ),
-            })),
-          )
-          .execute();
-      }
-      for (const l of batch.last) {
-        await trx
-          .insertInto('ops_upstream_last')
-          .values({ service: l.service, at: l.at, reachable: l.reachable ? 1 : 0, status: l.status ?? null })
-          .onConflict((oc) =>
-            oc
-              .column('service')
-              .doUpdateSet((eb) => ({
-                at: eb.ref('excluded.at'),
-                reachable: eb.ref('excluded.reachable'),
-                status: eb.ref('excluded.status'),
-              }))
-              .where(({ eb, ref }) => eb(ref('excluded.at'), '>=', ref('ops_upstream_last.at'))),
-          )
-          .execute();
-      }
-    });
+  // Rows in one order on every instance, so two instances' flushes lock them in the same order
+  // (PostgreSQL) and never deadlock.
+  const byKey =
+    <T>(key: (x: T) => string) =>
+    (a: T, b: T) =>
+      key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+  const upstream = [...batch.upstream].sort(byKey((m) => `${m.minute} ${m.service}`));
+  const http = [...batch.http].sort(byKey((h) => h.minute));
+  const last = [...batch.last].sort(byKey((l) => l.service));
+  // BEGIN IMMEDIATE on SQLite (the write lock first, waiting busy_timeout), as every hub write.
+  await writeTransaction(store, async (db) => {
+    const trx = db.withTables<OpsTables>();
+    for (const m of upstream) {
+      const row: OpsUpstreamMinutesTable = {
+        service: m.service,
+        minute: m.minute,
+        calls: m.calls,
+        failures: m.failures,
+        latency_sum_ms: m.latencySumMs,
+        latency_max_ms: m.latencyMaxMs,
+        ...(Object.fromEntries(BUCKET_COLUMNS.map((c, i) => [c, m.buckets[i] ?? 0])) as Record<
+          BucketColumn,
+          number
+        >),
+      };
+      await trx
+        .insertInto('ops_upstream_minutes')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['service', 'minute']).doUpdateSet(() => {
+            const add = (c: 'calls' | 'failures' | 'latency_sum_ms' | BucketColumn) =>
+              sql<number>`${sql.ref(`ops_upstream_minutes.${c}`)} + ${sql.ref(`excluded.${c}`)}`;
+            return {
+              calls: add('calls'),
+              failures: add('failures'),
+              latency_sum_ms: add('latency_sum_ms'),
+              latency_max_ms: sql<number>`${greatest}(ops_upstream_minutes.latency_max_ms, excluded.latency_max_ms)`,
+              ...Object.fromEntries(BUCKET_COLUMNS.map((c) => [c, add(c)])),
+            };
+          }),
+        )
+        .execute();
+    }
+    for (const h of http) {
+      await trx
+        .insertInto('ops_http_minutes')
+        .values({
+          minute: h.minute,
+          requests: h.requests,
+          client_errors: h.clientErrors,
+          server_errors: h.serverErrors,
+        })
+        .onConflict((oc) =>
+          oc.column('minute').doUpdateSet((eb) => ({
+            requests: eb(eb.ref('ops_http_minutes.requests'), '+', eb.ref('excluded.requests')),
+            client_errors: eb(
+              eb.ref('ops_http_minutes.client_errors'),
+              '+',
+              eb.ref('excluded.client_errors'),
+            ),
+            server_errors: eb(
+              eb.ref('ops_http_minutes.server_errors'),
+              '+',
+              eb.ref('excluded.server_errors'),
+            ),
+          })),
+        )
+        .execute();
+    }
+    for (const l of last) {
+      await trx
+        .insertInto('ops_upstream_last')
+        .values({ service: l.service, at: l.at, reachable: l.reachable ? 1 : 0, status: l.status ?? null })
+        .onConflict((oc) =>
+          oc
+            .column('service')
+            .doUpdateSet((eb) => ({
+              at: eb.ref('excluded.at'),
+              reachable: eb.ref('excluded.reachable'),
+              status: eb.ref('excluded.status'),
+            }))
+            .where(({ eb, ref }) => eb(ref('excluded.at'), '>=', ref('ops_upstream_last.at'))),
+        )
+        .execute();
+    }
+  });
 }
 
 /** Deletes minutes that started before `before` (ISO-8601); returns how many rows went. */

@@ -115,6 +115,31 @@ describe.each(await testStores())('operations statistics on $dialect', (factory)
     },
   );
 
+  it.skipIf(factory.skip)(
+    'instances flushing at the same moment, rows recorded in opposite orders: no deadlock, nothing lost',
+    async () => {
+      const clock = new Date('2026-11-25T11:00:00Z');
+      const metrics = createMetrics({ defaultMetrics: false });
+      const a = new UpstreamCalls({ store: t.store, metrics, now: () => clock });
+      const b = new UpstreamCalls({ store: other, metrics, now: () => clock });
+      const services = ['pds', 'mesh', 'cis2', 'nhs-login', 'api-platform-auth'] as const;
+      for (let round = 0; round < 10; round++) {
+        for (const s of services) a.record(s, 'x', 10, { reachable: true, failed: false });
+        for (const s of [...services].reverse()) b.record(s, 'x', 10, { reachable: true, failed: false });
+        a.recordRequest(200);
+        b.recordRequest(200);
+        // Two instances on one SQLite file are not a deployment (and better-sqlite3 would block
+        // this one process); on PostgreSQL they flush at the same moment.
+        if (factory.dialect === 'postgres') await Promise.all([a.flush(), b.flush()]);
+        else await a.flush().then(() => b.flush());
+      }
+      const rows = await readUpstreamMinutes(t.store, '2026-11-25T11:00:00.000Z', '2026-11-25T11:01:00.000Z');
+      expect(rows.map((r) => [r.service, r.calls]).sort()).toEqual(services.map((s) => [s, 20]).sort());
+      const http = await readHttpMinutes(t.store, '2026-11-25T11:00:00.000Z', '2026-11-25T11:01:00.000Z');
+      expect(http[0]?.requests).toBe(20);
+    },
+  );
+
   it.skipIf(factory.skip)('a failed flush keeps its minutes for the next one', async () => {
     const clock = new Date('2026-11-20T12:00:00Z');
     const broken = await t.openAnother();
