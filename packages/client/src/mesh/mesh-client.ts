@@ -169,7 +169,8 @@ export class MeshClient {
         chunkSize: this.chunkSize,
         compress,
         level: this.compressionLevel,
-        md5: checksumOption === true,
+        // A resumed upload sends no checksum (it went with chunk 1): no whole read of the body for it.
+        md5: checksumOption === true && request.resume === undefined,
         tempDir: this.tempDir,
         signal: ctx.signal,
       });
@@ -180,7 +181,12 @@ export class MeshClient {
     }
     try {
       const total = prepared.total;
-      const checksum = typeof checksumOption === 'string' ? checksumOption : prepared.md5;
+      const checksum =
+        request.resume !== undefined
+          ? undefined
+          : typeof checksumOption === 'string'
+            ? checksumOption
+            : prepared.md5;
       const progress = async (messageId: string, chunk: number) =>
         request.onProgress?.({
           messageId,

@@ -137,7 +137,7 @@ export interface MeshSendResult {
   chunks: number;
   /** Uncompressed size. */
   bytes: number;
-  /** The `mex-Content-Checksum` sent, if any. */
+  /** The `mex-Content-Checksum` sent, if any (none on a resumed send: it went with chunk 1). */
   checksum: string | undefined;
 }
 
