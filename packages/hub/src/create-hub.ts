@@ -162,6 +162,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       cis2: cis2 !== undefined,
     });
     const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd, calls, services };
+    appOptions.config = config;
     appOptions.operations = { notifyJobs: () => jobs.notify() };
     appOptions.medicineImports = {
       dataDir: config.dataDir,

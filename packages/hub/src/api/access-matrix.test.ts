@@ -273,6 +273,21 @@ const MATRIX: Record<string, RouteRow> = {
   'GET /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
   'DELETE /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
   // Console (issue #6): NHS API health and traffic, no patient data: allowed reads are not audited.
+  // Console (issue #6): settings and mailboxes hold no secrets and no patient data (denials audited).
+  'GET /settings': { auditedDenialsOnly: true, allow: ['key operations:read', 'R8008 admin', 'hub admin'] },
+  'GET /mesh/mailboxes': { auditedDenialsOnly: true, allow: MESSAGE_READERS },
+  // Products' API keys: hub admins and keys with keys:manage. Without a body an allowed POST is a 400.
+  'GET /api-keys': { auditedDenialsOnly: true, allow: ['key keys:manage', 'hub admin'] },
+  'POST /api-keys': { auditedDenialsOnly: true, allow: ['key keys:manage', 'hub admin'] },
+  'DELETE /api-keys/:id': {
+    audited: true,
+    allow: ['key keys:manage', 'hub admin'],
+    request: () => ({ url: '/api-keys/00000000-0000-4000-8000-000000000000' }),
+  },
+  // The audit trail: every read is itself audited, allowed or not.
+  'GET /audit/events': { audited: true, allow: ['key audit:read', 'R8008 admin', 'hub admin'] },
+  'GET /audit/events.csv': { audited: true, allow: ['key audit:read', 'R8008 admin', 'hub admin'] },
+  'POST /audit/verify': { audited: true, allow: ['key audit:read', 'R8008 admin', 'hub admin'] },
   'GET /operations/overview': {
     auditedDenialsOnly: true,
     allow: ['key operations:read', 'R8008 admin', 'hub admin'],

@@ -9,7 +9,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { loadConfig } from '../config/load-config.js';
+import { type HubConfig, loadConfig } from '../config/load-config.js';
 import type { PdsPort } from '../journeys/patient-lookup.js';
 import { DmdService } from '../medicines/service.js';
 import type { HubMetrics } from '../observability/metrics.js';
@@ -19,6 +19,7 @@ import { type UpstreamServiceInfo, upstreamServicesOf } from '../observability/u
 import type { Store } from '../store/database.js';
 import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
 import { accessControl } from './authorise.js';
+import { consoleRoutes } from './console-routes.js';
 import { consoleStatic } from './console-static.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
 import { type MedicineImportRoutesOptions, medicineImportRoutes } from './medicine-import-routes.js';
@@ -62,6 +63,8 @@ export interface BuildAppOptions {
   operations?: { notifyJobs?: () => void };
   /** The submitting-data journey's MESH (without it, submissions answer 503). */
   submissions?: Pick<SubmissionRoutesOptions, 'mesh' | 'onSubmitted'>;
+  /** The hub's configuration, for the console's settings page (default: the default config). */
+  config?: HubConfig;
   /** The console's built bundle, served at /console/ (see console-static.ts); the hub never imports it. */
   consoleDir?: string;
   /** The recorder of NHS API calls and of requests (default: one of this app's, flushed on close). */
@@ -226,6 +229,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     calls,
     now,
     services: options.services ?? defaultServices(),
+  });
+  await app.register(consoleRoutes, {
+    store,
+    access,
+    now,
+    config: options.config ?? loadConfig({}),
+    services: options.services ?? defaultServices(),
+    signIn: { nhsLogin: options.auth?.nhsLogin !== undefined, cis2: options.auth?.cis2 !== undefined },
   });
   await app.register(authRoutes, {
     store,
