@@ -59,11 +59,22 @@ describe.runIf(hasChromium)('console sign-in, keyboard use and roles against `ju
       };
     });
 
-  it('signed out: the console sends a person to sign in; the skip link is first and leads to the main content', async () => {
+  it('signed out: served with a strict CSP and caching headers, the console sends a person to sign in; the skip link is first and leads to the main content', async () => {
     const { context, page, errors } = await freshPage(browser);
-    await page.goto(running.consoleUrl);
+    const assets: { url: string; cacheControl: string | undefined }[] = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/console/assets/')) {
+        assets.push({ url: r.url(), cacheControl: r.headers()['cache-control'] });
+      }
+    });
+    const served = await page.goto(running.consoleUrl);
+    // Served by the hub with a strict CSP; the page revalidated, its hashed assets cached for good.
+    expect(served?.headers()['content-security-policy']).toContain("default-src 'self'");
+    expect(served?.headers()['cache-control']).toContain('no-cache');
     await page.getByRole('heading', { level: 1, name: 'Sign in to the Junction console' }).waitFor();
     expect(new URL(page.url()).pathname).toMatch(/^\/console\/sign-in/);
+    expect(assets.length).toBeGreaterThan(0);
+    for (const asset of assets) expect(asset.cacheControl, asset.url).toContain('immutable');
     await expectAccessible(page, 'access: signed out');
     await shot(page, 'signed out');
 
@@ -155,7 +166,7 @@ describe.runIf(hasChromium)('console sign-in, keyboard use and roles against `ju
     await context.close();
   });
 
-  it('a clinician (R8000) sees no Overview, Audit or Settings, and the hub refuses them there with a 403', async () => {
+  it('a clinician (R8000) traces with the keyboard alone, sees no Overview, Audit or Settings, and the hub refuses them there (403)', async () => {
     const { context, page, errors } = await freshPage(browser);
     await signInWithCis2(page, running.consoleUrl, CIS2_ROLES.clinicalPractitioner);
     const nav = page.getByRole('navigation', { name: 'Console sections' });
@@ -167,6 +178,15 @@ describe.runIf(hasChromium)('console sign-in, keyboard use and roles against `ju
       'Messages and jobs',
     ]);
     await shot(page, 'clinician signed in');
+
+    // The trace form with the keyboard alone: Tab to the NHS number, type it, Enter.
+    await nav.getByRole('link', { name: 'Patients' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+    await tabTo(page, 'nhs-number');
+    await page.keyboard.type('9000000009');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: /Jane.*Smith|SMITH.*Jane/i }).waitFor();
 
     // Straight to the pages the console does not offer them: the hub refuses its data (403) to this
     // very session, and the page shows the refusal or nothing of the data.
