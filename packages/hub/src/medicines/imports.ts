@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Kysely } from 'kysely';
 import { enqueueJob, getJob, type Job, listJobs } from '../jobs/queue.js';
@@ -145,7 +145,11 @@ export function dmdImportJobHandler(options: {
     const payload = job.payload as DmdImportPayload;
     const everyMs = options.progressEveryMs ?? PROGRESS_EVERY_MS;
     const progress = progressWriter(store, job.id, everyMs);
-    const cleanUp = () => rm(dirname(payload.path), { recursive: true, force: true });
+    // The upload, then its own folder if nothing else is in it (never anything recursive).
+    const cleanUp = async () => {
+      await rm(payload.path, { force: true });
+      await rmdir(dirname(payload.path)).catch(() => {});
+    };
     try {
       const summary = await importDmdRelease(store, payload.path, {
         importId: job.id,
