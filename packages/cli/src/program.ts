@@ -61,6 +61,8 @@ export interface CliRuntime extends CliIo {
   untilStopped: () => Promise<void>;
   /** Reads a line the user types (`junction login` without `--user`); absent with no terminal. */
   readLine?: (prompt: string) => Promise<string | undefined>;
+  /** Reads a line typed without echo (`junction admin create`'s password); readLine when absent. */
+  readSecret?: (prompt: string) => Promise<string | undefined>;
   /** stderr is a terminal: long commands (`dmd import`) draw a progress bar rather than log lines. */
   stderrIsTTY?: boolean;
   /** Width of that terminal. */

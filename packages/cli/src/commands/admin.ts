@@ -16,6 +16,8 @@ import { withStore } from './store-commands.js';
 export interface AdminIo extends CliIo {
   stdin?: Readable;
   readLine?: (prompt: string) => Promise<string | undefined>;
+  /** Reads without echo; `readLine` is used when absent. */
+  readSecret?: (prompt: string) => Promise<string | undefined>;
 }
 
 export interface AdminCreateFlags extends StoreFlags {
@@ -63,13 +65,12 @@ async function passwordFrom(io: AdminIo, flags: AdminCreateFlags): Promise<strin
       throw new CliError(`cannot read --password-file ${flags.passwordFile}: ${(error as Error).message}`);
     }
   } else {
-    if (!io.readLine) {
+    const ask = io.readSecret ?? io.readLine;
+    if (!ask) {
       throw new CliError('no terminal to ask for the password: use --password-file <file> (or - for stdin)');
     }
-    password = await io.readLine(
-      `Password for ${flags.username} (${ADMIN_PASSWORD_MIN_LENGTH}+ characters): `,
-    );
-    const again = await io.readLine('The same password again: ');
+    password = await ask(`Password for ${flags.username} (${ADMIN_PASSWORD_MIN_LENGTH}+ characters): `);
+    const again = await ask('The same password again: ');
     if (password !== undefined && again !== password) throw new CliError('the two passwords differ');
   }
   if (password === undefined || password === '') throw new CliError('no password given');
