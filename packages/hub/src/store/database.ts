@@ -80,7 +80,7 @@ export interface AuditChainHeadTable {
 export interface SessionsTable {
   /** Hex SHA-256 of the token's secret part: finds the row. */
   id_hash: string;
-  /** `patient` / `clinician`. */
+  /** `patient`, `clinician` or `admin`. */
   kind: string;
   /** The principal as JSON (`src/access/policy.ts`); no secrets. */
   principal: string;
