@@ -153,7 +153,12 @@ export interface BrowserSession {
  * are collected so a test can assert there were none but those it provoked.
  */
 export async function freshPage(browser: Browser): Promise<BrowserSession> {
-  const context = await browser.newContext({ viewport: VIEWPORTS.laptop });
+  // As a person in England sees it: British date formats (the native date inputs too), UK time.
+  const context = await browser.newContext({
+    viewport: VIEWPORTS.laptop,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+  });
   // Pages answer in well under a second here; a missing element fails in 15 s rather than 30.
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
