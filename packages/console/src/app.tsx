@@ -2,8 +2,10 @@ import { Footer, Header, SkipLink } from 'nhsuk-react-components';
 import { lazy, type ReactNode, Suspense } from 'react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { ErrorBox } from './components/error-box';
+import { RequireAction } from './components/no-access';
 import { Page } from './components/page';
-import { principalName, type SessionState, useSession } from './session';
+import { visibleSections } from './components/sections';
+import { principalName, useSession } from './session';
 
 const SignInPage = lazy(() => import('./pages/sign-in'));
 const OverviewPage = lazy(() => import('./pages/overview'));
@@ -16,20 +18,6 @@ const MessagePage = lazy(() => import('./pages/message'));
 const JobPage = lazy(() => import('./pages/job'));
 const AuditPage = lazy(() => import('./pages/audit'));
 const SettingsPage = lazy(() => import('./pages/settings'));
-
-/** The console's sections, and the action (any of) that shows each one. */
-export const SECTIONS: { path: string; label: string; actions: string[] }[] = [
-  { path: '/overview', label: 'Overview', actions: ['operations.read'] },
-  { path: '/patients', label: 'Patients', actions: ['patient.search', 'patient.read'] },
-  { path: '/medicines', label: 'Medicines', actions: ['medicine.read'] },
-  { path: '/messages', label: 'Messages and jobs', actions: ['messages.read', 'jobs.read'] },
-  { path: '/audit', label: 'Audit', actions: ['audit.read'] },
-  { path: '/settings', label: 'Settings', actions: ['keys.manage', 'operations.read'] },
-];
-
-function visibleSections(session: SessionState) {
-  return SECTIONS.filter((s) => s.actions.some((a) => session.can(a)));
-}
 
 function Loading() {
   return (
@@ -148,19 +136,30 @@ export function App() {
             />
             {(
               [
-                ['/overview', <OverviewPage key="o" />],
-                ['/patients', <PatientsPage key="p" />],
-                ['/patients/:nhsNumber', <PatientPage key="pp" />],
-                ['/medicines', <MedicinesPage key="m" />],
-                ['/medicines/:code', <MedicinePage key="mm" />],
-                ['/messages', <MessagesPage key="ms" />],
-                ['/messages/:id', <MessagePage key="msg" />],
-                ['/jobs/:id', <JobPage key="j" />],
-                ['/audit', <AuditPage key="a" />],
-                ['/settings', <SettingsPage key="s" />],
+                // path, the page's name in a refusal, the actions (any of) it needs, the page
+                ['/overview', 'Overview', ['operations.read'], <OverviewPage key="o" />],
+                ['/patients', 'Patients', ['patient.search', 'patient.read'], <PatientsPage key="p" />],
+                ['/patients/:nhsNumber', 'A patient’s record', ['patient.read'], <PatientPage key="pp" />],
+                ['/medicines', 'Medicines', ['medicine.read'], <MedicinesPage key="m" />],
+                ['/medicines/:code', 'A medicine', ['medicine.read'], <MedicinePage key="mm" />],
+                ['/messages', 'Messages and jobs', ['messages.read', 'jobs.read'], <MessagesPage key="ms" />],
+                ['/messages/:id', 'A message', ['messages.read'], <MessagePage key="msg" />],
+                ['/jobs/:id', 'A job', ['jobs.read'], <JobPage key="j" />],
+                ['/audit', 'Audit', ['audit.read'], <AuditPage key="a" />],
+                ['/settings', 'Settings', ['keys.manage', 'operations.read'], <SettingsPage key="s" />],
               ] as const
-            ).map(([path, element]) => (
-              <Route key={path} path={path} element={<SignedIn>{element}</SignedIn>} />
+            ).map(([path, page, actions, element]) => (
+              <Route
+                key={path}
+                path={path}
+                element={
+                  <SignedIn>
+                    <RequireAction page={page} actions={[...actions]}>
+                      {element}
+                    </RequireAction>
+                  </SignedIn>
+                }
+              />
             ))}
             <Route path="*" element={<NotFound />} />
           </Routes>

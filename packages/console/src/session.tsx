@@ -25,7 +25,9 @@ export function principalName(p: Principal): string {
     case 'admin':
       return `${p.username} (hub admin)`;
     case 'clinician':
-      return `${p.name ?? p.uid}${p.roleName ? `, ${roleNameOf(p.roleName)}` : ''} (${p.organisationOds})`;
+      // The hub names a clinician only when CIS2 gave a name; otherwise the smartcard's user id
+      // (`nhsid_useruid`), said as what it is rather than a bare number.
+      return `${p.name ?? `Smartcard user ${p.uid}`}${p.roleName ? `, ${roleNameOf(p.roleName)}` : ''} (${p.organisationOds})`;
     case 'api-key':
       return `API key ${p.name}`;
     case 'patient':

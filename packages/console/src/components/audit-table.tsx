@@ -1,4 +1,5 @@
 import { Table, Tag } from 'nhsuk-react-components';
+import { Fragment } from 'react';
 import type { AuditEvent } from '../api';
 import { formatDateTime, formatNhsNumber } from './format';
 
@@ -12,6 +13,29 @@ export function OutcomeTag({ outcome }: { outcome: string }) {
   if (outcome === 'success') return <Tag modifier="green">Success</Tag>;
   if (outcome === 'denied') return <Tag modifier="orange">Denied</Tag>;
   return <Tag modifier="red">{outcome.charAt(0).toUpperCase() + outcome.slice(1)}</Tag>;
+}
+
+/**
+ * An action name (`patient.read`, `medicines.import`) that may wrap only after its dots, never
+ * inside a word: a `<wbr>` after each dot.
+ */
+export function ActionName({ action }: { action: string }) {
+  const parts = action.split('.');
+  return (
+    <code className="app-action">
+      {parts.map((part, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string, in order
+        <Fragment key={i}>
+          {part}
+          {i < parts.length - 1 && (
+            <>
+              .<wbr />
+            </>
+          )}
+        </Fragment>
+      ))}
+    </code>
+  );
 }
 
 /** Audit records, newest first, as an NHS.UK table. */
@@ -45,7 +69,9 @@ export function AuditTable({
               <br />
               <span className="nhsuk-body-s">{e.actor.kind}</span>
             </Table.Cell>
-            <Table.Cell className="app-mono">{e.action}</Table.Cell>
+            <Table.Cell>
+              <ActionName action={e.action} />
+            </Table.Cell>
             <Table.Cell>
               <OutcomeTag outcome={e.outcome} />
               {e.httpStatus !== null && <span className="nhsuk-body-s"> HTTP {e.httpStatus}</span>}
@@ -55,7 +81,7 @@ export function AuditTable({
                 {e.nhsNumbers.map(formatNhsNumber).join(', ') || '—'}
               </Table.Cell>
             )}
-            <Table.Cell className="app-mono nhsuk-body-s">{e.correlationId}</Table.Cell>
+            <Table.Cell className="app-id nhsuk-body-s">{e.correlationId}</Table.Cell>
           </Table.Row>
         ))}
       </Table.Body>

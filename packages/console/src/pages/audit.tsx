@@ -3,15 +3,19 @@ import { type FormEvent, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { type ApiError, type AuditEvent, api, asApiError, queryString } from '../api';
 import { AuditTable } from '../components/audit-table';
-import { ErrorBox } from '../components/error-box';
+import { type DayParts, dayProblem, isoDate, partsOf } from '../components/dates';
+import { DayInput } from '../components/day-input';
+import { ErrorBox, FieldErrors } from '../components/error-box';
 import { formatDateTime } from '../components/format';
 import { Page } from '../components/page';
 import { useApi } from '../components/use-api';
 
-const FILTERS = ['nhsNumber', 'user', 'apiKey', 'organisation', 'action', 'outcome', 'from', 'to'] as const;
+const TEXT_FILTERS = ['nhsNumber', 'user', 'apiKey', 'organisation', 'action', 'outcome'] as const;
+type TextFilter = (typeof TEXT_FILTERS)[number];
+const FILTERS = [...TEXT_FILTERS, 'from', 'to'] as const;
 type Filter = (typeof FILTERS)[number];
 
-/** A day picked in the form (local time) as the instant the hub filters on; `to` covers the whole day. */
+/** A day of the form (`YYYY-MM-DD`, local time) as the instant the hub filters on; `to` covers the whole day. */
 function instant(day: string, end: boolean): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
   const d = new Date(`${day}T00:00:00`);
@@ -84,7 +88,10 @@ function VerifyChain() {
 export default function AuditPage() {
   const [params, setParams] = useSearchParams();
   const applied = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ''])) as Record<Filter, string>;
-  const [draft, setDraft] = useState(applied);
+  const [draft, setDraft] = useState<Record<TextFilter, string>>(applied);
+  const [from, setFrom] = useState<DayParts>(partsOf(applied.from));
+  const [to, setTo] = useState<DayParts>(partsOf(applied.to));
+  const [errors, setErrors] = useState<{ field: string; message: string }[]>([]);
   const [before, setBefore] = useState<number[]>([]);
   const query = {
     nhsNumber: applied.nhsNumber.replace(/\s+/g, ''),
@@ -105,12 +112,28 @@ export default function AuditPage() {
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
+    // NHS.UK date input validation: each date blank or real, and the range the right way round.
+    const found: { field: string; message: string }[] = [];
+    const fromProblem = dayProblem(from, 'From date');
+    const toProblem = dayProblem(to, 'To date');
+    if (fromProblem) found.push({ field: 'audit-from-day', message: fromProblem });
+    if (toProblem) found.push({ field: 'audit-to-day', message: toProblem });
+    const fromDay = isoDate(from);
+    const toDay = isoDate(to);
+    if (found.length === 0 && fromDay && toDay && toDay < fromDay) {
+      found.push({ field: 'audit-to-day', message: 'To date must be the same as or after the from date' });
+    }
+    setErrors(found);
+    if (found.length > 0) return;
     const next = new URLSearchParams();
-    for (const f of FILTERS) if (draft[f].trim() !== '') next.set(f, draft[f].trim());
+    for (const f of TEXT_FILTERS) if (draft[f].trim() !== '') next.set(f, draft[f].trim());
+    if (fromDay) next.set('from', fromDay);
+    if (toDay) next.set('to', toDay);
     setBefore([]);
     setParams(next, { replace: true });
   };
-  const field = (name: Filter) => ({
+  const errorOf = (field: string) => errors.find((e) => e.field === field)?.message;
+  const field = (name: TextFilter) => ({
     id: `audit-${name}`,
     name,
     value: draft[name],
@@ -123,6 +146,7 @@ export default function AuditPage() {
       <p className="nhsuk-lede-text">
         Every access to patient data and every decision of the hub, newest first.
       </p>
+      <FieldErrors errors={errors} />
       <form onSubmit={apply} aria-label="Audit filters" noValidate>
         <div className="app-filters">
           <TextInput label="NHS number" inputMode="numeric" width={10} {...field('nhsNumber')} />
@@ -136,8 +160,24 @@ export default function AuditPage() {
             <Select.Option value="denied">Denied</Select.Option>
             <Select.Option value="failure">Failure</Select.Option>
           </Select>
-          <TextInput label="From" type="date" {...field('from')} />
-          <TextInput label="To" type="date" {...field('to')} />
+        </div>
+        <div className="app-filters">
+          <DayInput
+            id="audit-from"
+            legend="From date (optional)"
+            hint="For example, 15 3 2025"
+            value={from}
+            onChange={setFrom}
+            error={errorOf('audit-from-day')}
+          />
+          <DayInput
+            id="audit-to"
+            legend="To date (optional)"
+            hint="Records of this whole day are included"
+            value={to}
+            onChange={setTo}
+            error={errorOf('audit-to-day')}
+          />
         </div>
         <Button type="submit">Search audit trail</Button>
       </form>

@@ -1,4 +1,4 @@
-import { SummaryList, WarningCallout } from 'nhsuk-react-components';
+import { Button, SummaryList, WarningCallout } from 'nhsuk-react-components';
 import { Link, useParams } from 'react-router';
 import type { AuditEvent } from '../api';
 import { AuditTable } from '../components/audit-table';
@@ -18,13 +18,20 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
   );
 }
 
-/** Who accessed this record: the audit trail for one NHS number (needs audit.read). */
+/**
+ * Who accessed this record: the audit trail for one NHS number (needs audit.read). Mounted only
+ * once the page's own read of the record has been answered, so the list includes that read; read
+ * again on demand.
+ */
 function Accesses({ nhsNumber }: { nhsNumber: string }) {
   const trail = useApi<{ events: AuditEvent[]; next?: number }>('/audit/events', { nhsNumber, limit: 50 });
   return (
     <section aria-labelledby="accesses">
       <h2 id="accesses">Who accessed this record</h2>
       <ErrorBox error={trail.error} noFocus />
+      <div role="status" aria-live="polite">
+        {trail.loading && <p className="nhsuk-body">Loading the accesses…</p>}
+      </div>
       {trail.data && trail.data.events.length === 0 && <p className="nhsuk-body">No access is recorded.</p>}
       {trail.data && trail.data.events.length > 0 && (
         <AuditTable
@@ -33,6 +40,9 @@ function Accesses({ nhsNumber }: { nhsNumber: string }) {
           showPatients={false}
         />
       )}
+      <Button type="button" secondary small disabled={trail.loading} onClick={() => void trail.reload(true)}>
+        Refresh the accesses
+      </Button>
       <p className="nhsuk-body">
         <Link to={`/audit?nhsNumber=${nhsNumber}`}>Search the audit trail for this patient</Link>
       </p>
@@ -104,7 +114,9 @@ export default function PatientPage() {
           </SummaryList>
         </>
       )}
-      {session.can('audit.read') && /^\d{10}$/.test(nhsNumber) && <Accesses nhsNumber={nhsNumber} />}
+      {session.can('audit.read') && /^\d{10}$/.test(nhsNumber) && !patient.loading && (
+        <Accesses nhsNumber={nhsNumber} />
+      )}
     </Page>
   );
 }

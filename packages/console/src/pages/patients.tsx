@@ -1,6 +1,8 @@
-import { Button, DateInput, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
+import { Button, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import { dayProblem, isoDate, partsOf } from '../components/dates';
+import { DayInput } from '../components/day-input';
 import { ErrorBox, errorProp, FieldErrors } from '../components/error-box';
 import { formatDate, formatNhsNumber } from '../components/format';
 import { Page } from '../components/page';
@@ -8,13 +10,6 @@ import { useApi } from '../components/use-api';
 import { type Bundle, genderOf, isRestricted, nameOf, type Patient } from './fhir';
 
 type FieldError = { field: string; message: string };
-
-function isoDate(day: string, month: string, year: string): string | undefined {
-  if (!/^\d{4}$/.test(year) || !/^\d{1,2}$/.test(month) || !/^\d{1,2}$/.test(day)) return undefined;
-  const iso = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(iso) ? iso : undefined;
-}
 
 /** Trace a patient through PDS: by NHS number, or by demographics (a PDS search). */
 export default function PatientsPage() {
@@ -24,12 +19,7 @@ export default function PatientsPage() {
   const [family, setFamily] = useState(params.get('family') ?? '');
   const [given, setGiven] = useState(params.get('given') ?? '');
   const [gender, setGender] = useState(params.get('gender') ?? '');
-  const initialDob = (params.get('birthdate') ?? '').split('-');
-  const [dob, setDob] = useState({
-    day: initialDob[2] ?? '',
-    month: initialDob[1] ?? '',
-    year: initialDob[0] ?? '',
-  });
+  const [dob, setDob] = useState(partsOf(params.get('birthdate')));
   const [errors, setErrors] = useState<FieldError[]>([]);
 
   const searching = params.get('family') !== null;
@@ -60,10 +50,9 @@ export default function PatientsPage() {
     if (family.trim() === '') found.push({ field: 'family', message: 'Enter a last name' });
     // PDS refuses a search without a date of birth (specs/pds patient-search.yaml: every search
     // example carries `birthdate`; the API answers "Missing value - birth_date…" otherwise).
-    const anyDob = dob.day !== '' || dob.month !== '' || dob.year !== '';
-    const birthdate = isoDate(dob.day, dob.month, dob.year);
-    if (!anyDob) found.push({ field: 'dob-day', message: 'Enter a date of birth' });
-    else if (!birthdate) found.push({ field: 'dob-day', message: 'Date of birth must be a real date' });
+    const dobProblem = dayProblem(dob, 'Date of birth', 'Enter a date of birth');
+    if (dobProblem) found.push({ field: 'dob-day', message: dobProblem });
+    const birthdate = isoDate(dob);
     setErrors(found);
     if (found.length > 0) return;
     const next = new URLSearchParams({ family: family.trim() });
@@ -132,13 +121,13 @@ export default function PatientsPage() {
           <Select.Option value="other">Other</Select.Option>
           <Select.Option value="unknown">Unknown</Select.Option>
         </Select>
-        <DateInput
+        <DayInput
           id="dob"
           legend="Date of birth"
           hint="For example, 15 3 1984"
           value={dob}
-          onChange={(e) => setDob({ day: '', month: '', year: '', ...e.target.value })}
-          {...errorProp(errorOf('dob-day'))}
+          onChange={setDob}
+          error={errorOf('dob-day')}
         />
         <Button type="submit">Search</Button>
       </form>
