@@ -30,6 +30,7 @@ const VOLTAROL_AMP = '22479611000001102';
 const DICLOFENAC_GEL_FORM = '385100002';
 const ADENOSINE_VMP = '35894711000001106';
 const ADENOSINE_PREVIOUS = '318338001';
+const AAH_ADENOSINE_AMP = '20009311000001102';
 const NUTRISON_GTIN = '8712400158572';
 const NUTRISON_AMPP = '1714711000001106';
 
@@ -380,6 +381,7 @@ describe.skipIf(!haveSamples).each(await testStores())('dm+d routes on $dialect'
         type: 'VMP',
         id: DICLOFENAC_VMP,
         name: 'Diclofenac 2.32% gel',
+        supplier: null,
         score: expect.any(Number),
         matched: 'name',
         kind: 'medicine',
@@ -436,6 +438,79 @@ describe.skipIf(!haveSamples).each(await testStores())('dm+d routes on $dialect'
       expect(gtin).toMatchObject({ matchedBy: 'gtin', type: 'AMPP', id: NUTRISON_AMPP });
       expect((await get('/medicines/concepts/999999999')).statusCode).toBe(404);
       expect((await get('/medicines/concepts/12ab')).statusCode).toBe(400);
+    });
+
+    it('JSON concept and search: AMPs and AMPPs carry their supplier (AMP SUPPCD → SUPPLIER lookup), so the AMPs of one VMP can be told apart', async (ctx) => {
+      if (factory.skip) ctx.skip(factory.skip);
+      // The adenosine VMP's AMPs: five of its six share the VMP's name; ordered by name, then supplier.
+      const vmp = (await get(`/medicines/concepts/${ADENOSINE_VMP}`)).json<{ children: Json[] }>();
+      expect(vmp.children.filter((c) => c.type === 'AMP').map((c) => [c.name, c.supplier])).toEqual([
+        ['Adenocor 6mg/2ml solution for injection vials', 'Sanofi'],
+        ['Adenosine 6mg/2ml solution for injection vials', 'A A H Pharmaceuticals Ltd'],
+        ['Adenosine 6mg/2ml solution for injection vials', 'Advanz Pharma'],
+        ['Adenosine 6mg/2ml solution for injection vials', 'Alliance Healthcare (Distribution) Ltd'],
+        ['Adenosine 6mg/2ml solution for injection vials', 'Peckforton Pharmaceuticals Ltd'],
+        ['Adenosine 6mg/2ml solution for injection vials', 'Wockhardt UK Ltd'],
+      ]);
+      // A VMPP is no one's product: no supplier.
+      expect(vmp.children.filter((c) => c.type === 'VMPP').every((c) => !('supplier' in c))).toBe(true);
+
+      const amp = (await get(`/medicines/concepts/${AAH_ADENOSINE_AMP}`)).json<Json & { codes: Json }>();
+      expect(amp).toMatchObject({ type: 'AMP', supplier: 'A A H Pharmaceuticals Ltd' });
+      expect(amp.codes.SUPPCD).toEqual({
+        list: 'SUPPLIER',
+        code: '3144701000001104',
+        description: 'A A H Pharmaceuticals Ltd',
+      });
+
+      // An AMPP: its own supplier, its AMP parent's, and none on its VMPP parent.
+      const ampp = (await get(`/medicines/concepts/${NUTRISON_AMPP}`)).json<Json & { parents: Json[] }>();
+      expect(ampp.supplier).toBe('Nutricia Ltd');
+      expect(ampp.parents).toEqual([
+        {
+          type: 'AMP',
+          id: '442611000001109',
+          name: 'Nutrison liquid',
+          invalid: false,
+          supplier: 'Nutricia Ltd',
+        },
+        { type: 'VMPP', id: expect.any(String), name: expect.any(String), invalid: false },
+      ]);
+      const nutricia = (await get('/medicines/concepts/442611000001109')).json<{ children: Json[] }>();
+      expect(nutricia.children.every((c) => c.type === 'AMPP' && c.supplier === 'Nutricia Ltd')).toBe(true);
+      expect(nutricia.children.length).toBeGreaterThan(0);
+
+      const hits = (await get('/medicines/search?q=adenosine%206mg&limit=50')).json<{ hits: Json[] }>().hits;
+      expect(hits.find((h) => h.id === AAH_ADENOSINE_AMP)?.supplier).toBe('A A H Pharmaceuticals Ltd');
+      expect(hits.find((h) => h.id === ADENOSINE_VMP)?.supplier).toBeNull();
+      const packs = (await get('/medicines/search?q=nutrison&type=AMPP')).json<{ hits: Json[] }>().hits;
+      expect(packs.length).toBeGreaterThan(0);
+      expect(packs.every((h) => typeof h.supplier === 'string' && h.supplier !== '')).toBe(true);
+    });
+
+    it('JSON concept: `codes` decodes the lookup-coded elements of the concept’s row (NHSBSA dm+d lookup file)', async (ctx) => {
+      if (factory.skip) ctx.skip(factory.skip);
+      const body = (await get(`/medicines/concepts/${DICLOFENAC_VMP}`)).json<{ codes: Json }>();
+      // f_vmp: BASISCD 0001, BASIS_PREVCD 0001, NMCHANGECD 0004, PRES_STATCD 0001, DF_INDCD 2.
+      expect(body.codes).toEqual({
+        BASISCD: {
+          list: 'BASIS_OF_NAME',
+          code: '0001',
+          description: 'rINN - Recommended International Non-proprietary',
+        },
+        BASIS_PREVCD: {
+          list: 'BASIS_OF_NAME',
+          code: '0001',
+          description: 'rINN - Recommended International Non-proprietary',
+        },
+        NMCHANGECD: { list: 'NAMECHANGE_REASON', code: '0004', description: 'Other' },
+        PRES_STATCD: {
+          list: 'VIRTUAL_PRODUCT_PRES_STATUS',
+          code: '0001',
+          description: 'Valid as a prescribable product',
+        },
+        DF_INDCD: { list: 'DF_INDICATOR', code: '2', description: 'Continuous' },
+      });
     });
 
     it('JSON releases: the active release and the history, with the source’s name only', async (ctx) => {

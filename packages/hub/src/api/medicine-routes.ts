@@ -10,11 +10,13 @@ import type {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toDmdLookupParameters, toFhirMedication } from '../medicines/fhir/index.js';
 import { DMD_SYSTEM, SNOMED_SYSTEM } from '../medicines/fhir/systems.js';
+import { dmdCodedValues } from '../medicines/lookup-fields.js';
 import {
   DMD_CONCEPT_TYPES,
   type DmdConceptDetail,
   type DmdConceptType,
   dmdConceptRefOf,
+  dmdMainRow,
   type VmpDetail,
 } from '../medicines/model.js';
 import type { DmdSearchHit, DmdSearchOptions } from '../medicines/search/types.js';
@@ -242,6 +244,7 @@ const conceptRefSchema = {
     id: { type: 'string' },
     name: { type: 'string' },
     invalid: { type: 'boolean' },
+    supplier: { type: 'string', description: 'AMP and AMPP: the supplier (AMP SUPPCD, SUPPLIER lookup)' },
   },
 };
 const releaseInfoSchema = {
@@ -556,6 +559,11 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
                     type: { type: 'string', enum: [...DMD_CONCEPT_TYPES] },
                     id: { type: 'string' },
                     name: { type: 'string' },
+                    supplier: {
+                      type: 'string',
+                      nullable: true,
+                      description: 'AMP and AMPP: the supplier (AMP SUPPCD, SUPPLIER lookup); null otherwise',
+                    },
                     score: { type: 'number', minimum: 0, maximum: 1 },
                     matched: { type: 'string', enum: ['id', 'name', 'abbreviatedName', 'description'] },
                     kind: { type: 'string', enum: ['medicine', 'device'] },
@@ -591,6 +599,7 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
           type: e.type,
           id: e.id,
           name: e.name,
+          supplier: e.supplier ?? null,
           score: scores[i] ?? 0,
           matched,
           kind: e.kind,
@@ -614,7 +623,7 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
       schema: {
         summary: 'One dm+d concept with its parents and children (JSON)',
         description:
-          'By id, previous id or GTIN (`matchedBy` says which). `detail` is the concept’s dm+d rows with their XSD element names.',
+          'By id, previous id or GTIN (`matchedBy` says which). `detail` is the concept’s dm+d rows with their XSD element names; `codes` decodes the lookup-coded elements of the concept’s own row (e.g. `BASISCD`) with the release’s lookup descriptions; `supplier` (AMP, AMPP) is the supplier’s name.',
         tags: ['Medicines'],
         security,
         headers: correlationHeaders,
@@ -629,7 +638,21 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
               type: { type: 'string', enum: [...DMD_CONCEPT_TYPES] },
               id: { type: 'string' },
               name: { type: 'string' },
+              supplier: { type: 'string' },
               detail: { type: 'object', additionalProperties: true },
+              codes: {
+                type: 'object',
+                description:
+                  'Element name → its lookup list, code and description (null if not in the lookup)',
+                additionalProperties: {
+                  type: 'object',
+                  properties: {
+                    list: { type: 'string' },
+                    code: { type: 'string' },
+                    description: { type: 'string', nullable: true },
+                  },
+                },
+              },
               parents: { type: 'array', items: conceptRefSchema },
               children: { type: 'array', items: conceptRefSchema },
             },
@@ -645,7 +668,7 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
       const view = await dmd.concept(code);
       if (view === 'no-release') throw noRelease();
       if (!view) throw new MedicineRequestError(404, 'not-found', `No dm+d concept has the code ${code}`);
-      const { id, name } = dmdConceptRefOf(view.detail);
+      const { id, name, supplier } = dmdConceptRefOf(view.detail, view.lookup);
       return reply.code(200).send({
         release: releaseRef(view.release),
         matchedBy: view.matchedBy,
@@ -653,7 +676,9 @@ export async function medicineRoutes(app: FastifyInstance, options: MedicineRout
         type: view.detail.type,
         id,
         name,
+        ...(supplier !== undefined && { supplier }),
         detail: view.detail,
+        codes: dmdCodedValues(dmdMainRow(view.detail), view.lookup),
         parents: view.parents,
         children: view.children,
       });

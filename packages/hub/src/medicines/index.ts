@@ -1,5 +1,6 @@
 /** The dm+d (issue #4): import, store, search and FHIR views. The hub's index re-exports this. */
 export { toDmdLookupParameters, toFhirMedication } from './fhir/index.js';
+export { DMD_LOOKUP_OF, type DmdCodedValue, dmdCodedValues } from './lookup-fields.js';
 export type {
   AmpDetail,
   AmppDetail,
@@ -13,7 +14,7 @@ export type {
   VmppDetail,
   VtmDetail,
 } from './model.js';
-export { DMD_CONCEPT_TYPES, dmdConceptRefOf } from './model.js';
+export { DMD_CONCEPT_TYPES, dmdConceptRefOf, dmdMainRow } from './model.js';
 export { readDmdFile } from './read-release.js';
 export { type DmdRecord, LOOKUP_LISTS, type LookupList } from './records.js';
 export { type DmdRelease, DmdReleaseError, type DmdReleaseFile, openDmdRelease } from './release-files.js';

@@ -25,6 +25,11 @@ export interface DmdConceptRef {
   id: string;
   name: string;
   invalid: boolean;
+  /**
+   * AMP and AMPP: the supplier's name (AMP `SUPPCD` → SUPPLIER lookup), which tells apart the AMPs of
+   * one VMP (all named like it). Absent for the other classes, or when the lookup has no such code.
+   */
+  supplier?: string;
 }
 
 export interface VtmDetail {
@@ -100,6 +105,8 @@ export interface DmdSearchEntry {
   abbreviatedName: string | null;
   /** AMP `DESC` (the brand's fuller description), for brand search. */
   description: string | null;
+  /** AMP and AMPP: the supplier's name (AMP `SUPPCD` → SUPPLIER lookup); null otherwise. */
+  supplier?: string | null;
   invalid: boolean;
   kind: DmdProductKind;
   /** NHS primary care prescribing allows it (see medicines/store for the rule per class). */
@@ -119,18 +126,51 @@ export interface DmdSearchEntry {
   packCount: number;
 }
 
-/** A concept's class, id, name and validity, whichever class it is. */
-export function dmdConceptRefOf(detail: DmdConceptDetail): DmdConceptRef {
+/**
+ * A concept's class, id, name and validity, whichever class it is; with `lookup`, an AMP's or AMPP's
+ * supplier name too.
+ *
+ * @example
+ * dmdConceptRefOf(detail, lookup); // { type: 'AMP', id: '…', name: 'Amoxicillin 500mg capsules', invalid: false, supplier: 'Kent Pharma' }
+ */
+export function dmdConceptRefOf(detail: DmdConceptDetail, lookup?: DmdLookupResolver): DmdConceptRef {
   switch (detail.type) {
     case 'VTM':
       return { type: 'VTM', id: detail.vtm.VTMID, name: detail.vtm.NM, invalid: detail.vtm.INVALID };
     case 'VMP':
       return { type: 'VMP', id: detail.vmp.VPID, name: detail.vmp.NM, invalid: detail.vmp.INVALID };
     case 'AMP':
-      return { type: 'AMP', id: detail.amp.APID, name: detail.amp.NM, invalid: detail.amp.INVALID };
+      return withSupplier(
+        { type: 'AMP', id: detail.amp.APID, name: detail.amp.NM, invalid: detail.amp.INVALID },
+        lookup?.('SUPPLIER', detail.amp.SUPPCD),
+      );
     case 'VMPP':
       return { type: 'VMPP', id: detail.vmpp.VPPID, name: detail.vmpp.NM, invalid: detail.vmpp.INVALID };
     case 'AMPP':
-      return { type: 'AMPP', id: detail.ampp.APPID, name: detail.ampp.NM, invalid: detail.ampp.INVALID };
+      return withSupplier(
+        { type: 'AMPP', id: detail.ampp.APPID, name: detail.ampp.NM, invalid: detail.ampp.INVALID },
+        lookup?.('SUPPLIER', detail.amp.SUPPCD),
+      );
+  }
+}
+
+/** The ref with `supplier` set when there is a name (exactOptionalPropertyTypes: never `undefined`). */
+export function withSupplier(ref: DmdConceptRef, supplier: string | null | undefined): DmdConceptRef {
+  return supplier ? { ...ref, supplier } : ref;
+}
+
+/** The concept's own row (VTM, VMP, AMP, VMPP or AMPP record), whichever class it is. */
+export function dmdMainRow(detail: DmdConceptDetail): VtmRow | VmpRow | AmpRow | VmppRow | AmppRow {
+  switch (detail.type) {
+    case 'VTM':
+      return detail.vtm;
+    case 'VMP':
+      return detail.vmp;
+    case 'AMP':
+      return detail.amp;
+    case 'VMPP':
+      return detail.vmpp;
+    case 'AMPP':
+      return detail.ampp;
   }
 }

@@ -12,6 +12,7 @@ import type {
   VmpRow,
   VtmRow,
 } from '../model.js';
+import { withSupplier } from '../model.js';
 import type { LookupList } from '../records.js';
 import { dmdTable, fromDbRow } from './tables.js';
 
@@ -153,8 +154,13 @@ export class DmdReader {
         return [ref('VMP', detail.vmp.VPID, detail.vmp)];
       case 'VMPP':
         return [ref('VMP', detail.vmp.VPID, detail.vmp)];
-      case 'AMPP':
-        return [ref('AMP', detail.amp.APID, detail.amp), ref('VMPP', detail.vmpp.VPPID, detail.vmpp)];
+      case 'AMPP': {
+        const supplier = (await this.lookup())('SUPPLIER', detail.amp.SUPPCD);
+        return [
+          withSupplier(ref('AMP', detail.amp.APID, detail.amp), supplier),
+          ref('VMPP', detail.vmpp.VPPID, detail.vmpp),
+        ];
+      }
     }
   }
 
@@ -214,6 +220,7 @@ export class DmdReader {
       (await query.execute(this.store.db)).rows as Record<string, unknown>[];
     const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
     const flag = (v: unknown) => v === 1 || v === '1' || v === true;
+    const lookup = await this.lookup();
 
     const forms = new Map<string, string>();
     for (const r of await all(sql`select vpid, formcd from dmd_drug_form where release_id = ${rid}`)) {
@@ -251,6 +258,7 @@ export class DmdReader {
           name: String(r.nm),
           abbreviatedName: str(r.abbrevnm),
           description: null,
+          supplier: null,
           invalid: flag(r.invalid),
           kind: 'medicine',
           prescribable: String(r.pres_statcd) === '0001',
@@ -273,7 +281,7 @@ export class DmdReader {
 
     const amps = new Map<string, DmdSearchEntry>();
     for (const r of await all(
-      sql`select apid, vpid, nm, abbrevnm, ${sql.ref('desc')} as descr, invalid, lic_authcd, avail_restrictcd from dmd_amp where release_id = ${rid}`,
+      sql`select apid, vpid, nm, abbrevnm, ${sql.ref('desc')} as descr, invalid, suppcd, lic_authcd, avail_restrictcd from dmd_amp where release_id = ${rid}`,
     )) {
       const vpid = String(r.vpid);
       const vmp = vmps.get(vpid);
@@ -288,6 +296,7 @@ export class DmdReader {
         name: String(r.nm),
         abbreviatedName: str(r.abbrevnm),
         description: str(r.descr),
+        supplier: lookup('SUPPLIER', str(r.suppcd)),
         invalid: flag(r.invalid),
         kind: device ? 'device' : 'medicine',
         prescribable: !flag(r.invalid) && vmp?.presStat !== '0002',
@@ -315,6 +324,7 @@ export class DmdReader {
         name: String(r.nm),
         abbreviatedName: str(r.abbrevnm),
         description: null,
+        supplier: null,
         invalid: flag(r.invalid),
         kind: vmp?.entry.kind ?? 'medicine',
         prescribable: vmp?.entry.prescribable ?? false,
@@ -347,6 +357,7 @@ export class DmdReader {
         name: String(r.nm),
         abbreviatedName: str(r.abbrevnm),
         description: null,
+        supplier: amp?.supplier ?? null,
         invalid: flag(r.invalid),
         kind: amp?.kind ?? 'medicine',
         prescribable: (amp?.prescribable ?? false) && !schedule1.has(appid),
@@ -387,6 +398,7 @@ export class DmdReader {
         name: String(r.nm),
         abbreviatedName: str(r.abbrevnm),
         description: null,
+        supplier: null,
         invalid: flag(r.invalid),
         kind: 'medicine',
         prescribable: false,
@@ -520,20 +532,34 @@ export class DmdReader {
     }
   }
 
+  /**
+   * The concepts of a class whose `column` is `value`, by name. AMPs and AMPPs carry their supplier
+   * (the AMP's SUPPCD in the SUPPLIER lookup) and are ordered by it within one name, since all the
+   * AMPs of a VMP usually share the VMP's name.
+   */
   private async refs(type: DmdConceptType, column: string, value: string): Promise<DmdConceptRef[]> {
     const c = CONCEPTS[type];
-    const r = await sql<
-      Record<string, unknown>
-    >`select ${sql.ref(c.id)} as id, nm, invalid from ${sql.table(c.table)}
-      where release_id = ${this.releaseId} and ${sql.ref(column)} = ${value} order by nm`.execute(
-      this.store.db,
+    const rid = this.releaseId;
+    const query =
+      type === 'AMP' || type === 'AMPP'
+        ? sql<
+            Record<string, unknown>
+          >`select t.${sql.ref(c.id)} as id, t.nm, t.invalid, l.${sql.ref('desc')} as supplier
+            from ${sql.table(c.table)} t
+            ${type === 'AMPP' ? sql`left join dmd_amp a on a.release_id = t.release_id and a.apid = t.apid` : sql``}
+            left join dmd_lookup l on l.release_id = t.release_id and l.list = 'SUPPLIER'
+              and l.cd = ${type === 'AMPP' ? sql`a.suppcd` : sql`t.suppcd`}
+            where t.release_id = ${rid} and t.${sql.ref(column)} = ${value}
+            order by t.nm, l.${sql.ref('desc')}, t.${sql.ref(c.id)}`
+        : sql<Record<string, unknown>>`select ${sql.ref(c.id)} as id, nm, invalid from ${sql.table(c.table)}
+            where release_id = ${rid} and ${sql.ref(column)} = ${value} order by nm`;
+    const r = await query.execute(this.store.db);
+    return r.rows.map((row) =>
+      withSupplier(
+        { type, id: String(row.id), name: String(row.nm), invalid: row.invalid === 1 || row.invalid === '1' },
+        typeof row.supplier === 'string' ? row.supplier : null,
+      ),
     );
-    return r.rows.map((row) => ({
-      type,
-      id: String(row.id),
-      name: String(row.nm),
-      invalid: row.invalid === 1 || row.invalid === '1',
-    }));
   }
 
   private async first(table: string, column: string, value: string): Promise<Record<string, unknown> | null> {
