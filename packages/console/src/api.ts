@@ -209,6 +209,8 @@ export interface MeshMessage {
   error: string | null;
   bytes: number | null;
   chunks: number | null;
+  /** Outbound chunked messages: chunks MESH has accepted so far. */
+  chunksSent?: number | null;
   correlationId: string;
   createdAt: string;
   updatedAt: string;
@@ -263,6 +265,8 @@ export interface DmdHit {
   type: string;
   id: string;
   name: string;
+  /** AMP and AMPP: the supplier's name; null for the other classes. */
+  supplier?: string | null;
   kind: 'medicine' | 'device';
   prescribable: boolean;
   available: boolean;
@@ -274,6 +278,8 @@ export interface DmdConceptRef {
   id: string;
   name: string;
   invalid?: boolean;
+  /** AMP and AMPP: the supplier's name (what tells apart the AMPs of one VMP). */
+  supplier?: string;
 }
 
 export interface DmdConcept {
@@ -282,7 +288,10 @@ export interface DmdConcept {
   type: string;
   id: string;
   name: string;
+  supplier?: string;
   detail: Record<string, unknown>;
+  /** The lookup-coded elements of the concept's own record, decoded (e.g. BASISCD). */
+  codes?: Record<string, { list: string; code: string; description: string | null }>;
   parents: DmdConceptRef[];
   children: DmdConceptRef[];
 }

@@ -40,3 +40,10 @@ export function formatMs(ms: number | null | undefined): string {
 export function formatNhsNumber(n: string): string {
   return /^\d{10}$/.test(n) ? `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}` : n;
 }
+
+/**
+ * A small secondary line under a label or value (a raw code or dm+d element name, for engineers), from
+ * NHS.UK utility classes only: block, 14px, secondary text colour (AA on white), normal weight.
+ */
+export const SECONDARY_LINE =
+  'nhsuk-u-display-block nhsuk-u-font-size-14 nhsuk-u-secondary-text-colour nhsuk-u-font-weight-normal';

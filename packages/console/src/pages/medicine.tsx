@@ -3,9 +3,10 @@ import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, type DmdConcept, type DmdConceptRef } from '../api';
 import { ErrorBox } from '../components/error-box';
-import { formatDate } from '../components/format';
+import { formatDate, SECONDARY_LINE } from '../components/format';
 import { Page } from '../components/page';
 import { useApi } from '../components/use-api';
+import { dmdFacts } from './dmd-fields';
 import { TypeTag } from './medicines';
 
 /** Order of the dm+d classes from the therapeutic moiety down to packs. */
@@ -40,10 +41,9 @@ function useAncestors(concept: DmdConcept | undefined): DmdConceptRef[] {
   return chain;
 }
 
-function scalar(value: unknown): string | undefined {
-  if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
-  return undefined;
+/** " (Supplier Ltd)" after an AMP's name; nothing when there is none or the name says it (AMPP names do). */
+function supplierAfter(ref: { name: string; supplier?: string }): string {
+  return ref.supplier && !ref.name.includes(ref.supplier) ? ` (${ref.supplier})` : '';
 }
 
 export default function MedicinePage() {
@@ -51,15 +51,9 @@ export default function MedicinePage() {
   const concept = useApi<DmdConcept>(`/medicines/concepts/${encodeURIComponent(code)}`);
   const c = concept.data;
   const ancestors = useAncestors(c);
-  // The concept's own dm+d row (XSD element names) is under its class, e.g. detail.vmp.
-  const row = c?.detail[c.type.toLowerCase()];
-  const facts =
-    row && typeof row === 'object'
-      ? Object.entries(row as Record<string, unknown>).flatMap(([name, value]) => {
-          const text = scalar(value);
-          return text === undefined ? [] : [[name, text] as const];
-        })
-      : [];
+  const facts = c ? dmdFacts(c) : [];
+  // Only AMPs and AMPPs have a supplier: the column is shown when one of the children is one.
+  const withSupplier = c?.children.some((child) => child.type === 'AMP' || child.type === 'AMPP') ?? false;
 
   return (
     <Page title={c?.name ?? 'Medicine'} {...(c && { caption: `${c.type} ${c.id}` })}>
@@ -75,10 +69,12 @@ export default function MedicinePage() {
               {ancestors.map((a) => (
                 <li key={a.id}>
                   <TypeTag type={a.type} /> <Link to={`/medicines/${a.id}`}>{a.name}</Link>
+                  {supplierAfter(a)}
                 </li>
               ))}
               <li aria-current="page">
                 <TypeTag type={c.type} /> <strong>{c.name}</strong>
+                {supplierAfter(c)}
               </li>
             </ol>
           </nav>
@@ -88,6 +84,7 @@ export default function MedicinePage() {
                 <Table.Row>
                   <Table.Cell>Class</Table.Cell>
                   <Table.Cell>Name</Table.Cell>
+                  {withSupplier && <Table.Cell>Supplier</Table.Cell>}
                 </Table.Row>
               </Table.Head>
               <Table.Body>
@@ -100,6 +97,7 @@ export default function MedicinePage() {
                       <Link to={`/medicines/${child.id}`}>{child.name}</Link>
                       {child.invalid && ' (invalid)'}
                     </Table.Cell>
+                    {withSupplier && <Table.Cell>{child.supplier ?? '—'}</Table.Cell>}
                   </Table.Row>
                 ))}
               </Table.Body>
@@ -107,10 +105,19 @@ export default function MedicinePage() {
           )}
           <h2>Details</h2>
           <SummaryList>
-            {facts.map(([name, text]) => (
-              <SummaryList.Row key={name}>
-                <SummaryList.Key>{name}</SummaryList.Key>
-                <SummaryList.Value>{text}</SummaryList.Value>
+            {facts.map((f) => (
+              <SummaryList.Row key={f.element}>
+                <SummaryList.Key>
+                  {f.label}
+                  {/* The XSD element name, for engineers reading the hub's JSON or the release files. */}
+                  <span className={SECONDARY_LINE}>{f.element}</span>
+                </SummaryList.Key>
+                <SummaryList.Value>
+                  {f.link ? <Link to={`/medicines/${f.link.id}`}>{f.link.name}</Link> : f.text}
+                  {(f.code !== undefined || f.link) && (
+                    <span className={SECONDARY_LINE}>{f.code ?? f.link?.id}</span>
+                  )}
+                </SummaryList.Value>
               </SummaryList.Row>
             ))}
           </SummaryList>

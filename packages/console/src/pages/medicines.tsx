@@ -137,6 +137,7 @@ function Search() {
           <Table.Head>
             <Table.Row>
               <Table.Cell>Name</Table.Cell>
+              <Table.Cell>Supplier</Table.Cell>
               <Table.Cell>Class</Table.Cell>
               <Table.Cell>Kind</Table.Cell>
               <Table.Cell>Status</Table.Cell>
@@ -148,6 +149,7 @@ function Search() {
                 <Table.Cell>
                   <Link to={`/medicines/${h.id}`}>{h.name}</Link>
                 </Table.Cell>
+                <Table.Cell>{h.supplier ?? '—'}</Table.Cell>
                 <Table.Cell>
                   <TypeTag type={h.type} />
                 </Table.Cell>

@@ -2,9 +2,10 @@ import { SummaryList, Table } from 'nhsuk-react-components';
 import { Link, useParams } from 'react-router';
 import type { MeshMessage } from '../api';
 import { ErrorBox } from '../components/error-box';
-import { formatDateTime } from '../components/format';
+import { formatDateTime, SECONDARY_LINE } from '../components/format';
 import { Page } from '../components/page';
 import { useApi } from '../components/use-api';
+import { chunkProgress, meshEventDetail, meshEventName } from './mesh-events';
 import { StatusTag } from './messages';
 
 function Row({ label, value }: { label: string; value: React.ReactNode }) {
@@ -21,6 +22,7 @@ export default function MessagePage() {
   const { id = '' } = useParams();
   const message = useApi<MeshMessage>(`/mesh/messages/${encodeURIComponent(id)}`);
   const m = message.data;
+  const progress = m ? chunkProgress(m) : null;
   return (
     <Page
       title={m ? `Message ${m.subject ?? m.localId ?? m.meshMessageId ?? m.id}` : 'Message'}
@@ -44,7 +46,24 @@ export default function MessagePage() {
             <Row label="MESH message id" value={m.meshMessageId} />
             <Row label="Type" value={m.messageType} />
             <Row label="Size" value={m.bytes === null ? null : `${m.bytes.toLocaleString('en-GB')} bytes`} />
-            <Row label="Chunks" value={m.chunks} />
+            <Row
+              label="Chunks"
+              value={
+                progress && m.chunks !== null ? (
+                  <>
+                    {progress}
+                    <progress
+                      className="app-progress"
+                      max={m.chunks}
+                      value={m.chunksSent ?? 0}
+                      aria-label="Chunks accepted by MESH"
+                    />
+                  </>
+                ) : (
+                  m.chunks
+                )
+              }
+            />
             <Row label="Correlation id" value={<span className="app-mono">{m.correlationId}</span>} />
             {m.dts?.code && <Row label="DTS error" value={`${m.dts.event ?? ''} ${m.dts.code}`} />}
             {m.error && <Row label="Error" value={m.error} />}
@@ -64,11 +83,14 @@ export default function MessagePage() {
               {(m.events ?? []).map((e) => (
                 <Table.Row key={e.id}>
                   <Table.Cell className="app-nowrap">{formatDateTime(e.at)}</Table.Cell>
-                  <Table.Cell>{e.event}</Table.Cell>
+                  <Table.Cell>
+                    {meshEventName(e.event)}
+                    <span className={SECONDARY_LINE}>{e.event}</span>
+                  </Table.Cell>
                   <Table.Cell>
                     <StatusTag status={e.status} />
                   </Table.Cell>
-                  <Table.Cell>{e.detail ?? '—'}</Table.Cell>
+                  <Table.Cell>{meshEventDetail(e.event, e.detail) ?? '—'}</Table.Cell>
                 </Table.Row>
               ))}
             </Table.Body>
