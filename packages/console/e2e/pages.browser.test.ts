@@ -74,6 +74,10 @@ describe.runIf(hasChromium)('each console page against `junction start`', () => 
     await page.getByRole('heading', { level: 1, name: /Janet.*Smythe|SMYTHE.*Janet/i }).waitFor();
     const main = page.getByRole('main');
     await expectText(main, 'Restricted record: address and contact details are not shown');
+    // Who accessed it is read once the record is, so this very view is listed on the first visit.
+    const firstAccesses = main.getByRole('table', { name: /most recent accesses/ });
+    await firstAccesses.waitFor();
+    await expectText(firstAccesses, 'patient.read');
     // What Spine holds for her and never releases (seed restricted-spine-held.json) is nowhere on the page.
     const html = (await page.content()).toLowerCase();
     for (const held of ['harewood', 'ls17 9lf', '01632960587', 'janet.smythe@example.com']) {
@@ -85,8 +89,7 @@ describe.runIf(hasChromium)('each console page against `junction start`', () => 
     await shot(page, 'patients restricted record');
 
     // A search result flags her too, and her page (opened from it) lists who accessed her record: at
-    // least the read above, by Dr Carter under his R8008 role at Y23456 (the list is read alongside the
-    // record, so the view being made may not be in it yet).
+    // least the read above, by Dr Carter under his R8008 role at Y23456.
     await navigate(page, 'Patients');
     // The NHS PDS sandbox's restricted-patient search: family name and birth date (gps.js scenario).
     await page.getByLabel('Last name', { exact: true }).fill('Smythe');
@@ -334,8 +337,57 @@ describe.runIf(hasChromium)('each console page against `junction start`', () => 
     for (const text of await rows.allTextContents()) {
       if (!/When/.test(text)) expect(text).toContain('900 000 0025');
     }
+    // Action names wrap only at their dots, never mid-word: "patient.read" is one line here.
+    const action = table.locator('code', { hasText: 'patient.read' }).first();
+    const box = await action.boundingBox();
+    const style = await action.evaluate((el) => {
+      const s = (
+        globalThis as unknown as { getComputedStyle(e: unknown): { lineHeight: string; wordBreak: string } }
+      ).getComputedStyle(el);
+      return { lineHeight: Number.parseFloat(s.lineHeight), wordBreak: s.wordBreak };
+    });
+    expect(style.wordBreak).not.toBe('break-all');
+    expect(box?.height ?? Number.POSITIVE_INFINITY).toBeLessThan(style.lineHeight * 1.5);
     await expectAccessible(page, 'audit: filtered');
     await shot(page, 'audit filtered');
+
+    // From and To are NHS.UK date inputs (day, month, year in a fieldset), checked before the search.
+    const from = main.getByRole('group', { name: /From date/ });
+    const to = main.getByRole('group', { name: /To date/ });
+    await from.getByLabel('Day', { exact: true }).fill('31');
+    await from.getByLabel('Month', { exact: true }).fill('2');
+    await from.getByLabel('Year', { exact: true }).fill('2025');
+    await to.getByLabel('Day', { exact: true }).fill('1');
+    await to.getByLabel('Year', { exact: true }).fill('2025');
+    await main.getByRole('button', { name: 'Search audit trail' }).click();
+    const summary = page.locator('.nhsuk-error-summary');
+    await expectText(summary, 'From date must be a real date');
+    await expectText(summary, 'To date must include a month');
+    await summary.getByRole('link', { name: 'From date must be a real date' }).click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('audit-from-day');
+    await expectAccessible(page, 'audit: date errors');
+    await shot(page, 'audit date errors');
+    // Today, as a person in England reads the calendar: today's records are found, the URL has the days.
+    const today = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/London',
+      day: 'numeric',
+      month: 'numeric',
+      year: 'numeric',
+    })
+      .format(new Date())
+      .split('/');
+    for (const group of [from, to]) {
+      await group.getByLabel('Day', { exact: true }).fill(today[0] ?? '');
+      await group.getByLabel('Month', { exact: true }).fill(today[1] ?? '');
+      await group.getByLabel('Year', { exact: true }).fill(today[2] ?? '');
+    }
+    await main.getByRole('button', { name: 'Search audit trail' }).click();
+    await page.waitForURL(/[?&]from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}/);
+    expect(await summary.count()).toBe(0);
+    await expect.poll(() => rows.count()).toBeGreaterThan(1);
+    for (const text of await rows.allTextContents()) {
+      if (!/When/.test(text)) expect(text).toContain('900 000 0025');
+    }
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),

@@ -69,7 +69,7 @@ export function AuditTable({
               <br />
               <span className="nhsuk-body-s">{e.actor.kind}</span>
             </Table.Cell>
-            <Table.Cell>
+            <Table.Cell className="app-action-cell">
               <ActionName action={e.action} />
             </Table.Cell>
             <Table.Cell>
@@ -77,8 +77,16 @@ export function AuditTable({
               {e.httpStatus !== null && <span className="nhsuk-body-s"> HTTP {e.httpStatus}</span>}
             </Table.Cell>
             {showPatients && (
-              <Table.Cell className="app-nowrap">
-                {e.nhsNumbers.map(formatNhsNumber).join(', ') || '—'}
+              <Table.Cell>
+                {e.nhsNumbers.length === 0
+                  ? '—'
+                  : e.nhsNumbers.map((n, i) => (
+                      // Each NHS number on one line; a list of them wraps between numbers.
+                      <Fragment key={n}>
+                        {i > 0 && ', '}
+                        <span className="app-nowrap">{formatNhsNumber(n)}</span>
+                      </Fragment>
+                    ))}
               </Table.Cell>
             )}
             <Table.Cell className="app-id nhsuk-body-s">{e.correlationId}</Table.Cell>
