@@ -65,6 +65,12 @@ export interface ClinicianPrincipal {
   roleName?: string;
   /** ODS code of the organisation the selected role is held at. */
   organisationOds: string;
+  /**
+   * The person's name for display (e.g. `Dr Alex Carter`), from UserInfo or the id_token. Shown to
+   * its owner (`GET /auth/session`) and nowhere else: the policy never uses it, and it is neither
+   * logged nor written to the audit trail, which records the user by `uid`.
+   */
+  name?: string;
 }
 
 /**

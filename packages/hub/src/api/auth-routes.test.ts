@@ -414,7 +414,15 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
         acr: 'AAL3_ANY',
         amr: ['N3_SMARTCARD'],
       },
-      userinfo: { nhsid_useruid: '555254242106', nhsid_nrbac_roles: CLINICIAN_ROLES },
+      // CIS2 UserInfo names the person (CONTRACTS.md §2e): `name` family name first, as CIS2 sends it.
+      userinfo: {
+        nhsid_useruid: '555254242106',
+        name: 'Carter Alex Dr',
+        title: 'Dr',
+        given_name: 'Alex',
+        family_name: 'Carter',
+        nhsid_nrbac_roles: CLINICIAN_ROLES,
+      },
     };
     const { location, callback } = await signIn('cis2');
     expect(cis2.authorizations[0]?.params).toMatchObject({ selectRole: true });
@@ -427,8 +435,17 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
       roleCode: 'S8001:G8002:R8008',
       roleName: CLINICIAN_ROLES[1]?.role_name,
       organisationOds: 'B86041',
+      name: 'Dr Alex Carter',
     });
     const cookie = { cookie: `junction_session=${sessionCookieOf(callback.headers['set-cookie'])}` };
+    // The name is kept in the session: the console's header shows it.
+    const who = await inject({ url: '/auth/session', headers: cookie });
+    expect(who.statusCode).toBe(200);
+    expect(who.json().principal).toMatchObject({
+      kind: 'clinician',
+      uid: '555254242106',
+      name: 'Dr Alex Carter',
+    });
     const search = await inject({
       url: '/fhir/R4/Patient?family=Smith&birthdate=eq2010-10-22',
       headers: cookie,
@@ -450,6 +467,9 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
       decision: 'allowed',
       decision_rule: 'clinician.role',
     });
+    // The person's name is for their own screen: never in a log line or an audit row.
+    expect(logs.join('\n')).not.toContain('Carter');
+    expect(JSON.stringify(rows)).not.toContain('Carter');
 
     // A selected role that is not among the user's roles (or none): no session.
     cis2.next = {
@@ -464,6 +484,28 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
       decision: 'denied',
       decision_rule: 'sign-in.no-role',
     });
+  });
+
+  it("names a CIS2 user by UserInfo's `name` as sent when given_name and family_name are absent, else not at all (CONTRACTS.md §2e)", async () => {
+    const principalAfter = async (userinfo: Record<string, unknown>) => {
+      cis2.next = {
+        claims: { sub: '555254242106', selected_roleid: '555254240100' },
+        userinfo: { nhsid_useruid: '555254242106', nhsid_nrbac_roles: CLINICIAN_ROLES, ...userinfo },
+      };
+      const { callback } = await signIn('cis2');
+      expect(callback.statusCode).toBe(200);
+      const cookie = { cookie: `junction_session=${sessionCookieOf(callback.headers['set-cookie'])}` };
+      return (await inject({ url: '/auth/session', headers: cookie })).json().principal;
+    };
+    // CIS2's own UserInfo example: family name first, then given name and title.
+    expect((await principalAfter({ name: 'USERQ RANDOM Mr' })).name).toBe('USERQ RANDOM Mr');
+    // Given and family names are put in reading order, whitespace tidied; no title is fine.
+    expect(
+      (await principalAfter({ name: 'USERQ RANDOM Mr', given_name: ' Random ', family_name: 'Userq' })).name,
+    ).toBe('Random Userq');
+    const unnamed = await principalAfter({ name: '  ', given_name: 42 });
+    expect(unnamed).toMatchObject({ kind: 'clinician', uid: '555254242106' });
+    expect(unnamed).not.toHaveProperty('name');
   });
 
   it('refuses a failed sign-in with the reason code only, and ends sessions when the id_token expires', async () => {

@@ -672,7 +672,28 @@ function clinicianOf(claims: Cis2IdTokenClaims, info: Cis2UserInfo): ClinicianPr
     organisationOds: role.org_code,
   };
   if (role.role_name) principal.roleName = role.role_name;
+  const name = displayNameOf(info) ?? displayNameOf(claims);
+  if (name !== undefined) principal.name = name;
   return principal;
+}
+
+/** Longest display name kept: a name is for a header, not a store of free text. */
+const MAX_DISPLAY_NAME = 200;
+
+/**
+ * A CIS2 user's name in reading order: `title`, `given_name`, `family_name` (the `profile` and
+ * `nhsperson` scopes, CONTRACTS.md §2e), e.g. `Dr Alex Carter`; else `name` as CIS2 sends it, which
+ * puts the family name first (`USERQ RANDOM Mr` in CIS2's UserInfo examples).
+ */
+function displayNameOf(claims: { readonly [claim: string]: unknown }): string | undefined {
+  const part = (value: unknown) => (typeof value === 'string' ? value.replace(/\s+/g, ' ').trim() : '');
+  const given = part(claims.given_name);
+  const family = part(claims.family_name);
+  const name =
+    given !== '' || family !== ''
+      ? [part(claims.title), given, family].filter((p) => p !== '').join(' ')
+      : part(claims.name);
+  return name === '' ? undefined : name.slice(0, MAX_DISPLAY_NAME);
 }
 
 /** The principal as shown to its owner: everything the policy uses, nothing secret. */
