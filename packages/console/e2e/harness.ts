@@ -92,7 +92,8 @@ export async function junction(args: string[], env: NodeJS.ProcessEnv = {}) {
 /** `junction start --port 0 --data-dir <tmp>`, as the README tells a new user, until `stop()`. */
 export async function startJunction(): Promise<RunningJunction> {
   const dataDir = await mkdtemp(join(tmpdir(), 'junction-console-e2e-'));
-  const cli = cliRuntime();
+  // The hub logs every request at info; only warnings belong in a test run's output.
+  const cli = cliRuntime({ JUNCTION_LOG_LEVEL: 'warn' });
   const exited = runCli(['start', '--port', '0', '--data-dir', dataDir], cli.rt);
   const out = await Promise.race([
     cli.printed('Press Ctrl+C'),

@@ -46,18 +46,37 @@ function FlagTags({ hit }: { hit: Pick<DmdHit, 'prescribable' | 'available' | 'i
 function Search() {
   const [params, setParams] = useSearchParams();
   const [text, setText] = useState(params.get('q') ?? '');
-  const q = params.get('q') ?? '';
-  const kind = params.get('kind') ?? '';
-  const prescribable = params.get('prescribable') === 'true';
-  const available = params.get('available') === 'true';
+  // The form's own state is the truth while the page is open, mirrored into the URL (so a link or a
+  // reload keeps the search). Controlled inputs read it synchronously: the router applies a URL change
+  // a moment later, and a checkbox bound to the URL alone would flick back when clicked.
+  const [filters, setFilters] = useState<Record<string, string>>(() => ({
+    q: params.get('q') ?? '',
+    kind: params.get('kind') ?? '',
+    prescribable: params.get('prescribable') ?? '',
+    available: params.get('available') ?? '',
+  }));
+  const q = filters.q ?? '';
+  const kind = filters.kind ?? '';
+  const prescribable = filters.prescribable === 'true';
+  const available = filters.available === 'true';
 
   const update = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [name, value] of Object.entries(changes)) {
-      if (value === undefined || value === '') next.delete(name);
-      else next.set(name, value);
-    }
-    setParams(next, { replace: true });
+    setFilters((current) => {
+      const merged = { ...current };
+      for (const [name, value] of Object.entries(changes)) merged[name] = value ?? '';
+      return merged;
+    });
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        for (const [name, value] of Object.entries(changes)) {
+          if (value === undefined || value === '') next.delete(name);
+          else next.set(name, value);
+        }
+        return next;
+      },
+      { replace: true },
+    );
   };
 
   // Search as you type: the URL (and so the request) follows the box after a short pause.
