@@ -426,7 +426,7 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     };
     const { location, callback } = await signIn('cis2');
     expect(cis2.authorizations[0]?.params).toMatchObject({ selectRole: true });
-    expect(location.searchParams.get('scope')).toContain('nationalrbacaccess');
+    expect(location.searchParams.get('scope')).toBe('openid profile nhsperson nationalrbacaccess');
     expect(callback.statusCode).toBe(200);
     expect(callback.json().principal).toEqual({
       kind: 'clinician',

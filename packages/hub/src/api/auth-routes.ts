@@ -64,7 +64,11 @@ const PROVIDER_NAMES: Record<Provider, string> = { 'nhs-login': 'NHS login', cis
 /** Sign-ins under way expire like the providers' authorisation codes (CONTRACTS.md §2d: 10 min). */
 const AUTH_REQUEST_TTL_MS = 10 * 60_000;
 const NHS_LOGIN_SCOPE = ['openid', 'profile'];
-const CIS2_SCOPE = ['openid', 'profile', 'nationalrbacaccess'];
+/**
+ * `nhsperson` adds `nhsid_useruid` and the person's `title` to UserInfo (CONTRACTS.md §2e), so the
+ * console can greet `Dr Alex Carter`; `nationalrbacaccess` lists the roles the selected one is found in.
+ */
+const CIS2_SCOPE = ['openid', 'profile', 'nhsperson', 'nationalrbacaccess'];
 const LEVELS: IdentityProofingLevel[] = ['P0', 'P5', 'P9'];
 
 interface LoginQuery {
