@@ -177,11 +177,9 @@ describe.runIf(hasChromium)('console sign-in, keyboard use and roles against `ju
       'Medicines',
       'Messages and jobs',
     ]);
-    // CIS2 gave no name (the sandbox's UserInfo has none the hub keeps): the smartcard user id, said so.
-    await expectText(
-      page.getByRole('banner'),
-      'Smartcard user 555000000001, Clinical Practitioner Access Role (Y12345)',
-    );
+    // The name CIS2's UserInfo gives (title, given and family name), not the smartcard's user id.
+    await expectText(page.getByRole('banner'), 'Dr Alex Carter, Clinical Practitioner Access Role (Y12345)');
+    expect(await page.getByRole('banner').getByText('555000000001').count()).toBe(0);
     await shot(page, 'clinician signed in');
 
     // The trace form with the keyboard alone: Tab to the NHS number, type it, Enter.
@@ -213,7 +211,7 @@ describe.runIf(hasChromium)('console sign-in, keyboard use and roles against `ju
       await page.getByRole('heading', { level: 1, name: 'You do not have access to this page' }).waitFor();
       const main = page.getByRole('main');
       await expectText(main, permission);
-      await expectText(main, 'Smartcard user 555000000001');
+      await expectText(main, 'Dr Alex Carter');
       expect(await main.getByRole('link').allTextContents()).toEqual(['Go to Patients']);
       for (const role of ['form', 'table', 'button'] as const) {
         expect(await main.getByRole(role).count(), `${role} on ${path}`).toBe(0);
