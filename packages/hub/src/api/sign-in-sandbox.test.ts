@@ -184,6 +184,8 @@ describe('sign-in against the sandbox NHS login and CIS2, PDS by token exchange'
       roleCode: admin.roleCode,
       roleName: admin.roleName,
       organisationOds: admin.orgCode,
+      // From the sandbox CIS2's UserInfo (scopes profile and nhsperson): title, given and family name.
+      name: `${clinician.title} ${clinician.givenName} ${clinician.familyName}`,
     });
     const search = await hub.app.inject({
       url: '/fhir/R4/Patient?family=Smith&gender=female&birthdate=eq2010-10-22',
