@@ -16,7 +16,14 @@ export interface Patient {
   gender?: string;
   birthDate?: string;
   deceasedDateTime?: string;
-  address?: { use?: string; line?: string[]; city?: string; district?: string; postalCode?: string }[];
+  address?: {
+    use?: string;
+    line?: string[];
+    city?: string;
+    district?: string;
+    postalCode?: string;
+    period?: { start?: string; end?: string };
+  }[];
   telecom?: { system?: string; value?: string; use?: string }[];
   generalPractitioner?: { identifier?: { value?: string }; display?: string }[];
 }

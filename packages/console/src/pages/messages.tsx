@@ -238,7 +238,7 @@ function MessageLog() {
                   )}
                 </Table.Cell>
                 <Table.Cell>
-                  <Link to={`/messages/${m.id}`}>
+                  <Link to={`/messages/${m.id}`} className="app-wrap-anywhere">
                     {m.subject ?? m.localId ?? m.meshMessageId ?? m.id}
                     <span className="nhsuk-u-visually-hidden"> (message history)</span>
                   </Link>

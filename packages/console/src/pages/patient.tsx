@@ -83,7 +83,7 @@ export default function PatientPage() {
             <Row label="NHS number">{formatNhsNumber(p.id)}</Row>
             <Row label="Date of birth">{formatDate(p.birthDate)}</Row>
             <Row label="Gender">{genderOf(p.gender)}</Row>
-            {p.deceasedDateTime && <Row label="Date of death">{formatDateTime(p.deceasedDateTime)}</Row>}
+            {p.deceasedDateTime && <Row label="Date of death">{dateOfDeath(p.deceasedDateTime)}</Row>}
             {!restricted && (
               <>
                 <Row label="Address">
@@ -94,7 +94,9 @@ export default function PatientPage() {
                           key={[...(a.line ?? []), a.postalCode].join('|')}
                           className="nhsuk-u-margin-bottom-1"
                         >
+                          {a.use && <span className="app-nowrap">{ADDRESS_USE[a.use] ?? a.use}: </span>}
                           {[...(a.line ?? []), a.city, a.district, a.postalCode].filter(Boolean).join(', ')}
+                          {a.period && ` (${periodOf(a.period)})`}
                         </p>
                       ))}
                 </Row>
@@ -119,4 +121,25 @@ export default function PatientPage() {
       )}
     </Page>
   );
+}
+
+/** PDS address uses (FHIR address-use), as a person reads them. */
+const ADDRESS_USE: Record<string, string> = {
+  home: 'Home',
+  temp: 'Temporary',
+  work: 'Work',
+  billing: 'Billing',
+  old: 'Previous',
+};
+
+function periodOf(period: { start?: string; end?: string }): string {
+  if (period.start && period.end) return `${formatDate(period.start)} to ${formatDate(period.end)}`;
+  if (period.start) return `from ${formatDate(period.start)}`;
+  return period.end ? `until ${formatDate(period.end)}` : '';
+}
+
+/** PDS records the date of death as a dateTime; a midnight time says only the date is known. */
+function dateOfDeath(value: string): string {
+  const day = value.slice(0, 10);
+  return /T00:00(:00)?/.test(value) || value.length === 10 ? formatDate(day) : formatDateTime(value);
 }
