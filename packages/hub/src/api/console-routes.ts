@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import type { OperationOutcome } from '@medplum/fhirtypes';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   API_KEY_SCOPES,
   type ApiKeyInfo,
@@ -10,7 +9,6 @@ import {
   listApiKeys,
   revokeApiKey,
 } from '../access/api-keys.js';
-import type { AccessAction } from '../access/policy.js';
 import type { AuditRecord } from '../audit/audit-hash.js';
 import { type ListAuditEventsOptions, listAuditEvents } from '../audit/list-audit-events.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
@@ -20,6 +18,16 @@ import type { UpstreamServiceInfo } from '../observability/upstream-services.js'
 import type { Store } from '../store/database.js';
 import type { AccessControl, Caller } from './authorise.js';
 import { sendFhir } from './fhir-reply.js';
+import {
+  ANY_SCHEMA as ANY,
+  BadRequest,
+  guardedBy,
+  outcome,
+  QUERY_SCHEMA as QUERY,
+  type Query,
+  text,
+  whole,
+} from './json-routes.js';
 
 /*
  * What the console (issue #6) needs beyond the existing routes: the hub's settings (never a secret),
@@ -41,12 +49,6 @@ export interface ConsoleRoutesOptions {
   signIn: { nhsLogin: boolean; cis2: boolean };
 }
 
-type Query = Record<string, string | undefined>;
-
-class BadRequest extends Error {}
-
-const QUERY = { type: 'object', additionalProperties: { type: 'string' } } as const;
-const ANY = { type: 'object', additionalProperties: true } as const;
 const AUDIT_OUTCOMES = ['success', 'not-found', 'denied', 'error'] as const;
 /** `failure`: anything that was neither served nor denied (the contract's outcome filter). */
 const OUTCOME_FILTERS: Record<string, readonly string[]> = {
@@ -60,30 +62,10 @@ const AUDIT_PAGE_MAX = 500;
 /** Rows read per query while streaming the CSV, so memory stays flat whatever the trail's size. */
 const CSV_PAGE = 1_000;
 
-function outcome(code: 'invalid' | 'not-found', diagnostics: string): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] };
-}
-
 export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutesOptions): Promise<void> {
   const { store, access, now, config } = options;
 
-  const guarded =
-    (
-      action: AccessAction,
-      handler: (request: FastifyRequest, reply: FastifyReply, caller: Caller) => Promise<unknown>,
-    ) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      const caller = await access.authorise(request, reply, action, { auditNhsNumbers: [] });
-      if (!caller) return reply;
-      try {
-        return await handler(request, reply, caller);
-      } catch (error) {
-        if (error instanceof BadRequest || error instanceof RangeError) {
-          return sendFhir(reply, 400, outcome('invalid', error.message));
-        }
-        throw error;
-      }
-    };
+  const guarded = guardedBy(access);
 
   app.get(
     '/settings',
@@ -424,23 +406,6 @@ function auditFiltersOf(q: Query): ListAuditEventsOptions {
   const to = time(q, 'to', 'end');
   if (to !== undefined) filters.to = to;
   return filters;
-}
-
-function text(q: Query, name: string): string | undefined {
-  const v = q[name]?.trim();
-  if (v === undefined || v === '') return undefined;
-  if (v.length > 200) throw new BadRequest(`Parameter '${name}' is too long`);
-  return v;
-}
-
-function whole(q: Query, name: string, min: number, max: number): number | undefined {
-  const v = text(q, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new BadRequest(`Parameter '${name}' must be a whole number ${min}..${max}`);
-  }
-  return n;
 }
 
 /** An ISO-8601 time as stored (UTC, milliseconds); a bare date is that day's start or end (UTC). */

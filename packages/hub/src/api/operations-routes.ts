@@ -1,5 +1,4 @@
-import type { OperationOutcome } from '@medplum/fhirtypes';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { getJob, JOB_STATUSES, JobError, type JobStatus, listJobs, retryJob } from '../jobs/queue.js';
 import {
   getMeshMessage,
@@ -13,6 +12,16 @@ import {
 import type { Store } from '../store/database.js';
 import type { AccessControl, Caller } from './authorise.js';
 import { sendFhir } from './fhir-reply.js';
+import {
+  ANY_SCHEMA as ANY,
+  guardedBy,
+  oneOf,
+  outcome,
+  QUERY_SCHEMA as QUERY,
+  type Query,
+  text,
+  whole,
+} from './json-routes.js';
 
 /*
  * Operations over HTTP (issue #5 point 4), plain JSON for people and the console: the MESH message
@@ -29,67 +38,14 @@ export interface OperationsRoutesOptions {
   notifyJobs?: () => void;
 }
 
-type Query = Record<string, string | undefined>;
-
-class BadQuery extends Error {}
-
-function outcome(code: 'invalid' | 'not-found' | 'conflict', diagnostics: string): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] };
-}
-
-function oneOf<T extends string>(query: Query, name: string, allowed: readonly T[]): T | undefined {
-  const v = query[name];
-  if (v === undefined || v === '') return undefined;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new BadQuery(`Parameter '${name}' must be one of ${allowed.join(', ')}`);
-  }
-  return v as T;
-}
-
-function text(query: Query, name: string): string | undefined {
-  const v = query[name];
-  if (v === undefined || v === '') return undefined;
-  if (v.length > 300) throw new BadQuery(`Parameter '${name}' is too long`);
-  return v;
-}
-
-function whole(query: Query, name: string, min: number, max: number): number | undefined {
-  const v = query[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new BadQuery(`Parameter '${name}' must be a whole number ${min}..${max}`);
-  }
-  return n;
-}
-
-const QUERY = { type: 'object', additionalProperties: { type: 'string' } } as const;
-const ANY = { type: 'object', additionalProperties: true } as const;
-
 export async function operationsRoutes(
   app: FastifyInstance,
   options: OperationsRoutesOptions,
 ): Promise<void> {
   const { store, access } = options;
 
-  const guarded =
-    (
-      action: 'messages.read' | 'jobs.read',
-      handler: (request: FastifyRequest, reply: FastifyReply, caller: Caller) => Promise<unknown>,
-    ) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      const caller = await access.authorise(request, reply, action, { auditNhsNumbers: [] });
-      if (!caller) return reply;
-      try {
-        return await handler(request, reply, caller);
-      } catch (error) {
-        if (error instanceof BadQuery) return sendFhir(reply, 400, outcome('invalid', error.message));
-        if (error instanceof MeshLogError && error.code === 'not-found') {
-          return sendFhir(reply, 400, outcome('invalid', error.message));
-        }
-        throw error;
-      }
-    };
+  // A MESH log paging cursor that names no message is the caller's mistake.
+  const guarded = guardedBy(access, (e) => e instanceof MeshLogError && e.code === 'not-found');
 
   app.get(
     '/mesh/messages',

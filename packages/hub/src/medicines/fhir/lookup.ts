@@ -6,6 +6,7 @@ import {
   type DmdConceptType,
   type DmdLookupResolver,
   dmdConceptRefOf,
+  dmdMainRow,
 } from '../model.js';
 import { DMD_SCHEMAS, type DmdFileKind, type LookupList } from '../records.js';
 import { SNOMED_SYNONYM } from './systems.js';
@@ -102,7 +103,7 @@ export function toDmdLookupParameters(input: DmdLookupInput, lookup: DmdLookupRe
   const parameter: ParametersParameter[] = [{ name: 'name', valueString: 'dm+d' }];
   if (input.releaseId) parameter.push({ name: 'version', valueString: input.releaseId });
   parameter.push({ name: 'display', valueString: name });
-  const main = mainRow(detail);
+  const main: Row = dmdMainRow(detail);
   const synonyms = [main.ABBREVNM, detail.type === 'AMP' ? detail.amp.DESC : null];
   for (const value of synonyms) {
     if (typeof value === 'string' && value !== '' && value !== name) {
@@ -128,21 +129,6 @@ interface Ctx {
 }
 
 type Row = Readonly<Record<string, string | number | boolean | null>>;
-
-function mainRow(detail: DmdConceptDetail): Row {
-  switch (detail.type) {
-    case 'VTM':
-      return detail.vtm;
-    case 'VMP':
-      return detail.vmp;
-    case 'AMP':
-      return detail.amp;
-    case 'VMPP':
-      return detail.vmpp;
-    case 'AMPP':
-      return detail.ampp;
-  }
-}
 
 function conceptFacts(detail: DmdConceptDetail, ctx: Ctx): Property[] {
   const out: Property[] = [];
