@@ -7,7 +7,7 @@ import { SIGNATURE_TOLERANCE_S, signWebhookBody, verifyWebhookSignature } from '
  * both sides (the hub signs, a product verifies). The job handler's use of it is tested in the
  * journey test (journey.test.ts) and the routes test.
  */
-const SECRET = 'whsec_test-secret-0123456789';
+const SECRET = 'whsec_test-secret-for-signatures';
 const SENT_AT = new Date('2025-05-06T07:08:09.500Z');
 const T = 1746515289; // SENT_AT in whole seconds
 const BODY = '{"id":"s-1:delivered","type":"submission.delivered"}';
