@@ -206,7 +206,7 @@ export async function signInAdmin(
     return { ok: false, reason: 'locked', username, known, retryAfterS };
   }
   const password = input.password.length > ADMIN_PASSWORD_MAX_LENGTH * 4 ? '' : input.password;
-  const matches = await verifyPassword(password, row?.password_hash ?? (await dummyPasswordHash()));
+  const matches = await verifyPassword(password, row?.password_hash ?? dummyPasswordHash());
   if (!row || !matches || row.disabled_at !== null) {
     const locked = await recordFailure(store, username, at);
     return locked === undefined

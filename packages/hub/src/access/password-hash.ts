@@ -53,11 +53,18 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(parsed.key, key);
 }
 
-/** A hash of a random password nobody knows: compared against when the username is unknown. */
-let dummy: Promise<string> | undefined;
-export function dummyPasswordHash(): Promise<string> {
-  dummy ??= hashPassword(randomBytes(32).toString('base64url'));
-  return dummy;
+/**
+ * A stored hash no password matches (random salt and key, real cost parameters): compared against
+ * when the username is unknown, so that sign-in costs one scrypt like a real account's. Nothing
+ * needs deriving to make it, so there is no warm-up and no first-call delay that would tell.
+ */
+const DUMMY_HASH = (() => {
+  const { N, r, p } = PASSWORD_HASH_COST;
+  const salt = randomBytes(SALT_BYTES).toString('base64url');
+  return `${PREFIX}${N}$${r}$${p}$${salt}$${randomBytes(KEY_BYTES).toString('base64url')}`;
+})();
+export function dummyPasswordHash(): string {
+  return DUMMY_HASH;
 }
 
 function parse(

@@ -19,7 +19,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { signInAdmin } from '../access/admin-accounts.js';
 import { type DelegationsFor, SESSION_COOKIE } from '../access/authenticate.js';
 import { isSameOriginRequest } from '../access/csrf.js';
-import { dummyPasswordHash } from '../access/password-hash.js';
 import {
   type AdminPrincipal,
   allowedActions,
@@ -395,9 +394,6 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
     );
   }
 
-  // The hash unknown usernames are checked against, made now rather than on the first such
-  // sign-in, which would otherwise take twice as long and tell that the name does not exist.
-  dummyPasswordHash().catch(() => {});
   app.post<{ Body: unknown }>(
     '/auth/admin/login',
     {
