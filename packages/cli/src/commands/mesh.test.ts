@@ -71,27 +71,27 @@ function content(size: number): Buffer {
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
+/** `mesh send <source>` X26ABC1 → X26ABC2 on the seed's TEST_WORKFLOW, then `extra`. */
+const sendArgs = (source: string, ...extra: string[]) => [
+  'mesh',
+  'send',
+  source,
+  '--to',
+  'X26ABC2',
+  '--workflow',
+  'TEST_WORKFLOW',
+  ...extra,
+];
+
 describe('junction mesh against the sandbox MESH', () => {
   it('sends a 5-chunk file X26ABC1 → X26ABC2, lists it, downloads it to --out, tracks, acknowledges', async () => {
     const data = content(5 * 64 * 1024 - 1000);
     const file = join(dir, 'readings.csv');
     await writeFile(file, data);
 
-    const sent = await cli([
-      'mesh',
-      'send',
-      file,
-      '--to',
-      'X26ABC2',
-      '--workflow',
-      'TEST_WORKFLOW',
-      '--subject',
-      'synthetic readings',
-      '--local-id',
-      'cli-test-1',
-      '--chunk-size',
-      '64K',
-    ]);
+    const sent = await cli(
+      sendArgs(file, '--subject', 'synthetic readings', '--local-id', 'cli-test-1', '--chunk-size', '64K'),
+    );
     expect(sent.code, sent.err()).toBe(0);
     const messageId = sent.out().trim();
     // stdout is the message id alone (scripts read it); the rest is on stderr.
@@ -186,10 +186,7 @@ describe('junction mesh against the sandbox MESH', () => {
     const pieces = Array.from({ length: 13 }, (_, i) =>
       data.subarray(Math.floor((i * data.length) / 13), Math.floor(((i + 1) * data.length) / 13)),
     );
-    const sent = await cli(
-      ['mesh', 'send', '-', '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW', '--chunk-size', '32768'],
-      { stdin: Readable.from(pieces) },
-    );
+    const sent = await cli(sendArgs('-', '--chunk-size', '32768'), { stdin: Readable.from(pieces) });
     expect(sent.code, sent.err()).toBe(0);
     const messageId = sent.out().trim();
     expect(sent.err()).toContain('sending stdin from X26ABC1 to X26ABC2 on TEST_WORKFLOW');
@@ -207,10 +204,11 @@ describe('junction mesh against the sandbox MESH', () => {
     const file = join(dir, 'tty.bin');
     await writeFile(file, content(3 * 1024));
     const rt = testRuntime({ JUNCTION_MESH_BASE_URL: meshUrl });
-    const code = await runCli(
-      ['mesh', 'send', file, '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW', '--chunk-size', '1K'],
-      { ...rt, stderrIsTTY: true, columns: 100 },
-    );
+    const code = await runCli(sendArgs(file, '--chunk-size', '1K'), {
+      ...rt,
+      stderrIsTTY: true,
+      columns: 100,
+    });
     expect(code, rt.err()).toBe(0);
     // ESC[K (erase to the end of the line) shown as ⟨K⟩.
     const err = rt.err().replaceAll('\x1b[K', '⟨K⟩');
@@ -223,7 +221,7 @@ describe('junction mesh against the sandbox MESH', () => {
     expect(redraws.every((line) => (line.split('⟨K⟩')[0] ?? '').length < 100)).toBe(true);
 
     const small = testRuntime({ JUNCTION_MESH_BASE_URL: meshUrl });
-    await runCli(['mesh', 'send', file, '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW'], {
+    await runCli(sendArgs(file), {
       ...small,
       stderrIsTTY: true,
     });
@@ -235,17 +233,7 @@ describe('junction mesh against the sandbox MESH', () => {
     const data = content(5 * 16 * 1024 - 99);
     const file = join(dir, 'resume.bin');
     await writeFile(file, data);
-    const args = [
-      'mesh',
-      'send',
-      file,
-      '--to',
-      'X26ABC2',
-      '--workflow',
-      'TEST_WORKFLOW',
-      '--chunk-size',
-      '16K',
-    ];
+    const args = sendArgs(file, '--chunk-size', '16K');
     const rt = testRuntime({ JUNCTION_MESH_BASE_URL: meshUrl });
     const stderr = rt.stderr;
     const code = await runCli(args, {
@@ -300,7 +288,7 @@ describe('junction mesh against the sandbox MESH', () => {
   });
 
   it('stops plainly when stdout is closed part-way (`get ID | head`), leaving the message in the inbox', async () => {
-    const sent = await cli(['mesh', 'send', '-', '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW'], {
+    const sent = await cli(sendArgs('-'), {
       stdin: Readable.from([content(200_000)]),
     });
     const messageId = sent.out().trim();
@@ -326,17 +314,7 @@ describe('junction mesh against the sandbox MESH', () => {
   it('says a wrong password in one plain line (403, mesh-api.yaml "Authorisation")', async () => {
     const file = join(dir, 'small.txt');
     await writeFile(file, 'synthetic');
-    const run = await cli([
-      'mesh',
-      'send',
-      file,
-      '--to',
-      'X26ABC2',
-      '--workflow',
-      'TEST_WORKFLOW',
-      '--password',
-      'wrong',
-    ]);
+    const run = await cli(sendArgs(file, '--password', 'wrong'));
     expect(run.code).toBe(1);
     expect(run.out()).toBe('');
     const lines = run.err().trimEnd().split('\n');
@@ -388,7 +366,7 @@ describe('junction mesh against the sandbox MESH', () => {
     const file = join(dir, 'small.txt');
     await writeFile(file, 'synthetic');
     // The first POST of a message is never retried (client MeshRetryMode 'never'), so this fails at once.
-    const run = await cli(['mesh', 'send', file, '--to', 'X26ABC2', '--workflow', 'TEST_WORKFLOW'], {
+    const run = await cli(sendArgs(file), {
       env: { JUNCTION_MESH_BASE_URL: `http://127.0.0.1:${port}` },
     });
     expect(run.code).toBe(1);
