@@ -197,19 +197,31 @@ export async function deleteMinutesBefore(store: Pick<Store, 'db'>, before: stri
   return Number(a.numDeletedRows) + Number(b.numDeletedRows);
 }
 
+/** The rows of a per-minute table whose minute is in [from, to), oldest first. */
+async function minutesIn<T extends 'ops_upstream_minutes' | 'ops_http_minutes'>(
+  store: Pick<Store, 'db'>,
+  table: T,
+  from: string,
+  to: string,
+): Promise<OpsTables[T][]> {
+  const name: 'ops_upstream_minutes' | 'ops_http_minutes' = table;
+  const rows = await opsDb(store)
+    .selectFrom(name)
+    .selectAll()
+    .where('minute', '>=', from)
+    .where('minute', '<', to)
+    .orderBy('minute')
+    .execute();
+  return rows as OpsTables[T][];
+}
+
 /** Stored upstream minutes in [from, to) (ISO-8601 minute starts). */
 export async function readUpstreamMinutes(
   store: Pick<Store, 'db'>,
   from: string,
   to: string,
 ): Promise<UpstreamMinute[]> {
-  const rows = await opsDb(store)
-    .selectFrom('ops_upstream_minutes')
-    .selectAll()
-    .where('minute', '>=', from)
-    .where('minute', '<', to)
-    .orderBy('minute')
-    .execute();
+  const rows = await minutesIn(store, 'ops_upstream_minutes', from, to);
   return rows.map((r) => ({
     service: r.service,
     minute: r.minute,
@@ -221,18 +233,13 @@ export async function readUpstreamMinutes(
   }));
 }
 
+/** Stored hub request minutes in [from, to) (ISO-8601 minute starts). */
 export async function readHttpMinutes(
   store: Pick<Store, 'db'>,
   from: string,
   to: string,
 ): Promise<HttpMinute[]> {
-  const rows = await opsDb(store)
-    .selectFrom('ops_http_minutes')
-    .selectAll()
-    .where('minute', '>=', from)
-    .where('minute', '<', to)
-    .orderBy('minute')
-    .execute();
+  const rows = await minutesIn(store, 'ops_http_minutes', from, to);
   return rows.map((r) => ({
     minute: r.minute,
     requests: Number(r.requests),
