@@ -65,6 +65,11 @@ function send(
   });
 }
 
+/** The status of `method /messageexchange/{mailbox}/{path}`, signed as that mailbox. */
+async function statusOf(app: FastifyInstance, method: 'GET' | 'PUT', mailbox: string, path: string) {
+  return (await call(app, { method, url: `/messageexchange/${mailbox}/${path}`, as: mailbox })).statusCode;
+}
+
 describe('NHSMESH authorisation (mesh-api.yaml "MESH Authorization header")', () => {
   it('accepts a valid token on the handshake (POST /messageexchange/{mailbox_id}) — v2 200 empty, v1 {mailboxId}', async () => {
     const app = await sandbox();
@@ -144,22 +149,19 @@ describe('NHSMESH authorisation (mesh-api.yaml "MESH Authorization header")', ()
 
   it('403 "Mailbox id does not match token" for another mailbox or a lower-case token mailbox; EPL-151 for an unknown mailbox', async () => {
     const app = await sandbox();
-    const wrong = await call(app, {
-      method: 'GET',
-      url: '/messageexchange/X26ABC2/inbox',
-      as: 'X26ABC1',
-      token: meshToken('X26ABC1', { at: clock }),
-    });
-    expect(wrong.statusCode).toBe(403);
-    expect(wrong.json().detail[0].msg).toBe('Mailbox id does not match token');
-    const lower = await call(app, {
-      method: 'GET',
-      url: '/messageexchange/x26abc1/inbox',
-      as: 'x',
-      token: meshToken('x26abc1', { at: clock }),
-    });
-    expect(lower.statusCode).toBe(403);
-    expect(lower.json().detail[0].msg).toBe('Mailbox id does not match token');
+    // [mailbox in the path, mailbox in the token]: another mailbox's inbox; a lower-case token mailbox.
+    for (const [path, tokenMailbox] of [
+      ['X26ABC2', 'X26ABC1'],
+      ['x26abc1', 'x26abc1'],
+    ] as const) {
+      const res = await call(app, {
+        method: 'GET',
+        url: `/messageexchange/${path}/inbox`,
+        as: tokenMailbox, // call() signs meshToken(as, { at: clock })
+      });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().detail[0].msg).toBe('Mailbox id does not match token');
+    }
     const unknown = await call(app, {
       method: 'GET',
       url: '/messageexchange/NOPE1/inbox',
@@ -323,24 +325,8 @@ describe('send and receive (send_message, retrieve_message, acknowledge)', () =>
     });
     expect(v1Track.json().downloadTimestamp).toMatch(/^\d{14}$/);
     // Tracking someone else's message or an unknown id: 404 ("intentionally not a 403", mesh-sandbox).
-    expect(
-      (
-        await call(app, {
-          method: 'GET',
-          url: `/messageexchange/X26ABC2/outbox/tracking?messageID=${id}`,
-          as: 'X26ABC2',
-        })
-      ).statusCode,
-    ).toBe(404);
-    expect(
-      (
-        await call(app, {
-          method: 'GET',
-          url: '/messageexchange/X26ABC1/outbox/tracking?messageID=NOPE',
-          as: 'X26ABC1',
-        })
-      ).statusCode,
-    ).toBe(404);
+    expect(await statusOf(app, 'GET', 'X26ABC2', `outbox/tracking?messageID=${id}`)).toBe(404);
+    expect(await statusOf(app, 'GET', 'X26ABC1', 'outbox/tracking?messageID=NOPE')).toBe(404);
   });
 
   it('download errors: 404 RECEIVE 20 for an unknown id, 403 for another mailbox, 404 for a chunk past the end', async () => {
@@ -352,33 +338,9 @@ describe('send and receive (send_message, retrieve_message, acknowledge)', () =>
     });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().detail).toEqual([{ event: 'RECEIVE', code: '20', msg: 'Message does not exist' }]);
-    expect(
-      (
-        await call(app, {
-          method: 'GET',
-          url: '/messageexchange/X26ABC3/inbox/SIMPLE_MESSAGE',
-          as: 'X26ABC3',
-        })
-      ).statusCode,
-    ).toBe(403);
-    expect(
-      (
-        await call(app, {
-          method: 'GET',
-          url: '/messageexchange/X26ABC1/inbox/SIMPLE_MESSAGE/2',
-          as: 'X26ABC1',
-        })
-      ).statusCode,
-    ).toBe(404);
-    expect(
-      (
-        await call(app, {
-          method: 'PUT',
-          url: '/messageexchange/X26ABC1/inbox/NOPE/status/acknowledged',
-          as: 'X26ABC1',
-        })
-      ).statusCode,
-    ).toBe(404);
+    expect(await statusOf(app, 'GET', 'X26ABC3', 'inbox/SIMPLE_MESSAGE')).toBe(403);
+    expect(await statusOf(app, 'GET', 'X26ABC1', 'inbox/SIMPLE_MESSAGE/2')).toBe(404);
+    expect(await statusOf(app, 'PUT', 'X26ABC1', 'inbox/NOPE/status/acknowledged')).toBe(404);
   });
 
   it('417 SEND 12 for an unknown recipient and SEND 17 for an unregistered workflow, in v1 and v2 shapes', async () => {
