@@ -184,16 +184,14 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
             errorCode: 'ACCESS_DENIED',
             httpStatus: 403,
           });
-          return sendFhir(reply, 403, {
-            resourceType: 'OperationOutcome',
-            issue: [
-              {
-                severity: 'error',
-                code: 'forbidden',
-                diagnostics: `An API key may only give scopes it has itself; this one lacks ${beyond.join(', ')}`,
-              },
-            ],
-          });
+          return sendFhir(
+            reply,
+            403,
+            outcome(
+              'forbidden',
+              `An API key may only give scopes it has itself; this one lacks ${beyond.join(', ')}`,
+            ),
+          );
         }
       }
       const created = await createApiKey(store, {

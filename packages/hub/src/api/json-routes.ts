@@ -19,7 +19,10 @@ export class BadRequest extends Error {}
 export const QUERY_SCHEMA = { type: 'object', additionalProperties: { type: 'string' } } as const;
 export const ANY_SCHEMA = { type: 'object', additionalProperties: true } as const;
 
-export function outcome(code: 'invalid' | 'not-found' | 'conflict', diagnostics: string): OperationOutcome {
+export function outcome(
+  code: OperationOutcome['issue'][number]['code'],
+  diagnostics: string,
+): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] };
 }
 

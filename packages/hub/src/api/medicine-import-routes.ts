@@ -17,6 +17,7 @@ import {
 import type { Store } from '../store/database.js';
 import type { AccessControl } from './authorise.js';
 import { sendFhir } from './fhir-reply.js';
+import { outcome } from './json-routes.js';
 
 /*
  * dm+d imports over HTTP (issue #6, the console's Medicines page; `medicines.import`):
@@ -44,10 +45,6 @@ const ZIP_TYPES = ['application/zip', 'application/x-zip-compressed'];
 /** A zip starts with a local file header, or is empty (end of central directory): APPNOTE.TXT 4.3.7, 4.3.16. */
 const ZIP_MAGIC = [Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from([0x50, 0x4b, 0x05, 0x06])];
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}\.zip$/;
-
-function outcome(code: OperationOutcome['issue'][number]['code'], diagnostics: string): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] };
-}
 
 class UploadRefused extends Error {
   constructor(

@@ -1,4 +1,3 @@
-import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import {
   BUCKET_COLUMNS,
@@ -12,6 +11,7 @@ import type { UpstreamServiceInfo } from '../observability/upstream-services.js'
 import type { Store } from '../store/database.js';
 import type { AccessControl } from './authorise.js';
 import { sendFhir } from './fhir-reply.js';
+import { outcome } from './json-routes.js';
 
 /*
  * GET /operations/overview (issue #6, the console's Overview page): each NHS API the hub uses, its
@@ -180,17 +180,11 @@ export async function overviewRoutes(app: FastifyInstance, options: OverviewRout
       if (!caller) return reply;
       const window = request.query.window ?? '1h';
       if (!Object.hasOwn(OVERVIEW_WINDOWS, window)) {
-        const outcome: OperationOutcome = {
-          resourceType: 'OperationOutcome',
-          issue: [
-            {
-              severity: 'error',
-              code: 'invalid',
-              diagnostics: `Parameter 'window' must be one of ${Object.keys(OVERVIEW_WINDOWS).join(', ')}`,
-            },
-          ],
-        };
-        return sendFhir(reply, 400, outcome);
+        return sendFhir(
+          reply,
+          400,
+          outcome('invalid', `Parameter 'window' must be one of ${Object.keys(OVERVIEW_WINDOWS).join(', ')}`),
+        );
       }
       // This instance's latest seconds too; other instances' arrive within their flush interval.
       await calls
