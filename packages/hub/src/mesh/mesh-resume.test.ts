@@ -11,11 +11,11 @@ import type {
 import { MeshError } from '@junction/client';
 import { OperationOutcomeError } from '@junction/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type MeshMailboxConfig } from '../config/load-config.js';
-import { HubJobs } from '../jobs/hub-jobs.js';
+import { loadConfig } from '../config/load-config.js';
 import { listJobs } from '../jobs/queue.js';
+import { HUB, meshHubInstance, PRACTICE } from '../testing/mesh-hub.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
-import { chunkEventDue, MAX_CHUNK_EVENTS, type MeshPort, MeshService } from './mesh-service.js';
+import { chunkEventDue, MAX_CHUNK_EVENTS, type MeshPort } from './mesh-service.js';
 import { getMeshMessage, sendMeshMessage } from './message-log.js';
 
 // Resumable MESH uploads in the hub's send job. MESH here is a chunk-level fake of what the sandbox does
@@ -23,16 +23,6 @@ import { getMeshMessage, sendMeshMessage } from './message-log.js';
 // number and replace what MESH holds, delivery once every chunk is in, 423 once finalised); the real client
 // against the real sandbox is packages/cli/src/hub-mesh-sandbox.test.ts.
 
-const HUB = 'X26ABC1';
-const PRACTICE = 'A12345HC001';
-const MAILBOX: MeshMailboxConfig = {
-  mailboxId: HUB,
-  password: 'password',
-  sharedKey: 'TestKey',
-  baseUrl: 'http://127.0.0.1:1',
-  pollIntervalMs: 60_000,
-};
-const silent = { warn: () => {}, error: () => {} };
 const LEASE_MS = 30_000;
 
 interface ChunkedMessage {
@@ -195,32 +185,18 @@ describe.each(await testStores())('resumable MESH sends on $dialect', (factory) 
   });
 
   /** A hub "process" on the shared store (a new one after a crash). */
-  function instance() {
-    const service = new MeshService({
+  const instance = () =>
+    meshHubInstance({
       store: t.store,
       dataDir,
-      mailboxes: [MAILBOX],
-      portFor: (m) => mesh.port(m.mailboxId),
-      trackIntervalMs: 1_000,
+      port: (id) => mesh.port(id),
       now,
-    });
-    const jobs = new HubJobs(t.store, {
-      now,
-      logger: silent,
-      random: () => 0,
-      backoff: { baseMs: 1, maxMs: 1 },
-      leaseMs: LEASE_MS,
-    });
-    for (const [kind, handler] of Object.entries(service.jobHandlers)) jobs.register(kind, handler);
-    async function drain(rounds = 10) {
-      for (let i = 0; i < rounds; i++) {
-        const { claimed } = await jobs.runner.runOnce();
+      tick: () => {
         clock = new Date(clock.getTime() + 1_000);
-        if (claimed === 0) break;
-      }
-    }
-    return { service, jobs, drain };
-  }
+      },
+      leaseMs: LEASE_MS,
+      drainRounds: 10,
+    });
 
   const send = (body: string, key = 'k1') =>
     sendMeshMessage(

@@ -6,19 +6,11 @@ import type { MeshMailboxConfig } from '../config/load-config.js';
 import { HubJobs } from '../jobs/hub-jobs.js';
 import { listJobs } from '../jobs/queue.js';
 import { FakeMesh } from '../testing/fake-mesh.js';
+import { HUB, MAILBOX, meshHubInstance, PRACTICE } from '../testing/mesh-hub.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 import { type MeshLogEvent, MeshService } from './mesh-service.js';
 import { getMeshMessage, listMeshEvents, listMeshMessages, sendMeshMessage } from './message-log.js';
 
-const HUB = 'X26ABC1';
-const PRACTICE = 'A12345HC001';
-const MAILBOX: MeshMailboxConfig = {
-  mailboxId: HUB,
-  password: 'password',
-  sharedKey: 'TestKey',
-  baseUrl: 'http://127.0.0.1:1',
-  pollIntervalMs: 60_000,
-};
 const silent = { warn: () => {}, error: () => {} };
 
 describe.each(await testStores())('hub MESH mailboxes on $dialect', (factory) => {
@@ -42,33 +34,20 @@ describe.each(await testStores())('hub MESH mailboxes on $dialect', (factory) =>
 
   /** A hub "process": its service and runner on the shared store (a new one after a crash). */
   function instance(options: { inlineBodyMax?: number; mailbox?: Partial<MeshMailboxConfig> } = {}) {
-    const service = new MeshService({
+    const hub = meshHubInstance({
+      ...options,
       store: t.store,
       dataDir,
-      mailboxes: [{ ...MAILBOX, ...options.mailbox }],
-      portFor: (m) => mesh.port(m.mailboxId),
-      trackIntervalMs: 1_000,
+      port: (id) => mesh.port(id),
       now,
-      ...(options.inlineBodyMax !== undefined && { inlineBodyMax: options.inlineBodyMax }),
-    });
-    const jobs = new HubJobs(t.store, {
-      now,
-      logger: silent,
-      random: () => 0,
-      backoff: { baseMs: 1, maxMs: 1 },
-    });
-    for (const [kind, handler] of Object.entries(service.jobHandlers)) jobs.register(kind, handler);
-    const seen: MeshLogEvent[] = [];
-    service.events.on('message', (e) => seen.push(e));
-    /** Runs due jobs until none is left (the clock moves 1 s per round so retries and tracking come due). */
-    async function drain(rounds = 20) {
-      for (let i = 0; i < rounds; i++) {
-        const { claimed } = await jobs.runner.runOnce();
+      tick: () => {
         clock = new Date(clock.getTime() + 1_000);
-        if (claimed === 0) break;
-      }
-    }
-    return { service, jobs, seen, drain };
+      },
+      drainRounds: 20,
+    });
+    const seen: MeshLogEvent[] = [];
+    hub.service.events.on('message', (e) => seen.push(e));
+    return { ...hub, seen };
   }
 
   const send = (key = 'submission-1', to = PRACTICE) =>
