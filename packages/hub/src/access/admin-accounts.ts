@@ -87,7 +87,12 @@ function checkedPassword(password: string): string {
  */
 export async function createAdminAccount(store: Store, input: AdminAccountInput): Promise<AdminAccountInfo> {
   const username = checkedUsername(input.username);
-  const passwordHash = await hashPassword(checkedPassword(input.password));
+  const password = checkedPassword(input.password);
+  // Before the (deliberately slow) hash: an existing name costs no scrypt.
+  if (await findRow(store, username)) {
+    throw new AdminAccountError('exists', `an admin account '${username}' exists already`);
+  }
+  const passwordHash = await hashPassword(password);
   const now = input.now ?? (() => new Date());
   const at = now().toISOString();
   const row: AdminAccountsTable = {
@@ -100,8 +105,6 @@ export async function createAdminAccount(store: Store, input: AdminAccountInput)
     last_sign_in_at: null,
     disabled_at: null,
   };
-  const existing = await findRow(store, username);
-  if (existing) throw new AdminAccountError('exists', `an admin account '${username}' exists already`);
   try {
     await store.db.insertInto('admin_accounts').values(row).execute();
   } catch (error) {
