@@ -3,7 +3,7 @@ import { validateSubmission } from './validate.js';
 
 const NOW = new Date('2025-03-01T12:00:00Z');
 const NHS = '9000000009'; // PDS sandbox test patient
-const OTHER_NHS = '9449305552';
+const OTHER_NHS = '9990000018'; // synthetic (999 range), valid check digit
 
 type Obj = Record<string, unknown>;
 const vitals = [
