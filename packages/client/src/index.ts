@@ -24,6 +24,7 @@ export {
   selectedRole,
 } from './cis2/cis2-client.js';
 export type { Cis2IdTokenClaims, Cis2NrbacRole, Cis2Scope, Cis2UserInfo } from './cis2/types.js';
+export { type ExponentialBackoff, exponentialBackoffMs } from './http/backoff.js';
 export {
   HttpClient,
   type HttpClientOptions,

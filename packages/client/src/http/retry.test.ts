@@ -16,13 +16,13 @@ describe('parseRetryAfterMs (RFC 9110 §10.2.3)', () => {
   });
 });
 
+// The arithmetic is exponentialBackoffMs's (backoff.test.ts); here, that the retry options reach it.
 describe('backoffDelayMs', () => {
-  it('grows exponentially up to the cap, scaled by jitter', () => {
-    const top = () => 0.999999;
-    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelayMs(n, DEFAULT_RETRY, top))).toEqual([
-      199, 399, 799, 1599, 3199, 4999, 4999,
-    ]);
-    expect(backoffDelayMs(3, DEFAULT_RETRY, () => 0)).toBe(0);
+  it('backs off from baseDelayMs (200 ms by default) up to maxDelayMs (5 s by default)', () => {
+    const half = () => 0.5;
+    expect(backoffDelayMs(1, DEFAULT_RETRY, half)).toBe(100);
+    expect(backoffDelayMs(10, DEFAULT_RETRY, half)).toBe(2_500);
+    expect(backoffDelayMs(2, { ...DEFAULT_RETRY, baseDelayMs: 1_000, maxDelayMs: 1_500 }, half)).toBe(750);
   });
 });
 

@@ -1,3 +1,5 @@
+import { exponentialBackoffMs } from './backoff.js';
+
 /**
  * How the shared HTTP layer retries transient failures. Defaults suit PDS: its rate limit is
  * 5 TPS per app (429 with `Retry-After`) and a PATCH/POST that outlives `X-Sync-Wait` (10 s)
@@ -57,12 +59,11 @@ export function isRetryableNetworkFailure(mode: RetryMode): boolean {
 }
 
 /**
- * Exponential backoff with full jitter: a uniform delay in [0, min(max, base * 2^(retry-1))].
- * `retry` counts from 1 (the wait before the second attempt).
+ * The wait before re-sending, from the retry options' `baseDelayMs` and `maxDelayMs`: exponential
+ * backoff with full jitter (`exponentialBackoffMs`). `retry` counts from 1 (the wait before the second attempt).
  */
 export function backoffDelayMs(retry: number, options: ResolvedRetryOptions, random: () => number): number {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (retry - 1));
-  return Math.floor(random() * ceiling);
+  return exponentialBackoffMs(retry, { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs }, random);
 }
 
 /**
