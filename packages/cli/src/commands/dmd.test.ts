@@ -64,6 +64,11 @@ describe.skipIf(!haveSample)('junction dmd on the 2019 sample release', () => {
       '7 f_ampp2_3010419.xml',
       '8 f_gtin2_0010419.xml',
     ]);
+    // Each file's size in IEC units, as `junction mesh` prints sizes (209,141 and 2,847 bytes).
+    expect(lines[0]).toMatch(
+      /^dm\+d import: \[1\/8\] f_lookup2_3010419\.xml \(204\.2 KiB\), \d+% of the release read, /,
+    );
+    expect(lines[7]).toMatch(/^dm\+d import: \[8\/8\] f_gtin2_0010419\.xml \(2\.8 KiB\), /);
     expect(imported.err()).not.toContain('\r');
   });
 

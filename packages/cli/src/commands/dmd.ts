@@ -18,6 +18,7 @@ import {
   importDmdRelease,
   listDmdReleases,
 } from '@junction/hub';
+import { formatBytes } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import { percent, progressBar, TtyLine } from '../progress.js';
 import type { StoreFlags } from '../store-flags.js';
@@ -128,7 +129,7 @@ class ProgressLines {
     const { total, newFile } = this.counter.update(p);
     if (!newFile) return;
     this.io.stderr(
-      `dm+d import: [${p.fileIndex + 1}/${p.fileCount}] ${p.file} (${megabytes(p.bytesTotal)}), ` +
+      `dm+d import: [${p.fileIndex + 1}/${p.fileCount}] ${p.file} (${formatBytes(p.bytesTotal)}), ` +
         `${percent(p.releaseBytesRead, p.releaseBytesTotal)} of the release read, ` +
         `${Math.round(this.counter.rate(total)).toLocaleString('en-GB')} records/s\n`,
     );
@@ -162,10 +163,6 @@ class ProgressBar {
   end(): void {
     this.line.end();
   }
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1_048_576).toFixed(1)} MB`;
 }
 
 function describeRelease(r: Pick<DmdReleaseInfo, 'id' | 'releaseDate'>): string {

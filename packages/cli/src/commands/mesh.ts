@@ -14,6 +14,7 @@ import {
   type RequestContext,
 } from '@junction/client';
 import { InvalidArgumentError } from 'commander';
+import { formatBytes } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import { percent, progressBar, TtyLine } from '../progress.js';
 
@@ -577,13 +578,6 @@ function formatTracking(t: MeshTracking): string {
   return TRACKING_FIELDS.filter(([k]) => t[k] !== undefined && t[k] !== null && t[k] !== '')
     .map(([k, label]) => `${`${label}:`.padEnd(16)}${String(t[k])}\n`)
     .join('');
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /** `--from-chunk`: a chunk number, 2 or more (chunk 1 is what creates the message). */
