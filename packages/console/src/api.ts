@@ -336,3 +336,11 @@ export interface HubSettings {
     cis2: { issuer: string; configured: boolean };
   };
 }
+
+/** `GET /access/holders`: who holds each policy action (the hub's access policy, as a table). */
+export interface ActionHolders {
+  action: string;
+  adminAccounts: boolean;
+  /** National RBAC job roles: code (`R8000`) and display name. */
+  roles: { code: string; name: string }[];
+}

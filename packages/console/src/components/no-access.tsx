@@ -1,36 +1,45 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
+import type { ActionHolders } from '../api';
 import { principalName, useSession } from '../session';
 import { Page } from './page';
 import { visibleSections } from './sections';
+import { useApi } from './use-api';
+
+/** A list in words: `a`, `a and b`, `a, b and c`. */
+function inWords(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** The CIS2 roles holding an action, in words (`everyRole`: every job role the policy grants anything to). */
+function rolesInWords(roles: ActionHolders['roles'], everyRole: ReadonlySet<string>): string | undefined {
+  const [first] = roles;
+  if (first === undefined) return undefined;
+  if (roles.length === 1) return `the CIS2 ${first.name} (${first.code})`;
+  if (roles.length === everyRole.size) {
+    return `every CIS2 access role the hub grants access to (${inWords(roles.map((r) => r.code))})`;
+  }
+  // "Nurse (R8001) … access roles": the shared "Access Role" said once.
+  return `the CIS2 ${inWords(roles.map((r) => `${r.name.replace(/ Access Role$/, '')} (${r.code})`))} access roles`;
+}
 
 /**
- * Who holds each action under the hub's access policy (packages/hub/src/access/policy.ts:
- * ADMIN_ACTIONS and ROLE_ACTIONS, national RBAC job role codes), so a refused person knows what to
- * ask their administrator for. Only a hint: the hub's policy decides every call.
+ * Who holds `holders.action`, in words, so a refused person knows what to ask their administrator
+ * for. From the hub's own policy (`GET /access/holders`); only a hint: the policy decides every call.
  */
-const HELD_BY: Record<string, string> = {
-  'operations.read': 'hub admin accounts and the CIS2 Admin/Clinical Support Access Role (R8008)',
-  'audit.read': 'hub admin accounts and the CIS2 Admin/Clinical Support Access Role (R8008)',
-  'jobs.read': 'hub admin accounts and the CIS2 Admin/Clinical Support Access Role (R8008)',
-  'jobs.retry': 'hub admin accounts and the CIS2 Admin/Clinical Support Access Role (R8008)',
-  'keys.manage': 'hub admin accounts',
-  'medicines.import': 'hub admin accounts',
-  'medicine.read': 'hub admin accounts and every CIS2 access role',
-  'messages.read':
-    'hub admin accounts and the CIS2 Clinical Practitioner (R8000), Nurse (R8001), Medical Secretary (R8006) and Admin/Clinical Support (R8008) access roles',
-  'patient.read':
-    'CIS2 access roles of health and care staff, such as Clinical Practitioner (R8000) or Admin/Clinical Support (R8008); never hub admin accounts',
-  'patient.search':
-    'CIS2 access roles of health and care staff, such as Clinical Practitioner (R8000) or Admin/Clinical Support (R8008); never hub admin accounts',
-};
+function heldBy(holders: ActionHolders, everyRole: ReadonlySet<string>): string {
+  const roles = rolesInWords(holders.roles, everyRole);
+  if (holders.adminAccounts) return roles ? `hub admin accounts and ${roles}` : 'hub admin accounts';
+  return roles ? `${roles}; never hub admin accounts` : 'no CIS2 access role or hub admin account';
+}
 
-function Permission({ action }: { action: string }) {
-  const who = HELD_BY[action];
+function Permission({ action, holders }: { action: string; holders: ActionHolders[] | undefined }) {
+  const held = holders?.find((h) => h.action === action);
+  const everyRole = new Set(holders?.flatMap((h) => h.roles.map((r) => r.code)));
   return (
     <>
       <code className="app-action">{action}</code>
-      {who && ` (${who})`}
+      {held && ` (${heldBy(held, everyRole)})`}
     </>
   );
 }
@@ -44,11 +53,13 @@ export function NoAccess({ page, actions }: { page: string; actions: string[] })
   const session = useSession();
   const back = visibleSections(session)[0];
   const info = session.info;
+  // Who holds what is a hint: while it loads, or if the hub cannot say, the permission stands alone.
+  const holders = useApi<{ holders: ActionHolders[] }>('/access/holders').data?.holders;
   return (
     <Page title="You do not have access to this page">
       {actions.length === 1 && actions[0] !== undefined ? (
         <p className="nhsuk-body">
-          {page} needs the permission <Permission action={actions[0]} />.
+          {page} needs the permission <Permission action={actions[0]} holders={holders} />.
         </p>
       ) : (
         <>
@@ -56,7 +67,7 @@ export function NoAccess({ page, actions }: { page: string; actions: string[] })
           <ul className="nhsuk-list nhsuk-list--bullet">
             {actions.map((a) => (
               <li key={a}>
-                <Permission action={a} />
+                <Permission action={a} holders={holders} />
               </li>
             ))}
           </ul>

@@ -312,6 +312,8 @@ const MATRIX: Record<string, RouteRow> = {
     request: () => ({ url: '/auth/cis2/callback?state=x&code=y' }),
   },
   'GET /auth/session': { allow: [...ALL_SESSIONS, ...ALL_KEYS] },
+  // The policy's own tables (who holds each action), for the console's no-access page: no patient data.
+  'GET /access/holders': { allow: [...ALL_SESSIONS, ...ALL_KEYS] },
   // Anyone may try to sign in (no body here: 400), but not from another site's page (login CSRF).
   'POST /auth/admin/login': { allow: SCENARIOS.map((s) => s.name).filter((s) => !s.includes('cross-site')) },
   'POST /auth/logout': { allow: ALL_SESSIONS.filter((s) => !s.includes('cross-site')) },

@@ -17,6 +17,7 @@ import { recordedPds } from '../observability/recorded-ports.js';
 import { UpstreamCalls } from '../observability/upstream-calls.js';
 import { type UpstreamServiceInfo, upstreamServicesOf } from '../observability/upstream-services.js';
 import type { Store } from '../store/database.js';
+import { accessHoldersRoutes } from './access-holders-routes.js';
 import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
 import { accessControl } from './authorise.js';
 import { consoleRoutes } from './console-routes.js';
@@ -244,6 +245,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     now,
     ...(options.auth ?? { publicUrl: 'http://127.0.0.1', returnUrls: [], sessionTtlS: 3600 }),
   });
+
+  await app.register(accessHoldersRoutes, { access });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
