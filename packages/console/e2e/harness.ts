@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CliRuntime, runCli } from '@junction/cli';
+import { createHub, loadConfig, randomAdminPassword, resetAdminAccount } from '@junction/hub';
 import { zipSync } from 'fflate';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -121,6 +123,45 @@ export async function startJunction(options: { databaseUrl?: string } = {}): Pro
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a test needs of a running hub with no sandbox beside it. */
+export type RunningHub = Pick<RunningJunction, 'hubUrl' | 'consoleUrl' | 'dataDir' | 'admin' | 'stop'>;
+
+/**
+ * A brand-new hub as an operator first meets it: the hub alone, made by `createHub` as `junction
+ * start` makes it (this checkout's console bundle, a fresh SQLite store in a temporary data dir) but
+ * with nothing `start` adds for a demo: no MESH mailbox, no dm+d release, no API key, no sandbox (so
+ * no NHS call is made), only the admin account `start` would print. For the console's empty states.
+ */
+export async function startEmptyHub(): Promise<RunningHub> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'junction-console-e2e-empty-'));
+  // The port is fixed before the hub is built: its public URL (the CSRF origin) names it.
+  const port = await freePort();
+  const config = loadConfig({}, { port, host: '127.0.0.1', dataDir, logLevel: 'warn' });
+  const hub = await createHub(config, { consoleDir: CONSOLE_DIST });
+  const admin = { username: 'admin', password: randomAdminPassword() };
+  await resetAdminAccount(hub.store, { ...admin, by: 'junction start' });
+  await hub.app.listen({ port, host: '127.0.0.1' });
+  const hubUrl = `http://127.0.0.1:${port}`;
+  return {
+    hubUrl,
+    consoleUrl: `${hubUrl}/console/`,
+    dataDir,
+    admin,
+    stop: async () => {
+      await hub.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The hub admin account from `junction start`'s line `  console admin: <username> / <password> (…)`. */

@@ -194,7 +194,9 @@ export default function AuditPage() {
         </p>
       )}
       {events.data && events.data.events.length === 0 && (
-        <p className="nhsuk-body">No audit records match.</p>
+        <p className="nhsuk-body">
+          No audit records match. Check the filters, or try fewer of them or wider dates.
+        </p>
       )}
       {events.data && events.data.events.length > 0 && (
         <AuditTable events={events.data.events} caption="Audit records, newest first" />

@@ -5,7 +5,7 @@ import { ApiError, api, asApiError, type DmdHit, type DmdImport, type DmdRelease
 import { ErrorBox } from '../components/error-box';
 import { formatDate, formatDateTime } from '../components/format';
 import { Page } from '../components/page';
-import { useApi } from '../components/use-api';
+import { type Loaded, useApi } from '../components/use-api';
 import { useSession } from '../session';
 
 /** How long typing must pause before a search is sent (a typeahead, not one request per key). */
@@ -43,7 +43,7 @@ function FlagTags({ hit }: { hit: Pick<DmdHit, 'prescribable' | 'available' | 'i
   );
 }
 
-function Search() {
+function Search({ noRelease }: { noRelease: boolean }) {
   const [params, setParams] = useSearchParams();
   const [text, setText] = useState(params.get('q') ?? '');
   // The form's own state is the truth while the page is open, mirrored into the URL (so a link or a
@@ -88,7 +88,7 @@ function Search() {
   }, [text]);
 
   const results = useApi<{ release: { releaseDate: string | null }; hits: DmdHit[] }>(
-    q.length >= 2 ? '/medicines/search' : null,
+    q.length >= 2 && !noRelease ? '/medicines/search' : null,
     {
       q,
       kind,
@@ -98,6 +98,14 @@ function Search() {
     },
   );
 
+  if (noRelease) {
+    return (
+      <section aria-labelledby="search-heading">
+        <h2 id="search-heading">Search the dm+d</h2>
+        <NoReleaseYet />
+      </section>
+    );
+  }
   return (
     <section aria-labelledby="search-heading">
       <h2 id="search-heading">Search the dm+d</h2>
@@ -191,14 +199,37 @@ function statusTag(status: string) {
   return <Tag modifier={modifier}>{status.charAt(0).toUpperCase() + status.slice(1)}</Tag>;
 }
 
-function Releases({ refreshKey }: { refreshKey: number }) {
-  const releases = useApi<{ active: DmdRelease | null; history: DmdRelease[] }>('/medicines/releases');
-  const { reload } = releases;
-  // After an import finishes: fetched again in place (the current list stays until the new one is in).
-  useEffect(() => {
-    if (refreshKey > 0) void reload(true);
-  }, [refreshKey, reload]);
+type ReleasesAnswer = { active: DmdRelease | null; history: DmdRelease[] };
+
+/**
+ * Where the dm+d comes from, before any release is in (NHS.UK inset text): the way to import one
+ * this person has, the upload below (medicines.import) or the CLI on the hub, or whom to ask.
+ */
+function NoReleaseYet() {
+  const session = useSession();
+  return (
+    <div className="nhsuk-inset-text">
+      <span className="nhsuk-u-visually-hidden">Information: </span>
+      <p>
+        No dm+d release has been imported yet, so there is nothing to search.{' '}
+        {session.can('medicines.import') ? (
+          <>
+            Upload a release zip below or run <code>junction dmd import &lt;zip&gt;</code> on the hub.
+          </>
+        ) : (
+          <>
+            Ask your hub administrator to import one (<code>junction dmd import &lt;zip&gt;</code>).
+          </>
+        )}
+      </p>
+    </div>
+  );
+}
+
+function Releases({ releases }: { releases: Loaded<ReleasesAnswer> }) {
   const data = releases.data;
+  // Nothing imported and nothing tried: the search section has said so.
+  if (data && !data.active && data.history.length === 0) return null;
   return (
     <section aria-labelledby="releases-heading">
       <h2 id="releases-heading">Releases</h2>
@@ -365,15 +396,17 @@ function Import({ onFinished }: { onFinished: () => void }) {
 
 export default function MedicinesPage() {
   const session = useSession();
-  const [refreshKey, setRefreshKey] = useState(0);
-  const onFinished = useCallback(() => setRefreshKey((k) => k + 1), []);
+  const releases = useApi<ReleasesAnswer>('/medicines/releases');
+  const { reload } = releases;
+  // After an import finishes: fetched again in place (the current list stays until the new one is in).
+  const onFinished = useCallback(() => void reload(true), [reload]);
   return (
     <Page title="Medicines">
       <p className="nhsuk-lede-text">
         The NHS Dictionary of Medicines and Devices (dm+d), as this hub serves it.
       </p>
-      <Search />
-      <Releases refreshKey={refreshKey} />
+      <Search noRelease={releases.data !== undefined && releases.data.active === null} />
+      <Releases releases={releases} />
       {session.can('medicines.import') && <Import onFinished={onFinished} />}
     </Page>
   );

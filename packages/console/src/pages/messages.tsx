@@ -62,7 +62,16 @@ function Mailboxes() {
       <h2 id="mailboxes-heading">Mailboxes</h2>
       <ErrorBox error={mailboxes.error} noFocus />
       {mailboxes.data && mailboxes.data.mailboxes.length === 0 && (
-        <p className="nhsuk-body">This hub has no MESH mailbox configured.</p>
+        <div className="nhsuk-inset-text">
+          <span className="nhsuk-u-visually-hidden">Information: </span>
+          <p>This hub has no MESH mailbox configured, so it sends and receives no MESH messages.</p>
+          <p>
+            To add one, set <code>JUNCTION_MESH_MAILBOXES</code> in the hub's environment to a JSON array of
+            mailboxes (mailbox id, password, shared key and MESH address), or{' '}
+            <code>JUNCTION_MESH_MAILBOXES_FILE</code> to a file holding one, and restart the hub. The MESH
+            section of the hub's README describes each field.
+          </p>
+        </div>
       )}
       {mailboxes.data && mailboxes.data.mailboxes.length > 0 && (
         <Table responsive caption="The hub's MESH mailboxes">
@@ -206,7 +215,15 @@ function MessageLog() {
         )}
       </div>
       <ErrorBox error={log.error} noFocus={log.background} />
-      {log.data && log.data.messages.length === 0 && <p className="nhsuk-body">No messages match.</p>}
+      {log.data &&
+        log.data.messages.length === 0 &&
+        (Object.values(applied).some((v) => v !== '') ? (
+          <p className="nhsuk-body">No messages match.</p>
+        ) : (
+          <p className="nhsuk-body">
+            No MESH messages yet. Messages the hub sends and receives appear here as they happen.
+          </p>
+        ))}
       {log.data && log.data.messages.length > 0 && (
         <Table responsive caption="MESH messages, newest first (updated every few seconds)">
           <Table.Head>
@@ -280,6 +297,13 @@ function MessageLog() {
   );
 }
 
+/** What an empty list of jobs in `status` ('' for every state) means. */
+function noJobs(status: string): string {
+  if (status === '') return 'No jobs yet. MESH sends and polls and dm+d imports run as jobs and appear here.';
+  if (status === 'dead') return 'No dead letters: no job has run out of attempts.';
+  return `No jobs are ${status}.`;
+}
+
 function Jobs() {
   const session = useSession();
   const [status, setStatus] = useState('dead');
@@ -320,7 +344,7 @@ function Jobs() {
       <div role="status" aria-live="polite">
         {notice && <p className="nhsuk-body">{notice}</p>}
       </div>
-      {jobs.data && jobs.data.jobs.length === 0 && <p className="nhsuk-body">No jobs in this state.</p>}
+      {jobs.data && jobs.data.jobs.length === 0 && <p className="nhsuk-body">{noJobs(status)}</p>}
       {jobs.data && jobs.data.jobs.length > 0 && (
         <Table
           responsive

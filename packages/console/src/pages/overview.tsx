@@ -1,5 +1,5 @@
 import { Select, Table, Tag } from 'nhsuk-react-components';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import type { Overview, ServiceStats } from '../api';
 import { BarChart } from '../components/chart';
 import { ErrorBox } from '../components/error-box';
@@ -44,6 +44,19 @@ function combined(services: ServiceStats[]) {
     }
   }
   return [...byAt.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** In place of a chart with nothing to draw: its title and what would fill it (NHS.UK inset text). */
+function NothingYet({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <>
+      <h3 className="nhsuk-heading-s nhsuk-u-margin-bottom-2">{title}</h3>
+      <div className="nhsuk-inset-text">
+        <span className="nhsuk-u-visually-hidden">Information: </span>
+        <p>{children}</p>
+      </div>
+    </>
+  );
 }
 
 export default function OverviewPage() {
@@ -118,36 +131,49 @@ export default function OverviewPage() {
             </Table>
           </Table.Container>
           <h2>Traffic and failures</h2>
-          <BarChart
-            title="NHS API calls"
-            summary={`${totalCalls} calls, ${totalFailures} failed, ${WINDOWS[window].toLowerCase()} (bars: successful calls in blue, failures in red).`}
-            points={calls.map(([at]) => at)}
-            series={[
-              { label: 'Succeeded', values: calls.map(([, b]) => b.calls - b.failures) },
-              { label: 'Failed', values: calls.map(([, b]) => b.failures), tone: 'failure' },
-            ]}
-          />
-          <BarChart
-            title="Requests to the hub"
-            summary={`${data.hub.requests} requests, ${sum(data.hub.series, 'clientErrors')} refused as client errors (4xx) and ${sum(data.hub.series, 'serverErrors')} failed (5xx), ${WINDOWS[window].toLowerCase()} (bars: answered in blue, errors in red).`}
-            points={data.hub.series.map((p) => p.at)}
-            series={[
-              {
-                label: 'Succeeded',
-                values: data.hub.series.map((p) => p.requests - p.clientErrors - p.serverErrors),
-              },
-              {
-                label: 'Client errors (4xx)',
-                values: data.hub.series.map((p) => p.clientErrors),
-                tone: 'failure',
-              },
-              {
-                label: 'Server errors (5xx)',
-                values: data.hub.series.map((p) => p.serverErrors),
-                tone: 'failure',
-              },
-            ]}
-          />
+          {totalCalls === 0 ? (
+            <NothingYet title="NHS API calls">
+              No calls yet in the {WINDOWS[window].toLowerCase()}. The hub calls an NHS API when a product or
+              a signed-in person asks it for something, such as tracing a patient.
+            </NothingYet>
+          ) : (
+            <BarChart
+              title="NHS API calls"
+              summary={`${totalCalls} calls, ${totalFailures} failed, ${WINDOWS[window].toLowerCase()} (bars: successful calls in blue, failures in red).`}
+              points={calls.map(([at]) => at)}
+              series={[
+                { label: 'Succeeded', values: calls.map(([, b]) => b.calls - b.failures) },
+                { label: 'Failed', values: calls.map(([, b]) => b.failures), tone: 'failure' },
+              ]}
+            />
+          )}
+          {data.hub.requests === 0 ? (
+            <NothingYet title="Requests to the hub">
+              No requests yet in the {WINDOWS[window].toLowerCase()}.
+            </NothingYet>
+          ) : (
+            <BarChart
+              title="Requests to the hub"
+              summary={`${data.hub.requests} requests, ${sum(data.hub.series, 'clientErrors')} refused as client errors (4xx) and ${sum(data.hub.series, 'serverErrors')} failed (5xx), ${WINDOWS[window].toLowerCase()} (bars: answered in blue, errors in red).`}
+              points={data.hub.series.map((p) => p.at)}
+              series={[
+                {
+                  label: 'Succeeded',
+                  values: data.hub.series.map((p) => p.requests - p.clientErrors - p.serverErrors),
+                },
+                {
+                  label: 'Client errors (4xx)',
+                  values: data.hub.series.map((p) => p.clientErrors),
+                  tone: 'failure',
+                },
+                {
+                  label: 'Server errors (5xx)',
+                  values: data.hub.series.map((p) => p.serverErrors),
+                  tone: 'failure',
+                },
+              ]}
+            />
+          )}
           <p className="nhsuk-body-s">
             From {formatDateTime(data.window.from)} to {formatDateTime(data.window.to)}, in buckets of{' '}
             {Math.round(data.window.bucketSeconds / 60)} minutes. Generated {formatDateTime(data.generatedAt)}
