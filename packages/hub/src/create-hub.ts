@@ -1,14 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import {
-  applicationRestrictedAuth,
-  Cis2Client,
-  NhsLoginClient,
-  type NhsLoginClientOptions,
-  PdsClient,
-  type PdsClientOptions,
-  tokenExchangeAuth,
-} from '@junction/client';
-import { OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { DelegationsFor } from './access/authenticate.js';
@@ -27,11 +16,12 @@ import { DmdService } from './medicines/service.js';
 import { meshClientFor } from './mesh/mesh-client-port.js';
 import { type MeshPort, MeshService } from './mesh/mesh-service.js';
 import { recordedEndpointLookup, recordedMeshPort } from './mesh/recorded-mesh-port.js';
+import { buildNhsClients } from './nhs-clients.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { recordedRelyingParty, recordedTokenFetch } from './observability/recorded-ports.js';
 import { UpstreamCalls } from './observability/upstream-calls.js';
 import { upstreamServicesOf } from './observability/upstream-services.js';
+import { HubSettings } from './settings/hub-settings.js';
 import type { Store } from './store/database.js';
 import { openStore } from './store/open-store.js';
 
@@ -83,6 +73,8 @@ export interface HubDeps {
   submissionMesh?: SubmissionMeshPort;
   /** MESH endpoint lookup as a configured mailbox; default: a `MeshClient` from its config. */
   meshLookupFor?: (mailbox: MeshMailboxConfig) => EndpointLookup;
+  /** How often the settings changed in the console are looked for (default 5 s), from any instance. */
+  settingsRefreshMs?: number;
   /** The console's built bundle (`packages/console/dist`), served at /console/; without it, a page says how to build it. */
   consoleDir?: string;
 }
@@ -90,7 +82,10 @@ export interface HubDeps {
 export interface Hub {
   app: FastifyInstance;
   store: Store;
+  /** The configuration the hub started with (the environment's); `settings.current` is the one in force. */
   config: HubConfig;
+  /** The console's settings over the environment's configuration. */
+  settings: HubSettings;
   /** The dm+d the routes serve (its snapshot of the active release). */
   dmd: DmdService;
   /** The durable job queue's runner and its handlers (`mesh.*`, journeys'). */
@@ -130,16 +125,34 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       onError: (error, what) =>
         logger.warn({ error: (error as Error).message }, `operations stats ${what} failed`),
     });
-    const pds = deps.pds ?? (await defaultPdsClient(config, deps, calls));
+    // The environment's configuration with the console's settings over it (src/settings).
+    const settings = new HubSettings({
+      store,
+      base: config,
+      now,
+      onProblem: (problem) => logger.warn(problem),
+    });
+    await settings.refresh();
+    let clients = await buildNhsClients(settings.current, deps, calls);
     const auth: NonNullable<BuildAppOptions['auth']> = {
       publicUrl: config.publicUrl,
       returnUrls: config.auth.returnUrls,
       sessionTtlS: config.auth.sessionTtlS,
     };
-    const nhsLogin = deps.nhsLogin ?? (await relyingParty(config, 'nhs-login', deps));
-    const cis2 = deps.cis2 ?? (await relyingParty(config, 'cis2', deps));
-    if (nhsLogin) auth.nhsLogin = recordedRelyingParty(nhsLogin, 'nhs-login', calls);
-    if (cis2) auth.cis2 = recordedRelyingParty(cis2, 'cis2', calls);
+    // Routes hold these for the hub's life; each call goes to the clients of the settings in force.
+    if (clients.nhsLogin) {
+      auth.nhsLogin = {
+        authorizationUrl: (request) => current(clients.nhsLogin).authorizationUrl(request),
+        exchangeCode: (request) => current(clients.nhsLogin).exchangeCode(request),
+      };
+    }
+    if (clients.cis2) {
+      auth.cis2 = {
+        authorizationUrl: (request) => current(clients.cis2).authorizationUrl(request),
+        exchangeCode: (request) => current(clients.cis2).exchangeCode(request),
+        userinfo: (token, subject) => current(clients.cis2).userinfo(token, subject),
+      };
+    }
     auth.delegationsFor =
       deps.delegationsFor ??
       (async ({ nhsNumber }) => (nhsNumber === undefined ? [] : activeDelegationsFor(store, nhsNumber, now)));
@@ -148,7 +161,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     const mesh = new MeshService({
       store,
       dataDir: config.dataDir,
-      mailboxes: config.mesh.mailboxes,
+      mailboxes: settings.current.mesh.mailboxes,
       trackIntervalMs: config.mesh.trackIntervalMs,
       portFor: (mailbox) => recordedMeshPort((deps.meshPortFor ?? meshClientFor)(mailbox), calls),
       now,
@@ -156,13 +169,27 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     });
     for (const [kind, handler] of Object.entries(mesh.jobHandlers)) jobs.register(kind, handler);
     jobs.register(DMD_IMPORT_JOB, dmdImportJobHandler({ store, now, ...deps.dmdImport }));
-    const services = upstreamServicesOf(config, {
+    const uses = {
       apiPlatformAuth: config.apiPlatform.apiKey !== undefined && config.apiPlatform.keyId !== undefined,
-      nhsLogin: nhsLogin !== undefined,
-      cis2: cis2 !== undefined,
-    });
-    const appOptions: BuildAppOptions = { store, pds, metrics, logger, now, auth, dmd, calls, services };
-    appOptions.config = config;
+      nhsLogin: clients.nhsLogin !== undefined,
+      cis2: clients.cis2 !== undefined,
+    };
+    const appOptions: BuildAppOptions = {
+      store,
+      pds: {
+        getPatient: (...args) => clients.pds.getPatient(...args),
+        searchPatients: (...args) => clients.pds.searchPatients(...args),
+        updatePatient: (...args) => clients.pds.updatePatient(...args),
+      },
+      metrics,
+      logger,
+      now,
+      auth,
+      dmd,
+      calls,
+      settings,
+      services: () => upstreamServicesOf(settings.current, uses),
+    };
     appOptions.operations = { notifyJobs: () => jobs.notify() };
     appOptions.medicineImports = {
       dataDir: config.dataDir,
@@ -174,7 +201,6 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       store,
       jobs,
       mesh,
-      mailboxes: config.mesh.mailboxes,
       lookupFor: (mailbox) =>
         recordedEndpointLookup(
           deps.meshLookupFor?.(mailbox) ?? (meshClientFor(mailbox) as unknown as EndpointLookup),
@@ -183,15 +209,24 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       now,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
-    const submissionMesh = deps.submissionMesh ?? submissions.port;
-    if (submissionMesh) {
-      appOptions.submissions = { mesh: submissionMesh, onSubmitted: () => jobs.notify() };
+    const submissionMesh = deps.submissionMesh;
+    appOptions.submissions = {
+      mesh: submissionMesh ? () => submissionMesh : submissions.port,
+      onSubmitted: () => jobs.notify(),
+    };
+    if (clients.pdsForSession || deps.pdsForSession) {
+      appOptions.pdsForSession = (session) => clients.pdsForSession?.(session);
     }
-    const pdsForSession = deps.pdsForSession ?? (await userRestrictedPds(config, deps, calls));
-    if (pdsForSession) appOptions.pdsForSession = pdsForSession;
+    // A change made in the console, here or on another instance: new clients, mailboxes and polls.
+    settings.onChange(async (next) => {
+      clients = await buildNhsClients(next, deps, calls);
+      await mesh.reconfigure(next.mesh.mailboxes);
+      logger.info('settings changed in the console: NHS clients and MESH mailboxes rebuilt');
+    });
     const app = await buildApp(appOptions);
     await app.ready();
     calls.start();
+    settings.start(deps.settingsRefreshMs);
     if (deps.startJobs !== false) {
       jobs.start();
       mesh.startPolling();
@@ -201,12 +236,14 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       app,
       store,
       config,
+      settings,
       dmd,
       jobs,
       mesh,
       close() {
         // Order matters: HTTP first (drains in-flight requests, which may still write audit records), then the store.
         closing ??= (async () => {
+          settings.stop();
           mesh.stopPolling();
           await app.close();
           // Running jobs finish (or are released) before the store closes.
@@ -226,110 +263,8 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
   }
 }
 
-async function readKey(
-  pem: string | undefined,
-  path: string | undefined,
-  variable: string,
-): Promise<string | undefined> {
-  if (pem !== undefined || path === undefined) return pem;
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read ${variable} (${path}): ${(error as Error).message}`);
-  }
-}
-
-/** An NHS login or CIS2 client from config, or undefined when that sign-in is not configured. */
-async function relyingParty(
-  config: HubConfig,
-  provider: 'nhs-login' | 'cis2',
-  deps: HubDeps,
-): Promise<NhsLoginClient | Cis2Client | undefined> {
-  const p = provider === 'nhs-login' ? config.nhsLogin : config.cis2;
-  const prefix = provider === 'nhs-login' ? 'JUNCTION_NHS_LOGIN' : 'JUNCTION_CIS2';
-  const privateKey = await readKey(p.privateKeyPem, p.privateKeyPath, `${prefix}_PRIVATE_KEY_PATH`);
-  if (p.clientId === undefined || p.keyId === undefined || privateKey === undefined) return undefined;
-  const options: NhsLoginClientOptions = {
-    issuer: p.issuer,
-    clientId: p.clientId,
-    privateKey,
-    kid: p.keyId,
-    redirectUri: `${config.publicUrl}/auth/${provider}/callback`,
-  };
-  // Plain http only for the local sandbox (a loopback issuer); NHS login and CIS2 are https.
-  const issuer = new URL(p.issuer);
-  if (issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)) {
-    options.allowInsecureHttp = true;
-  }
-  if (deps.fetch) options.fetch = deps.fetch;
-  if (deps.now) options.now = deps.now;
-  return provider === 'nhs-login' ? new NhsLoginClient(options) : new Cis2Client(options);
-}
-
-const SESSION_PDS_CACHE_MAX = 1_000;
-
-/**
- * User-restricted PDS for signed-in people: each session's id_token is exchanged at the API
- * platform (CONTRACTS.md §2b). One client per session (its token is cached by the client), in a
- * bounded map keyed by the id_token, which never leaves the process.
- */
-async function userRestrictedPds(
-  config: HubConfig,
-  deps: HubDeps,
-  calls: UpstreamCalls,
-): Promise<((session: ActiveSession) => PdsPort | undefined) | undefined> {
-  const a = config.apiPlatform;
-  const privateKey = await readKey(a.privateKeyPem, a.privateKeyPath, 'JUNCTION_NHS_PRIVATE_KEY_PATH');
-  if (a.apiKey === undefined || a.keyId === undefined || privateKey === undefined) return undefined;
-  const { apiKey, keyId } = a;
-  const clients = new Map<string, PdsClient>();
-  return (session) => {
-    const idToken = session.idToken;
-    // Never fall back to the hub's application-restricted access for a signed-in person.
-    if (idToken === undefined) {
-      throw OperationOutcomeError.spine('ACCESS_DENIED', {
-        status: 401,
-        diagnostics: 'The session holds no identity token for the NHS API platform: sign in again',
-      });
-    }
-    let client = clients.get(idToken);
-    if (!client) {
-      const authOptions: Parameters<typeof tokenExchangeAuth>[0] = {
-        tokenUrl: a.tokenUrl,
-        apiKey,
-        privateKey,
-        kid: keyId,
-        subjectToken: () => idToken,
-        fetch: recordedTokenFetch(deps.fetch ?? globalThis.fetch.bind(globalThis), 'token-exchange', calls),
-      };
-      if (deps.now) authOptions.now = deps.now;
-      const options: PdsClientOptions = { baseUrl: config.pds.baseUrl, auth: tokenExchangeAuth(authOptions) };
-      if (deps.fetch) options.fetch = deps.fetch;
-      if (deps.now) options.now = deps.now;
-      client = new PdsClient(options);
-      if (clients.size >= SESSION_PDS_CACHE_MAX) clients.delete(clients.keys().next().value as string);
-      clients.set(idToken, client);
-    }
-    return client;
-  };
-}
-
-async function defaultPdsClient(config: HubConfig, deps: HubDeps, calls: UpstreamCalls): Promise<PdsClient> {
-  const options: PdsClientOptions = { baseUrl: config.pds.baseUrl };
-  if (deps.fetch) options.fetch = deps.fetch;
-  if (deps.now) options.now = deps.now;
-  const a = config.apiPlatform;
-  const privateKey = await readKey(a.privateKeyPem, a.privateKeyPath, 'JUNCTION_NHS_PRIVATE_KEY_PATH');
-  if (a.apiKey !== undefined && a.keyId !== undefined && privateKey !== undefined) {
-    const authOptions: Parameters<typeof applicationRestrictedAuth>[0] = {
-      tokenUrl: a.tokenUrl,
-      apiKey: a.apiKey,
-      privateKey,
-      kid: a.keyId,
-      fetch: recordedTokenFetch(deps.fetch ?? globalThis.fetch.bind(globalThis), 'client-credentials', calls),
-    };
-    if (deps.now) authOptions.now = deps.now;
-    options.auth = applicationRestrictedAuth(authOptions);
-  }
-  return new PdsClient(options);
+/** A relying party that was configured at start; settings never remove one (client ids are the environment's). */
+function current<T>(port: T | undefined): T {
+  if (port === undefined) throw new Error('sign-in is no longer configured');
+  return port;
 }

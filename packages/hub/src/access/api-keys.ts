@@ -34,6 +34,7 @@ export const API_KEY_SCOPES = [
   'operations:read',
   'keys:manage',
   'medicines:import',
+  'settings:manage',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 /**

@@ -243,6 +243,7 @@ describe('access policy (decide)', () => {
       'operations.read',
       'keys.manage',
       'medicines.import',
+      'settings.manage',
     ]);
     expect(allowedActions(hubAdmin)).toEqual(allowed);
   });

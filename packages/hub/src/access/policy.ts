@@ -111,6 +111,7 @@ export const ACCESS_ACTIONS = [
   'operations.read', // console (issue #6): NHS API health, latency and traffic; environments and mailboxes (no secrets)
   'keys.manage', // console: list, create and revoke products' API keys
   'medicines.import', // console: start a dm+d release import
+  'settings.manage', // console: change NHS API base URLs and MESH mailboxes (src/settings)
 ] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
@@ -172,6 +173,7 @@ const ACTIONS: Record<AccessAction, ActionRule> = {
   'operations.read': { scope: 'operations:read', perPatient: false, patientMinLevel: null },
   'keys.manage': { scope: 'keys:manage', perPatient: false, patientMinLevel: null },
   'medicines.import': { scope: 'medicines:import', perPatient: false, patientMinLevel: null },
+  'settings.manage': { scope: 'settings:manage', perPatient: false, patientMinLevel: null },
 };
 
 const DEMOGRAPHICS: AccessAction[] = ['patient.read', 'patient.search'];
@@ -185,7 +187,7 @@ const MESSAGES: AccessAction[] = ['messages.read'];
 /**
  * Running the hub (its queue, NHS API health, the audit trail): the admin/clinical support role,
  * the national RBAC role of staff who support a service rather than treat patients. Creating API
- * keys and importing the dm+d are left to hub admin accounts.
+ * keys, importing the dm+d and changing the hub's settings are left to hub admin accounts.
  */
 const OPERATIONS: AccessAction[] = [
   'messages.read',
@@ -197,7 +199,7 @@ const OPERATIONS: AccessAction[] = [
 
 /**
  * Hub admin accounts run the hub: its queue, MESH log, NHS API health, the audit trail, products'
- * API keys and dm+d imports. They are not health and care workers (no smartcard, no RBAC role, no
+ * API keys, dm+d imports and settings. They are not health and care workers (no smartcard, no RBAC role, no
  * legitimate relationship with a patient), so no patient-data action, whatever the route.
  */
 export const ADMIN_ACTIONS: readonly AccessAction[] = [
@@ -205,6 +207,7 @@ export const ADMIN_ACTIONS: readonly AccessAction[] = [
   'audit.read',
   'keys.manage',
   'medicines.import',
+  'settings.manage',
   'medicine.read',
   'messages.read',
   'jobs.read',

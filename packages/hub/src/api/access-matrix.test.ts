@@ -276,6 +276,28 @@ const MATRIX: Record<string, RouteRow> = {
   // Console (issue #6): settings and mailboxes hold no secrets and no patient data (denials audited).
   'GET /settings': { auditedDenialsOnly: true, allow: ['key operations:read', 'R8008 admin', 'hub admin'] },
   'GET /mesh/mailboxes': { auditedDenialsOnly: true, allow: MESSAGE_READERS },
+  // Changing settings changes what every instance talks to: hub admins (and keys with settings:manage),
+  // every decision audited. Without a body an allowed PUT is a 400; an unknown mailbox or change a 404.
+  'PUT /settings/base-urls/:service': {
+    audited: true,
+    allow: ['key settings:manage', 'hub admin'],
+    request: () => ({ url: '/settings/base-urls/pds' }),
+  },
+  'PUT /settings/mailboxes/:mailboxId': {
+    audited: true,
+    allow: ['key settings:manage', 'hub admin'],
+    request: () => ({ url: '/settings/mailboxes/X26ABC9' }),
+  },
+  'DELETE /settings/mailboxes/:mailboxId': {
+    audited: true,
+    allow: ['key settings:manage', 'hub admin'],
+    request: () => ({ url: '/settings/mailboxes/X26ABC9' }),
+  },
+  'DELETE /settings/changes/:setting': {
+    audited: true,
+    allow: ['key settings:manage', 'hub admin'],
+    request: () => ({ url: '/settings/changes/base-url.pds' }),
+  },
   // Products' API keys: hub admins and keys with keys:manage. Without a body an allowed POST is a 400.
   'GET /api-keys': { auditedDenialsOnly: true, allow: ['key keys:manage', 'hub admin'] },
   'POST /api-keys': { auditedDenialsOnly: true, allow: ['key keys:manage', 'hub admin'] },

@@ -68,6 +68,7 @@ describe.each(await testStores())('hub admin sign-in over HTTP on $dialect', (fa
         'operations.read',
         'keys.manage',
         'medicines.import',
+        'settings.manage',
       ],
       expiresAt: '2025-05-06T08:08:09.000Z',
     });

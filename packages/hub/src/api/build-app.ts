@@ -9,13 +9,14 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { type HubConfig, loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../config/load-config.js';
 import type { PdsPort } from '../journeys/patient-lookup.js';
 import { DmdService } from '../medicines/service.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import { recordedPds } from '../observability/recorded-ports.js';
 import { UpstreamCalls } from '../observability/upstream-calls.js';
 import { type UpstreamServiceInfo, upstreamServicesOf } from '../observability/upstream-services.js';
+import { HubSettings } from '../settings/hub-settings.js';
 import type { Store } from '../store/database.js';
 import { accessHoldersRoutes } from './access-holders-routes.js';
 import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
@@ -29,6 +30,7 @@ import { operationsRoutes } from './operations-routes.js';
 import { overviewRoutes } from './overview-routes.js';
 import { type PatientRoutesOptions, patientRoutes, safeError } from './patient-routes.js';
 import { correlationIdFrom, requestIdFrom } from './request-context.js';
+import { settingsRoutes } from './settings-routes.js';
 import { type SubmissionRoutesOptions, submissionRoutes } from './submission-routes.js';
 
 declare module 'fastify' {
@@ -64,14 +66,14 @@ export interface BuildAppOptions {
   operations?: { notifyJobs?: () => void };
   /** The submitting-data journey's MESH (without it, submissions answer 503). */
   submissions?: Pick<SubmissionRoutesOptions, 'mesh' | 'onSubmitted'>;
-  /** The hub's configuration, for the console's settings page (default: the default config). */
-  config?: HubConfig;
+  /** The configuration in force and the console's changes to it (default: the default config, unchanged). */
+  settings?: HubSettings;
   /** The console's built bundle, served at /console/ (see console-static.ts); the hub never imports it. */
   consoleDir?: string;
   /** The recorder of NHS API calls and of requests (default: one of this app's, flushed on close). */
   calls?: UpstreamCalls;
-  /** The NHS APIs the overview lists (default: PDS of the default config). */
-  services?: readonly UpstreamServiceInfo[];
+  /** The NHS APIs the hub uses now, as the overview lists them (default: PDS of the default config). */
+  services?: () => readonly UpstreamServiceInfo[];
   /** dm+d imports over HTTP: where uploads go, their size limit, how to wake the job runner (default: ./data). */
   medicineImports?: Pick<MedicineImportRoutesOptions, 'dataDir' | 'maxUploadBytes' | 'notifyJobs'>;
 }
@@ -224,19 +226,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(operationsRoutes, { store, access, ...options.operations });
   await app.register(consoleStatic, options.consoleDir === undefined ? {} : { dir: options.consoleDir });
-  await app.register(overviewRoutes, {
-    store,
-    access,
-    calls,
-    now,
-    services: options.services ?? defaultServices(),
-  });
+  const services = options.services ?? defaultServices;
+  const settings = options.settings ?? new HubSettings({ store, base: loadConfig({}) });
+  await app.register(overviewRoutes, { store, access, calls, now, services });
   await app.register(consoleRoutes, {
     store,
     access,
     now,
-    config: options.config ?? loadConfig({}),
-    services: options.services ?? defaultServices(),
+    mailboxes: () => settings.current.mesh.mailboxes,
+  });
+  await app.register(settingsRoutes, {
+    store,
+    access,
+    settings,
+    services,
     signIn: { nhsLogin: options.auth?.nhsLogin !== undefined, cis2: options.auth?.cis2 !== undefined },
   });
   await app.register(authRoutes, {

@@ -70,56 +70,6 @@ describe.each(await testStores())('console routes on $dialect', (factory) => {
   const get = (url: string, headers: Record<string, string>) => hub.app.inject({ url, headers });
   const auditRows = () => t.store.db.selectFrom('audit_events').selectAll().orderBy('seq').execute();
 
-  it('GET /settings: environments, mailboxes and sign-in, never a secret; operations.read only', async () => {
-    const res = await get('/settings', await admin());
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({
-      nhsEnvironment: 'sandbox',
-      publicUrl: ORIGIN,
-      store: { dialect: t.store.dialect },
-      environments: expect.arrayContaining([
-        {
-          service: 'pds',
-          name: expect.stringContaining('PDS'),
-          environment: 'sandbox',
-          baseUrl: 'http://127.0.0.1:9000/personal-demographics/FHIR/R4',
-        },
-        {
-          service: 'mesh',
-          name: expect.stringContaining('MESH'),
-          environment: 'int',
-          baseUrl: 'https://msg.intspineservices.nhs.uk',
-        },
-      ]),
-      mailboxes: [
-        {
-          mailboxId: 'X26ABC1',
-          baseUrl: 'https://msg.intspineservices.nhs.uk',
-          pollIntervalMs: 5000,
-          workflows: ['GPFED_CONSULT_REPORT_ACK'],
-          mutualTls: true,
-        },
-        {
-          mailboxId: 'X26ABC2',
-          baseUrl: 'http://127.0.0.1:8081',
-          pollIntervalMs: expect.any(Number),
-          mutualTls: false,
-        },
-      ],
-      signIn: {
-        nhsLogin: { issuer: 'http://127.0.0.1:9000/nhs-login', configured: false },
-        cis2: { issuer: 'http://127.0.0.1:9000/openam/oauth2/realms/root/realms/oidc', configured: true },
-      },
-    });
-    expect(res.body).not.toMatch(/secret|passphrase|\/etc\/mesh/);
-    expect((await get('/settings', await bearer(clinician('R8008')))).statusCode).toBe(200);
-    expect((await get('/settings', await keyWith('operations:read'))).statusCode).toBe(200);
-    expect((await get('/settings', await bearer(clinician('R8000')))).statusCode).toBe(403);
-    expect((await get('/settings', await bearer(patient('P9')))).statusCode).toBe(403);
-    expect((await get('/settings', await keyWith('patient:read'))).statusCode).toBe(403);
-    expect((await get('/settings', {})).statusCode).toBe(401);
-  });
-
   it('GET /mesh/mailboxes: the last finished poll and message counts per mailbox, from the store', async () => {
     const job = (key: string, status: string, at: string, lastError: string | null = null) => ({
       id: randomUUID(),

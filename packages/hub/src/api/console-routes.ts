@@ -12,9 +12,8 @@ import {
 import type { AuditRecord } from '../audit/audit-hash.js';
 import { type ListAuditEventsOptions, listAuditEvents } from '../audit/list-audit-events.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
-import type { HubConfig } from '../config/load-config.js';
+import type { MeshMailboxConfig } from '../config/load-config.js';
 import { mailboxSummaries } from '../mesh/mailbox-summary.js';
-import type { UpstreamServiceInfo } from '../observability/upstream-services.js';
 import type { Store } from '../store/database.js';
 import type { AccessControl, Caller } from './authorise.js';
 import { sendFhir } from './fhir-reply.js';
@@ -30,8 +29,8 @@ import {
 } from './json-routes.js';
 
 /*
- * What the console (issue #6) needs beyond the existing routes: the hub's settings (never a secret),
- * its MESH mailboxes, products' API keys, and the audit trail (search, CSV export, chain check).
+ * What the console (issue #6) needs beyond the existing routes (its Settings are settings-routes.ts):
+ * the hub's MESH mailboxes, products' API keys, and the audit trail (search, CSV export, chain check).
  * Every route asks the one policy through access.authorise. Creating and revoking keys are audited
  * (they change who may call the hub); so is every read of the audit trail (the trail says who looked
  * at whom, so reading it is itself an access to record); settings and mailboxes hold no patient
@@ -42,11 +41,8 @@ export interface ConsoleRoutesOptions {
   store: Store;
   access: AccessControl;
   now: () => Date;
-  config: HubConfig;
-  /** The NHS APIs this hub uses, with their environments (as the overview shows them). */
-  services: readonly UpstreamServiceInfo[];
-  /** Whether NHS login and CIS2 sign-in are configured (their relying parties exist). */
-  signIn: { nhsLogin: boolean; cis2: boolean };
+  /** The MESH mailboxes in force (the console's settings may change them). */
+  mailboxes: () => readonly MeshMailboxConfig[];
 }
 
 const AUDIT_OUTCOMES = ['success', 'not-found', 'denied', 'error'] as const;
@@ -63,44 +59,9 @@ const AUDIT_PAGE_MAX = 500;
 const CSV_PAGE = 1_000;
 
 export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutesOptions): Promise<void> {
-  const { store, access, now, config } = options;
+  const { store, access, now } = options;
 
   const guarded = guardedBy(access);
-
-  app.get(
-    '/settings',
-    {
-      schema: {
-        summary:
-          "The hub's settings for the console: NHS environment, public URL, store, NHS API base URLs, MESH mailboxes, sign-in; never a password, key or secret",
-        tags: ['Operations'],
-        response: { 200: ANY },
-      },
-    },
-    guarded('operations.read', async () => ({
-      nhsEnvironment: config.nhsEnvironment,
-      publicUrl: config.publicUrl,
-      store: { dialect: store.dialect },
-      environments: options.services.map((s) => ({
-        service: s.id,
-        name: s.name,
-        environment: s.environment,
-        baseUrl: s.baseUrl,
-      })),
-      // Listed field by field: the mailbox password, shared key and TLS key never leave.
-      mailboxes: config.mesh.mailboxes.map((m) => ({
-        mailboxId: m.mailboxId,
-        baseUrl: m.baseUrl,
-        pollIntervalMs: m.pollIntervalMs,
-        ...(m.workflows && { workflows: m.workflows }),
-        mutualTls: m.tls !== undefined,
-      })),
-      signIn: {
-        nhsLogin: { issuer: config.nhsLogin.issuer, configured: options.signIn.nhsLogin },
-        cis2: { issuer: config.cis2.issuer, configured: options.signIn.cis2 },
-      },
-    })),
-  );
 
   app.get(
     '/mesh/mailboxes',
@@ -112,7 +73,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
       },
     },
     guarded('messages.read', async () => ({
-      mailboxes: await mailboxSummaries(store, config.mesh.mailboxes),
+      mailboxes: await mailboxSummaries(store, options.mailboxes()),
     })),
   );
 

@@ -24,7 +24,7 @@ export interface OverviewRoutesOptions {
   store: Store;
   access: AccessControl;
   calls: UpstreamCalls;
-  services: readonly UpstreamServiceInfo[];
+  services: () => readonly UpstreamServiceInfo[];
   now: () => Date;
 }
 
@@ -193,7 +193,7 @@ export async function overviewRoutes(app: FastifyInstance, options: OverviewRout
           request.log.warn({ error: (error as Error).message }, 'stats flush failed'),
         );
       const overview = await buildOverview(store, {
-        services,
+        services: services(),
         lastCalls: await calls.lastCalls(),
         window: window as OverviewWindow,
         now: now(),

@@ -22,8 +22,8 @@ export interface SubmissionRoutesOptions {
   pds: PdsPort;
   access: AccessControl;
   now: () => Date;
-  /** The hub's MESH (sending mailbox, endpoint lookup, sendMeshMessage); without it submissions answer 503. */
-  mesh?: SubmissionMeshPort;
+  /** The hub's MESH as it is now (sending mailbox, endpoint lookup, sendMeshMessage); without one, submissions answer 503. */
+  mesh?: () => SubmissionMeshPort | undefined;
   /** Called after a submission is stored (e.g. to wake the job runner). */
   onSubmitted?: () => void;
 }
@@ -140,8 +140,9 @@ export async function submissionRoutes(
         return sendFhir(reply, 400, outcome);
       }
       try {
+        const mesh = options.mesh?.();
         const result = await submitReadings(
-          { store, pds, now, ...(options.mesh ? { mesh: options.mesh } : {}) },
+          { store, pds, now, ...(mesh ? { mesh } : {}) },
           {
             body: request.body,
             product: { apiKeyId: key.id, name: key.name, organisationOds: key.organisationOds },

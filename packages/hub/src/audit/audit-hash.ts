@@ -45,6 +45,11 @@ export type AuditAction =
   // Products' API keys created and revoked from the console (keys.manage is the access decision).
   | 'api-key.create'
   | 'api-key.revoke'
+  // Settings changed in the console (settings.manage is the access decision): src/settings.
+  | 'settings.base-url.change'
+  | 'settings.mailbox.change'
+  | 'settings.mailbox.remove'
+  | 'settings.reset'
   | 'proxy.grant'
   | 'proxy.revoke'
   // A submission's status changed in the background (MESH delivery, ITK3 acknowledgement): issue #5.

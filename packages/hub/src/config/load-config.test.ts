@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './load-config.js';
+import { ConfigError, isSetInInput, loadConfig, overlayConfig, publishedBaseUrls } from './load-config.js';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 
 describe('loadConfig', () => {
   it('starts in the sandbox with no variables set', () => {
-    const config = loadConfig({});
+    const { input, ...config } = loadConfig({});
+    expect(input).toEqual(expect.objectContaining({ pds: {}, mesh: {} }));
     expect(config).toEqual({
       port: 8080,
       host: '127.0.0.1',
@@ -184,5 +185,49 @@ describe('loadConfig', () => {
     );
     expect(config.port).toBe(0);
     expect(config.pds.baseUrl).toBe('http://localhost:1/pds');
+  });
+
+  it('overlayConfig lays settings over what the config was loaded from, by the same rules (the console, src/settings)', () => {
+    const base = loadConfig(
+      { JUNCTION_NHS_ENVIRONMENT: 'sandbox', JUNCTION_SANDBOX_PORT: '9100' },
+      { port: 0 },
+    );
+    const changed = overlayConfig(base, { pds: { baseUrl: 'https://proxy.example.com/pds/' } });
+    expect(changed.pds.baseUrl).toBe('https://proxy.example.com/pds');
+    // Everything else is still derived from the environment and the overrides.
+    expect(changed.port).toBe(0);
+    expect(changed.apiPlatform.tokenUrl).toBe('http://127.0.0.1:9100/oauth2/token');
+    expect(base.pds.baseUrl).toBe('http://127.0.0.1:9100/personal-demographics/FHIR/R4');
+    expect(() => overlayConfig(base, { pds: { baseUrl: 'ftp://x' } })).toThrow(ConfigError);
+    try {
+      overlayConfig(base, { pds: { baseUrl: 'not a url' } });
+    } catch (error) {
+      expect((error as ConfigError).issues).toEqual([{ field: 'pds.baseUrl', message: expect.any(String) }]);
+    }
+    expect(isSetInInput(base.input, 'sandboxPort')).toBe(true);
+    expect(isSetInInput(base.input, 'pds.baseUrl')).toBe(false);
+  });
+
+  it('reads JUNCTION_SECRETS_KEY: 32 bytes in base64, nothing else', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ JUNCTION_SECRETS_KEY: key }).secretsKey).toBe(key);
+    expect(loadConfig({}).secretsKey).toBeUndefined();
+    for (const bad of ['short', Buffer.alloc(16).toString('base64'), `${key}!`]) {
+      expect(() => loadConfig({ JUNCTION_SECRETS_KEY: bad }), bad).toThrow(
+        /JUNCTION_SECRETS_KEY.*32 random bytes/,
+      );
+    }
+  });
+
+  it('publishes the base URLs of each environment (the defaults and what the console offers)', () => {
+    expect(publishedBaseUrls('int', 9000)).toEqual({
+      pds: { baseUrl: 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4' },
+      apiPlatform: { tokenUrl: 'https://int.api.service.nhs.uk/oauth2/token' },
+      nhsLogin: { issuer: 'https://auth.sandpit.signin.nhs.uk' },
+      cis2: { issuer: expect.stringContaining('am.nhsint.auth-ptl.cis2.spineservices.nhs.uk') },
+    });
+    expect(publishedBaseUrls('sandbox', 9123).pds.baseUrl).toBe(
+      'http://127.0.0.1:9123/personal-demographics/FHIR/R4',
+    );
   });
 });

@@ -14,6 +14,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface HubConfig {
+  /**
+   * What this configuration was resolved from: the environment's values with the overrides (CLI
+   * flags) on top, unparsed. Kept so that settings changed in the console (`src/settings`) can be
+   * laid over it and validated by the same rules ({@link overlayConfig}).
+   */
+  readonly input: ConfigInput;
   port: number;
   host: string;
   nhsEnvironment: NhsEnvironment;
@@ -55,6 +61,11 @@ export interface HubConfig {
     trackIntervalMs: number;
   };
   /** The durable job queue (`src/jobs`). */
+  /**
+   * 32 bytes (base64) that encrypt the secrets of settings stored by the console (MESH mailbox
+   * passwords and shared keys) in the database. Without it those settings cannot be changed there.
+   */
+  secretsKey?: string;
   jobs: {
     /**
      * Succeeded jobs (and dead runs of periodic kinds such as `mesh.poll`) are deleted, with their
@@ -138,7 +149,17 @@ export const ENV_VARS = {
   JUNCTION_MESH_MAILBOXES: 'mesh.mailboxes',
   JUNCTION_MESH_TRACK_INTERVAL_MS: 'mesh.trackIntervalMs',
   JUNCTION_JOBS_RETENTION_DAYS: 'jobs.retentionDays',
+  JUNCTION_SECRETS_KEY: 'secretsKey',
 } as const;
+
+/** The environment's values and the overrides, as loadConfig read them (see HubConfig.input). */
+export type ConfigInput = Readonly<Record<string, unknown>>;
+
+/** One problem with one field (its dotted path in HubConfig). */
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_SANDBOX_PORT = 9000; // as the PDS Postman "local sandbox" environment
@@ -169,7 +190,11 @@ const DEFAULT_SESSION_TTL_S = 3600; // the NHS login id_token's lifetime (CONTRA
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
+  constructor(
+    readonly problems: string[],
+    /** The same problems by field, where they are about one (not about reading a file). */
+    readonly issues: ConfigIssue[] = [],
+  ) {
     super(`Invalid Junction hub configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
@@ -265,6 +290,14 @@ const schema = z
     jobs: z.object({
       retentionDays: z.coerce.number().int().min(0).max(36_500).default(DEFAULT_JOBS_RETENTION_DAYS),
     }),
+    secretsKey: z
+      .string()
+      .trim()
+      .refine(
+        (v) => /^[A-Za-z0-9+/_-]+=*$/.test(v) && Buffer.from(v, 'base64').length === 32,
+        'expected 32 random bytes in base64 (openssl rand -base64 32)',
+      )
+      .optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -343,7 +376,7 @@ const schema = z
     }
   });
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /**
  * Builds the hub configuration from environment variables, with `overrides` (e.g. CLI flags) on top.
@@ -379,42 +412,60 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
       ]);
     }
   }
-  const raw = mergeDeep(fromEnv, overrides);
-  const parsed = schema.safeParse(raw);
+  return resolveConfig(mergeDeep(fromEnv, overrides));
+}
+
+/**
+ * The configuration `base` was loaded from with `overlay` laid over it (arrays replaced whole),
+ * checked by the same rules: what the console's stored settings do (`src/settings`).
+ * Throws {@link ConfigError}.
+ */
+export function overlayConfig(base: HubConfig, overlay: DeepPartial<HubConfig>): HubConfig {
+  return resolveConfig(mergeDeep(base.input, overlay));
+}
+
+/** Whether the environment or an override set `field` (a dotted path), rather than a default. */
+export function isSetInInput(input: ConfigInput, field: string): boolean {
+  let node: unknown = input;
+  for (const key of field.split('.')) {
+    if (!isPlainObject(node)) return false;
+    node = node[key];
+  }
+  return node !== undefined;
+}
+
+function resolveConfig(input: ConfigInput): HubConfig {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      field: issue.path.join('.'),
+      message: issue.message,
+    }));
     throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const field = issue.path.join('.');
+      issues.map(({ field, message }) => {
         const variable = Object.entries(ENV_VARS).find(
           ([, f]) => f === field || field.startsWith(`${f}.`),
         )?.[0];
-        return `${variable ? `${variable} (${field})` : field}: ${issue.message}`;
+        return `${variable ? `${variable} (${field})` : field}: ${message}`;
       }),
+      issues,
     );
   }
   const c = parsed.data;
-  const platform =
-    c.nhsEnvironment === 'sandbox' ? `http://127.0.0.1:${c.sandboxPort}` : PLATFORM_HOSTS[c.nhsEnvironment];
+  const published = publishedBaseUrls(c.nhsEnvironment, c.sandboxPort);
   const config: HubConfig = {
+    input,
     port: c.port,
     host: c.host,
     nhsEnvironment: c.nhsEnvironment,
     sandboxPort: c.sandboxPort,
-    pds: { baseUrl: stripSlash(c.pds.baseUrl ?? `${platform}${PDS_PATH}`) },
-    apiPlatform: { tokenUrl: c.apiPlatform.tokenUrl ?? `${platform}/oauth2/token` },
+    pds: { baseUrl: stripSlash(c.pds.baseUrl ?? published.pds.baseUrl) },
+    apiPlatform: { tokenUrl: c.apiPlatform.tokenUrl ?? published.apiPlatform.tokenUrl },
     dataDir: c.dataDir,
     logLevel: c.logLevel,
     publicUrl: stripSlash(c.publicUrl ?? `http://${loopbackHost(c.host)}:${c.port}`),
-    nhsLogin: providerConfig(
-      c.nhsLogin,
-      c.nhsEnvironment === 'sandbox'
-        ? `${platform}${NHS_LOGIN_SANDBOX_PATH}`
-        : NHS_LOGIN_ISSUERS[c.nhsEnvironment],
-    ),
-    cis2: providerConfig(
-      c.cis2,
-      c.nhsEnvironment === 'sandbox' ? `${platform}${CIS2_SANDBOX_PATH}` : CIS2_ISSUERS[c.nhsEnvironment],
-    ),
+    nhsLogin: providerConfig(c.nhsLogin, published.nhsLogin.issuer),
+    cis2: providerConfig(c.cis2, published.cis2.issuer),
     auth: { returnUrls: c.auth.returnUrls, sessionTtlS: c.auth.sessionTtlS },
     mesh: { mailboxes: c.mesh.mailboxes.map(meshMailboxConfig), trackIntervalMs: c.mesh.trackIntervalMs },
     jobs: { retentionDays: c.jobs.retentionDays },
@@ -425,7 +476,36 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
   if (a.privateKeyPath !== undefined) config.apiPlatform.privateKeyPath = a.privateKeyPath;
   if (a.keyId !== undefined) config.apiPlatform.keyId = a.keyId;
   if (c.databaseUrl !== undefined && c.databaseUrl !== '') config.databaseUrl = c.databaseUrl;
+  if (c.secretsKey !== undefined) config.secretsKey = c.secretsKey;
   return config;
+}
+
+/**
+ * The base URLs of the NHS APIs in one environment: the published hosts for INT and live, the
+ * local sandbox (on `sandboxPort`) for `sandbox`; the defaults when no variable sets them.
+ */
+export function publishedBaseUrls(
+  environment: NhsEnvironment,
+  sandboxPort: number,
+): {
+  pds: { baseUrl: string };
+  apiPlatform: { tokenUrl: string };
+  nhsLogin: { issuer: string };
+  cis2: { issuer: string };
+} {
+  const platform =
+    environment === 'sandbox' ? `http://127.0.0.1:${sandboxPort}` : PLATFORM_HOSTS[environment];
+  return {
+    pds: { baseUrl: `${platform}${PDS_PATH}` },
+    apiPlatform: { tokenUrl: `${platform}/oauth2/token` },
+    nhsLogin: {
+      issuer:
+        environment === 'sandbox' ? `${platform}${NHS_LOGIN_SANDBOX_PATH}` : NHS_LOGIN_ISSUERS[environment],
+    },
+    cis2: {
+      issuer: environment === 'sandbox' ? `${platform}${CIS2_SANDBOX_PATH}` : CIS2_ISSUERS[environment],
+    },
+  };
 }
 
 function providerConfig(p: z.infer<typeof oidcProvider>, defaultIssuer: string): OidcProviderConfig {

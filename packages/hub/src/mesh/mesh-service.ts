@@ -121,10 +121,12 @@ interface Change {
  */
 export class MeshService {
   readonly events = new EventEmitter<{ message: [MeshLogEvent] }>();
-  readonly mailboxes: readonly MeshMailboxConfig[];
+  private mailboxList: readonly MeshMailboxConfig[];
   private readonly store: Store;
   private readonly dataDir: string;
   private readonly ports = new Map<string, MeshPort>();
+  /** Ports of mailboxes changed or removed since: a job may still be using one, so closed at close(). */
+  private readonly retiredPorts: MeshPort[] = [];
   private readonly portFor: (mailbox: MeshMailboxConfig) => MeshPort;
   private readonly inboundHandlers = new Map<string, MeshInboundHandler>();
   private readonly statusHandlers = new Map<string, MeshStatusHandler>();
@@ -134,11 +136,12 @@ export class MeshService {
   private readonly now: () => Date;
   private readonly notify: () => void;
   private timers: NodeJS.Timeout[] = [];
+  private polling = false;
 
   constructor(options: MeshServiceOptions) {
     this.store = options.store;
     this.dataDir = options.dataDir;
-    this.mailboxes = options.mailboxes;
+    this.mailboxList = options.mailboxes;
     this.portFor = options.portFor;
     this.trackIntervalMs = options.trackIntervalMs ?? 60_000;
     this.maxTrackLooks =
@@ -146,6 +149,32 @@ export class MeshService {
     this.inlineBodyMax = options.inlineBodyMax ?? 1024 * 1024;
     this.now = options.now ?? (() => new Date());
     this.notify = options.notify ?? (() => {});
+  }
+
+  /** The mailboxes in force (the environment's, with the console's settings). */
+  get mailboxes(): readonly MeshMailboxConfig[] {
+    return this.mailboxList;
+  }
+
+  /**
+   * Uses another set of mailboxes (settings changed in the console): a changed or removed
+   * mailbox's next job gets a new port, and the poll schedule follows the new list and intervals.
+   * A send queued from a mailbox since removed fails as not configured (dead letter, with reason).
+   */
+  async reconfigure(mailboxes: readonly MeshMailboxConfig[]): Promise<void> {
+    const before = new Map(this.mailboxList.map((m) => [m.mailboxId, JSON.stringify(m)]));
+    this.mailboxList = mailboxes;
+    const after = new Map(mailboxes.map((m) => [m.mailboxId, JSON.stringify(m)]));
+    for (const [id, port] of this.ports) {
+      if (before.get(id) !== after.get(id)) {
+        this.ports.delete(id);
+        this.retiredPorts.push(port);
+      }
+    }
+    if (this.polling) {
+      this.stopPolling();
+      this.startPolling();
+    }
   }
 
   /** The job handlers to give the hub's JobRunner. */
@@ -190,7 +219,8 @@ export class MeshService {
 
   /** Enqueues a `mesh.poll` job per mailbox every `pollIntervalMs` (one per mailbox per tick, whatever the instances). */
   startPolling(): void {
-    if (this.timers.length > 0) return;
+    if (this.polling) return;
+    this.polling = true;
     for (const mailbox of this.mailboxes) {
       const tick = () => {
         this.enqueuePoll(mailbox).catch(() => {
@@ -207,12 +237,14 @@ export class MeshService {
   stopPolling(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    this.polling = false;
   }
 
   async close(): Promise<void> {
     this.stopPolling();
-    for (const port of this.ports.values()) await port.close?.();
+    for (const port of [...this.ports.values(), ...this.retiredPorts]) await port.close?.();
     this.ports.clear();
+    this.retiredPorts.length = 0;
   }
 
   /** Enqueues this tick's poll of a mailbox (idempotency key per mailbox per tick). */

@@ -23,6 +23,8 @@ export interface Database {
   submission_webhooks: SubmissionWebhooksTable;
   admin_accounts: AdminAccountsTable;
   admin_sign_in_failures: AdminSignInFailuresTable;
+  hub_settings: HubSettingsTable;
+  hub_settings_head: HubSettingsHeadTable;
 }
 
 export interface ApiKeysTable {
@@ -299,6 +301,22 @@ export interface AdminSignInFailuresTable {
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';
+
+/** A setting changed in the console (`src/settings`), over the environment's configuration. */
+export interface HubSettingsTable {
+  name: string;
+  /** JSON; secrets in it are JWE-encrypted with JUNCTION_SECRETS_KEY. */
+  value: string;
+  updated_at: string;
+  /** Who changed it, as the audit trail names them (`admin:<username>`, a CIS2 user id, `api-key:<name>`). */
+  updated_by: string;
+}
+
+export interface HubSettingsHeadTable {
+  id: number;
+  /** Up by one with every change of `hub_settings`, in the same transaction. */
+  revision: ColumnType<number | string, number, number>;
+}
 
 export interface Store {
   db: Kysely<Database>;

@@ -19,8 +19,8 @@ export interface EndpointLookup {
 export interface WireSubmissionsOptions {
   store: Store;
   jobs: HubJobs;
+  /** Its mailboxes in force (they change with the console's settings) are looked at on every submission. */
   mesh: MeshService;
-  mailboxes: readonly MeshMailboxConfig[];
   /** MESH endpoint lookup as a mailbox (a MeshClient). */
   lookupFor: (mailbox: MeshMailboxConfig) => EndpointLookup;
   now: () => Date;
@@ -29,14 +29,14 @@ export interface WireSubmissionsOptions {
 }
 
 export interface WiredSubmissions {
-  /** The port for the routes, or undefined when no mailbox is configured. */
-  port: SubmissionMeshPort | undefined;
+  /** The port for the routes now, or undefined while no mailbox collects the ITK3 responses. */
+  port: () => SubmissionMeshPort | undefined;
   close(): Promise<void>;
 }
 
 /**
  * Connects the journey to the hub's MESH layer and job queue (call before the runner starts):
- * - sending mailbox: the first configured mailbox that collects GPFED_CONSULT_REPORT_ACK (its
+ * - sending mailbox: the first mailbox in force that collects GPFED_CONSULT_REPORT_ACK (its
  *   `workflows` list it, or it has no list: the ITK3 responses come back to it), else none — then
  *   submissions answer 503;
  * - `sendMeshMessage` in the submission's transaction;
@@ -78,26 +78,30 @@ export function wireSubmissions(options: WireSubmissionsOptions): WiredSubmissio
     }
   });
 
-  const mailbox =
-    options.mailboxes.find((m) => !m.workflows || m.workflows.includes(SEND_DOCUMENT_ACK_WORKFLOW)) ??
-    undefined;
-  if (!mailbox) return { port: undefined, close: async () => {} };
-  let lookup: EndpointLookup | undefined;
-  const port: SubmissionMeshPort = {
-    mailboxId: mailbox.mailboxId,
-    endpointLookup(ods, workflowId, ctx) {
-      lookup ??= options.lookupFor(mailbox);
-      return lookup.endpointLookup(ods, workflowId, ctx);
-    },
-    async send(tx, input) {
-      const out = await sendMeshMessage(tx, input, { now });
-      return out;
-    },
+  // One endpoint-lookup client for the sending mailbox, made again when its settings change.
+  let lookup: { mailbox: MeshMailboxConfig; client: EndpointLookup } | undefined;
+  const retired: EndpointLookup[] = [];
+  const lookupFor = (mailbox: MeshMailboxConfig): EndpointLookup => {
+    if (lookup?.mailbox !== mailbox) {
+      if (lookup) retired.push(lookup.client);
+      lookup = { mailbox, client: options.lookupFor(mailbox) };
+    }
+    return lookup.client;
   };
   return {
-    port,
+    port() {
+      const mailbox = mesh.mailboxes.find(
+        (m) => !m.workflows || m.workflows.includes(SEND_DOCUMENT_ACK_WORKFLOW),
+      );
+      if (!mailbox) return undefined;
+      return {
+        mailboxId: mailbox.mailboxId,
+        endpointLookup: (ods, workflowId, ctx) => lookupFor(mailbox).endpointLookup(ods, workflowId, ctx),
+        send: (tx, input) => sendMeshMessage(tx, input, { now }),
+      };
+    },
     async close() {
-      await lookup?.close?.();
+      for (const client of [...retired, ...(lookup ? [lookup.client] : [])]) await client.close?.();
     },
   };
 }
