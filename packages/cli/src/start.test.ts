@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
@@ -68,6 +68,34 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect((await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`, { headers: { cookie } })).status).toBe(403);
     // Printed once to the person who started it: not in any log line.
     expect(rt.err()).not.toContain(password);
+  });
+
+  it('keeps a secrets key beside the data, so the admin can add a MESH mailbox in Settings (issue #6)', async () => {
+    const key = await stat(join(dataDir, 'secrets.key'));
+    expect(key.mode & 0o777).toBe(0o600);
+    const [, username, password] = /console admin:\s+(\S+) \/ (\S+)/.exec(startOut) ?? [];
+    const sandboxUrl = /sandbox:\s+(\S+)/.exec(startOut)?.[1] ?? '';
+    const login = await fetch(`${hubUrl}/auth/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: hubUrl },
+      body: JSON.stringify({ username, password }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const added = await fetch(`${hubUrl}/settings/mailboxes/X26ABC2`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', origin: hubUrl, cookie },
+      body: JSON.stringify({ baseUrl: sandboxUrl, password: 'password', sharedKey: 'TestKey' }),
+    });
+    expect(added.status, await added.clone().text()).toBe(200);
+    const mailboxes = (await (await fetch(`${hubUrl}/mesh/mailboxes`, { headers: { cookie } })).json()) as {
+      mailboxes: { mailboxId: string }[];
+    };
+    expect(mailboxes.mailboxes.map((m) => m.mailboxId)).toEqual(['X26ABC1', 'X26ABC2']);
+    const removed = await fetch(`${hubUrl}/settings/mailboxes/X26ABC2`, {
+      method: 'DELETE',
+      headers: { origin: hubUrl, cookie },
+    });
+    expect(removed.status).toBe(200);
   });
 
   it('reads 9000000009 through the hub with the demo key, mirroring the correlation id', async () => {

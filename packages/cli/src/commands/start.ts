@@ -1,6 +1,6 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -198,6 +198,8 @@ export async function startJunction(
       // The port the sandbox got, so the hub knows its own sandbox (the console tags it "sandbox").
       sandboxPort: Number(new URL(sandboxUrl).port),
       pds: { baseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4` },
+      // Mailboxes added in the console's Settings are sealed with this key; kept beside the data.
+      ...(!hubEnv.JUNCTION_SECRETS_KEY && { secretsKey: await localSecretsKey(early.dataDir) }),
       apiPlatform: localApp
         ? { tokenUrl, apiKey: localApp.apiKey, privateKeyPem: localApp.privateKeyPem, keyId: localApp.kid }
         : { tokenUrl },
@@ -315,6 +317,29 @@ async function reservePort(host: string, port: number): Promise<{ port: number; 
       return released;
     },
   };
+}
+
+/**
+ * `<dataDir>/secrets.key`, made on the first start (32 random bytes, base64, readable by the owner
+ * only), so a laptop's hub can keep MESH mailboxes set in the console across restarts. Several
+ * instances set JUNCTION_SECRETS_KEY instead, the same on each.
+ */
+async function localSecretsKey(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'secrets.key');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64');
+  // `wx`: two starts at once never overwrite each other's key.
+  await writeFile(path, `${key}\n`, { mode: 0o600, flag: 'wx' }).catch(
+    async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    },
+  );
+  return (await readFile(path, 'utf8')).trim();
 }
 
 /** The console admin account `junction start` creates or resets. */
