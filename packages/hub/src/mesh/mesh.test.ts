@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MeshMailboxConfig } from '../config/load-config.js';
 import { HubJobs } from '../jobs/hub-jobs.js';
 import { listJobs } from '../jobs/queue.js';
@@ -65,6 +65,67 @@ describe.each(await testStores())('hub MESH mailboxes on $dialect', (factory) =>
       },
       { now },
     );
+
+  it('reconfigure (settings changed in the console): new mailboxes polled, changed ones get a new port, removed ones refused', async () => {
+    const jobs = new HubJobs(t.store, {
+      now,
+      logger: silent,
+      random: () => 0,
+      backoff: { baseMs: 1, maxMs: 1 },
+    });
+    const drain = async () => {
+      for (let round = 0; round < 20 && (await jobs.runner.runOnce()).claimed > 0; round++) {
+        clock = new Date(clock.getTime() + 1_000);
+      }
+    };
+    const ports: string[] = [];
+    const service = new MeshService({
+      store: t.store,
+      dataDir,
+      mailboxes: [MAILBOX],
+      portFor: (m) => {
+        ports.push(`${m.mailboxId}@${m.baseUrl}`);
+        return mesh.port(m.mailboxId);
+      },
+      now,
+    });
+    for (const [kind, handler] of Object.entries(service.jobHandlers)) jobs.register(kind, handler);
+    const polls = async () =>
+      (await listJobs(t.store, { kind: 'mesh.poll', limit: 100 }))
+        .map((j) => (j.payload as { mailboxId: string }).mailboxId)
+        .sort();
+    service.startPolling();
+    await vi.waitFor(async () => expect(await polls()).toEqual([HUB]));
+    await drain();
+    expect(ports).toEqual([`${HUB}@${MAILBOX.baseUrl}`]);
+
+    // X26ABC2 added, X26ABC1 moved to another host: a poll for the new one at once, a new port for the moved one.
+    const moved = { ...MAILBOX, baseUrl: 'http://127.0.0.1:2' };
+    await service.reconfigure([moved, { ...MAILBOX, mailboxId: 'X26ABC2' }]);
+    expect(service.mailboxes.map((m) => m.mailboxId)).toEqual([HUB, 'X26ABC2']);
+    await vi.waitFor(async () => expect(await polls()).toContain('X26ABC2'));
+    clock = new Date(clock.getTime() + MAILBOX.pollIntervalMs);
+    await service.enqueuePoll(moved);
+    await drain();
+    expect(ports).toEqual([
+      `${HUB}@${MAILBOX.baseUrl}`,
+      'X26ABC2@http://127.0.0.1:1',
+      `${HUB}@http://127.0.0.1:2`,
+    ]);
+
+    // X26ABC1 removed: a message queued from it is dead-lettered with the reason, never sent.
+    await service.reconfigure([{ ...MAILBOX, mailboxId: 'X26ABC2' }]);
+    await send();
+    await drain();
+    const [job] = await listJobs(t.store, { kind: 'mesh.send' });
+    expect(job).toMatchObject({
+      status: 'dead',
+      lastError: expect.stringContaining(`MESH mailbox ${HUB} is not configured`),
+    });
+    expect(mesh.messages).toEqual([]);
+    service.stopPolling();
+    await service.close();
+  });
 
   it('send → sent → delivered → acknowledged, with its history (mesh-api.yaml send_message, tracking_by_message_id)', async () => {
     const hub = instance();
