@@ -447,8 +447,12 @@ export class HubSettings {
     return this.rows.find((r) => r.name === name);
   }
 
-  /** The configuration an overlay makes, or a SettingsError naming what is wrong in plain words. */
-  private check(overlay: DeepPartial<HubConfig>, field: string, label: string): HubConfig {
+  /**
+   * The configuration an overlay makes, or a SettingsError in the request body's own terms: a
+   * problem with the changed config path `field` is named `bodyName`; one with a part of it by the
+   * rest of its path, less a list index (`mesh.mailboxes.1.pollIntervalMs` → `pollIntervalMs`).
+   */
+  private check(overlay: DeepPartial<HubConfig>, field: string, bodyName: string): HubConfig {
     try {
       return overlayConfig(this.base, overlay);
     } catch (error) {
@@ -462,7 +466,7 @@ export class HubSettings {
               field !== '' && i.field.startsWith(field)
                 ? i.field.slice(field.length).replace(/^\.\d+\.?/, '')
                 : i.field;
-            const name = rest === '' ? label : rest;
+            const name = rest === '' ? bodyName : rest;
             return name === '' ? i.message : `${name}: ${i.message}`;
           })
           .join('; '),
