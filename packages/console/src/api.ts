@@ -1,8 +1,8 @@
 /**
  * The console's one way to the hub: same-origin fetch with the session cookie, JSON in and out,
  * and every failure (an OperationOutcome, a network error, an unexpected body) turned into an
- * `ApiError` whose `messages` a person can read. The browser adds `Origin` itself to every POST
- * and DELETE, which is what the hub's CSRF check looks at.
+ * `ApiError` whose `messages` a person can read. The browser adds `Origin` itself to every POST,
+ * PUT and DELETE, which is what the hub's CSRF check looks at.
  */
 
 export interface OperationOutcomeIssue {
@@ -319,22 +319,121 @@ export interface DmdImport {
   counts?: Record<string, number>;
 }
 
+/** Where a setting in force comes from: the built-in default, the hub's environment, or the console. */
+export type SettingSource = 'default' | 'environment' | 'console';
+
+/** An NHS API's base URL in `GET /settings`, and where it comes from. */
+export interface ServiceBaseUrl {
+  service: 'pds' | 'api-platform-auth' | 'nhs-login' | 'cis2' | string;
+  name: string;
+  /** Whether the hub calls it (e.g. the token endpoint only with API platform keys). */
+  inUse: boolean;
+  environment: 'sandbox' | 'int' | 'live' | 'custom' | string;
+  baseUrl: string;
+  /** The setting's name (`base-url.pds`): what `resetSetting` undoes. */
+  setting: string;
+  source: SettingSource;
+  /** The environment variable behind it (`JUNCTION_PDS_BASE_URL`). */
+  variable: string;
+  changedBy?: string;
+  changedAt?: string;
+  /** The service's published base URL in each NHS environment. */
+  published: { sandbox: string; int: string; live: string };
+}
+
+/** A MESH mailbox in `GET /settings` (never its password, shared key or TLS passphrase). */
+export interface SettingsMailbox {
+  mailboxId: string;
+  baseUrl: string;
+  environment: string;
+  pollIntervalMs: number;
+  workflows?: string[];
+  inboxPageSize?: number;
+  chunkSize?: number;
+  mutualTls: boolean;
+  tls?: { certPath: string; keyPath: string; caPath?: string };
+  setting: string;
+  source: Exclude<SettingSource, 'default'>;
+  changedBy?: string;
+  changedAt?: string;
+}
+
+/** One of the environment's mailboxes that the console stopped using. */
+export interface RemovedMailbox {
+  mailboxId: string;
+  setting: string;
+  changedBy: string;
+  changedAt: string;
+}
+
+/** `GET /settings`, also the answer to every change. */
 export interface HubSettings {
   nhsEnvironment: string;
   publicUrl: string;
   store: { dialect: string };
-  environments: { service: string; name: string; environment: string; baseUrl: string }[];
-  mailboxes: {
-    mailboxId: string;
-    baseUrl: string;
-    pollIntervalMs: number;
-    workflows?: string[];
-    mutualTls: boolean;
-  }[];
+  /** Whether the caller may change settings (`settings.manage`: hub admin accounts). */
+  canChange?: boolean;
+  /** Whether mailboxes can be stored (the hub has `JUNCTION_SECRETS_KEY`). */
+  canStoreMailboxes?: boolean;
+  /** Settings changed in the console that the hub cannot use, in plain words. */
+  problems?: string[];
+  environments: ServiceBaseUrl[];
+  mailboxes: SettingsMailbox[];
+  removedMailboxes?: RemovedMailbox[];
   signIn: {
     nhsLogin: { issuer: string; configured: boolean };
     cis2: { issuer: string; configured: boolean };
   };
+}
+
+/** `PUT /settings/mailboxes/{id}`: a password or shared key left out keeps the current one. */
+export interface MailboxChange {
+  baseUrl: string;
+  password?: string;
+  sharedKey?: string;
+  pollIntervalMs?: number;
+  workflows?: string[];
+  inboxPageSize?: number;
+  chunkSize?: number;
+  tls?: { certPath: string; keyPath: string; caPath?: string };
+}
+
+/**
+ * Changes the base URL of an NHS API the hub calls, on every hub instance (hub admin accounts).
+ * @example const settings = await changeBaseUrl('pds', 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4');
+ */
+export function changeBaseUrl(service: string, baseUrl: string): Promise<HubSettings> {
+  return api<HubSettings>(`/settings/base-urls/${encodeURIComponent(service)}`, {
+    method: 'PUT',
+    body: { baseUrl },
+  });
+}
+
+/**
+ * Adds a MESH mailbox or changes one (needs the hub's `JUNCTION_SECRETS_KEY`).
+ * @example await putMailbox('X26ABC2', { baseUrl: 'https://msg.intspineservices.nhs.uk', password, sharedKey });
+ */
+export function putMailbox(mailboxId: string, change: MailboxChange): Promise<HubSettings> {
+  return api<HubSettings>(`/settings/mailboxes/${encodeURIComponent(mailboxId)}`, {
+    method: 'PUT',
+    body: change,
+  });
+}
+
+/**
+ * Stops using a MESH mailbox (one of the environment's can be used again with `resetSetting`).
+ * @example await stopMailbox('X26ABC2');
+ */
+export function stopMailbox(mailboxId: string): Promise<HubSettings> {
+  return api<HubSettings>(`/settings/mailboxes/${encodeURIComponent(mailboxId)}`, { method: 'DELETE' });
+}
+
+/**
+ * Undoes a change made in the console: the environment's value is used again.
+ * @example await resetSetting('base-url.pds');
+ */
+export function resetSetting(setting: string): Promise<HubSettings> {
+  return api<HubSettings>(`/settings/changes/${encodeURIComponent(setting)}`, { method: 'DELETE' });
 }
 
 /** `GET /access/holders`: who holds each policy action (the hub's access policy, as a table). */

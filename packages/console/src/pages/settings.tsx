@@ -8,10 +8,14 @@ import {
   WarningCallout,
 } from 'nhsuk-react-components';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { ApiError, type ApiKey, api, asApiError, type HubSettings } from '../api';
 import { ErrorBox, errorProp, FieldErrors } from '../components/error-box';
 import { formatDateTime } from '../components/format';
 import { Page } from '../components/page';
+import { BaseUrlsSection } from '../components/settings-base-urls';
+import type { SettingsApplied } from '../components/settings-changes';
+import { MailboxesSection } from '../components/settings-mailboxes';
 import { useApi } from '../components/use-api';
 import { useSession } from '../session';
 import { EnvironmentTag } from './overview';
@@ -220,97 +224,107 @@ function ApiKeys() {
   );
 }
 
+type SettingsSection = 'nhs-apis' | 'mailboxes';
+
+/**
+ * What the hub is connected to: its environment, each NHS API's base URL, its MESH mailboxes. A
+ * change form opens from its row by the address (`?change=base-url.pds`, `?add=mailbox`), so Back
+ * closes it; each change answers with the settings as they now are.
+ */
 function HubSettingsSection() {
-  const settings = useApi<HubSettings>('/settings');
-  const s = settings.data;
+  const loaded = useApi<HubSettings>('/settings');
+  const [latest, setLatest] = useState<HubSettings>();
+  const [notice, setNotice] = useState<{ section: SettingsSection; key: number; message: string }>();
+  const [params, setParams] = useSearchParams();
+  const s = latest ?? loaded.data;
+  const changing = params.get('change');
+  const adding = params.get('add') === 'mailbox';
+
+  const closeForm = () =>
+    setParams(
+      (p) => {
+        p.delete('change');
+        p.delete('add');
+        return p;
+      },
+      { replace: true },
+    );
+  const appliedIn =
+    (section: SettingsSection): SettingsApplied =>
+    (next, message) => {
+      setLatest(next);
+      setNotice((n) => ({ section, key: (n?.key ?? 0) + 1, message }));
+      closeForm();
+    };
+  const noticeOf = (section: SettingsSection) => (notice?.section === section ? notice : undefined);
+
   return (
     <>
+      {s?.problems && s.problems.length > 0 && (
+        <WarningCallout>
+          <WarningCallout.Heading>Some settings changed in the console are not used</WarningCallout.Heading>
+          <ul>
+            {s.problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        </WarningCallout>
+      )}
       <section aria-labelledby="environments-heading">
-        <h2 id="environments-heading">Environments</h2>
-        <ErrorBox error={settings.error} noFocus />
+        <h2 id="environments-heading">Environment</h2>
+        <ErrorBox error={loaded.error} noFocus />
         {s && (
-          <>
-            <SummaryList>
-              <SummaryList.Row>
-                <SummaryList.Key>NHS environment</SummaryList.Key>
-                <SummaryList.Value>
-                  <EnvironmentTag environment={s.nhsEnvironment} />
-                </SummaryList.Value>
-              </SummaryList.Row>
-              <SummaryList.Row>
-                <SummaryList.Key>Hub address</SummaryList.Key>
-                <SummaryList.Value className="app-mono">{s.publicUrl}</SummaryList.Value>
-              </SummaryList.Row>
-              <SummaryList.Row>
-                <SummaryList.Key>Store</SummaryList.Key>
-                <SummaryList.Value>{s.store.dialect}</SummaryList.Value>
-              </SummaryList.Row>
-              <SummaryList.Row>
-                <SummaryList.Key>NHS login</SummaryList.Key>
-                <SummaryList.Value>
-                  {s.signIn.nhsLogin.configured ? 'Configured' : 'Not configured'}:{' '}
-                  <span className="app-mono">{s.signIn.nhsLogin.issuer}</span>
-                </SummaryList.Value>
-              </SummaryList.Row>
-              <SummaryList.Row>
-                <SummaryList.Key>CIS2</SummaryList.Key>
-                <SummaryList.Value>
-                  {s.signIn.cis2.configured ? 'Configured' : 'Not configured'}:{' '}
-                  <span className="app-mono">{s.signIn.cis2.issuer}</span>
-                </SummaryList.Value>
-              </SummaryList.Row>
-            </SummaryList>
-            <Table responsive caption="NHS services and their base URLs">
-              <Table.Head>
-                <Table.Row>
-                  <Table.Cell>Service</Table.Cell>
-                  <Table.Cell>Environment</Table.Cell>
-                  <Table.Cell>Base URL</Table.Cell>
-                </Table.Row>
-              </Table.Head>
-              <Table.Body>
-                {s.environments.map((e) => (
-                  <Table.Row key={e.service}>
-                    <Table.Cell>{e.name}</Table.Cell>
-                    <Table.Cell>
-                      <EnvironmentTag environment={e.environment} />
-                    </Table.Cell>
-                    <Table.Cell className="app-mono">{e.baseUrl}</Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </Table>
-          </>
+          <SummaryList>
+            <SummaryList.Row>
+              <SummaryList.Key>NHS environment</SummaryList.Key>
+              <SummaryList.Value>
+                <EnvironmentTag environment={s.nhsEnvironment} />
+              </SummaryList.Value>
+            </SummaryList.Row>
+            <SummaryList.Row>
+              <SummaryList.Key>Hub address</SummaryList.Key>
+              <SummaryList.Value className="app-mono">{s.publicUrl}</SummaryList.Value>
+            </SummaryList.Row>
+            <SummaryList.Row>
+              <SummaryList.Key>Store</SummaryList.Key>
+              <SummaryList.Value>{s.store.dialect}</SummaryList.Value>
+            </SummaryList.Row>
+            <SummaryList.Row>
+              <SummaryList.Key>NHS login</SummaryList.Key>
+              <SummaryList.Value>
+                {s.signIn.nhsLogin.configured ? 'Configured' : 'Not configured'}:{' '}
+                <span className="app-mono">{s.signIn.nhsLogin.issuer}</span>
+              </SummaryList.Value>
+            </SummaryList.Row>
+            <SummaryList.Row>
+              <SummaryList.Key>CIS2</SummaryList.Key>
+              <SummaryList.Value>
+                {s.signIn.cis2.configured ? 'Configured' : 'Not configured'}:{' '}
+                <span className="app-mono">{s.signIn.cis2.issuer}</span>
+              </SummaryList.Value>
+            </SummaryList.Row>
+          </SummaryList>
         )}
       </section>
-      <section aria-labelledby="settings-mailboxes-heading">
-        <h2 id="settings-mailboxes-heading">Mailboxes</h2>
-        {s && s.mailboxes.length === 0 && <p className="nhsuk-body">No MESH mailbox is configured.</p>}
-        {s && s.mailboxes.length > 0 && (
-          <Table responsive caption="MESH mailboxes the hub uses">
-            <Table.Head>
-              <Table.Row>
-                <Table.Cell>Mailbox</Table.Cell>
-                <Table.Cell>Base URL</Table.Cell>
-                <Table.Cell>Polled every</Table.Cell>
-                <Table.Cell>Workflows</Table.Cell>
-                <Table.Cell>Mutual TLS</Table.Cell>
-              </Table.Row>
-            </Table.Head>
-            <Table.Body>
-              {s.mailboxes.map((m) => (
-                <Table.Row key={m.mailboxId}>
-                  <Table.Cell>{m.mailboxId}</Table.Cell>
-                  <Table.Cell className="app-mono">{m.baseUrl}</Table.Cell>
-                  <Table.Cell>{Math.round(m.pollIntervalMs / 1000)} s</Table.Cell>
-                  <Table.Cell className="nhsuk-body-s">{m.workflows?.join(', ') || 'All'}</Table.Cell>
-                  <Table.Cell>{m.mutualTls ? 'Yes' : 'No'}</Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </Table>
-        )}
-      </section>
+      {s && (
+        <BaseUrlsSection
+          settings={s}
+          changing={changing}
+          notice={noticeOf('nhs-apis')}
+          onApplied={appliedIn('nhs-apis')}
+          onClose={closeForm}
+        />
+      )}
+      {s && (
+        <MailboxesSection
+          settings={s}
+          changing={changing}
+          adding={adding}
+          notice={noticeOf('mailboxes')}
+          onApplied={appliedIn('mailboxes')}
+          onClose={closeForm}
+        />
+      )}
     </>
   );
 }

@@ -1,0 +1,369 @@
+import { randomBytes } from 'node:crypto';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  type BrowserSession,
+  CIS2_ROLES,
+  type DomDocument,
+  E2E_TIMEOUT_MS,
+  expectAccessible,
+  expectText,
+  freshPage,
+  hasChromium,
+  launchChromium,
+  navigate,
+  type RunningJunction,
+  screenshotter,
+  signInAsAdmin,
+  signInWithCis2,
+  startJunction,
+} from './harness.js';
+
+/** An element as the overflow check reads it (the DOM lib is not loaded in this Node program). */
+interface BoxedElement {
+  tagName: string;
+  id: string;
+  className: string;
+  getBoundingClientRect(): { right: number };
+  contains(other: BoxedElement): boolean;
+}
+declare const document: DomDocument & {
+  documentElement: { scrollWidth: number; clientWidth: number };
+  querySelectorAll(selector: string): Iterable<BoxedElement>;
+};
+
+// The console's Settings (issue #6): an NHS API's base URL and the MESH mailboxes changed by a hub
+// admin account in Chromium, against `junction start` with JUNCTION_SECRETS_KEY (mailbox passwords
+// are stored encrypted); each change checked where it takes effect (the hub's own answers, the
+// Messages and jobs page), errors shown with the NHS.UK error summary and inline messages, and an
+// R8008 clinician shown the same tables without a single change control.
+
+/** The sandbox's second seeded MESH mailbox (X26ABC1 is the one `junction start` gives the hub). */
+const SECOND_MAILBOX = 'X26ABC2';
+const PDS = 'Personal Demographics Service (PDS FHIR API)';
+/** A base URL that is no environment's: the hub tags it Custom (and PDS would fail while it is set). */
+const CUSTOM_PDS_URL = 'https://pds-proxy.example.invalid/personal-demographics/FHIR/R4';
+
+describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes against `junction start`', () => {
+  let running: RunningJunction;
+  let browser: Browser;
+  let admin: BrowserSession;
+  let support: BrowserSession;
+  const shot = screenshotter('settings');
+
+  beforeAll(async () => {
+    const bundle = inject('consoleBundle');
+    expect(bundle.ok, bundle.detail).toBe(true);
+    [running, browser] = await Promise.all([
+      startJunction({ env: { JUNCTION_SECRETS_KEY: randomBytes(32).toString('base64') } }),
+      launchChromium(),
+    ]);
+    admin = await freshPage(browser);
+    support = await freshPage(browser);
+    await signInAsAdmin(admin.page, running.consoleUrl, running.admin);
+    await signInWithCis2(support.page, running.consoleUrl, CIS2_ROLES.adminClinicalSupport);
+  }, E2E_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.stop();
+  }, E2E_TIMEOUT_MS);
+
+  /** The id of the focused element, and whether it is (in) the error summary or a success banner. */
+  const focused = (page: Page) =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return {
+        id: el?.id ?? '',
+        text: (el?.textContent ?? '').trim(),
+        inErrorSummary: (el?.closest('.nhsuk-error-summary') ?? null) !== null,
+        inSuccessBanner: (el?.closest('.nhsuk-notification-banner--success') ?? null) !== null,
+      };
+    });
+
+  /** Nothing wider than a tablet held upright (768 px): no sideways scrolling (what sticks out is named). */
+  const expectNoOverflowOnTablet = async (page: Page) => {
+    const before = page.viewportSize();
+    await page.setViewportSize({ width: 768, height: 1024 });
+    const overflow = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const wider = [...document.querySelectorAll('main *')].filter(
+        (el) => el.getBoundingClientRect().right > width + 0.5,
+      );
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: width,
+        // The innermost of them: what to fix.
+        culprits: wider
+          .filter((el) => !wider.some((other) => other !== el && el.contains(other)))
+          .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`)
+          .slice(0, 5),
+      };
+    });
+    expect(
+      overflow.scrollWidth,
+      `the page scrolls sideways at 768 px: ${overflow.culprits.join(', ')}`,
+    ).toBeLessThanOrEqual(overflow.clientWidth);
+    if (before) await page.setViewportSize(before);
+  };
+
+  /** The inline error message of a field: the element its aria-describedby names that is an error. */
+  const inlineError = async (page: Page, input: Locator) => {
+    const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(/\s+/).filter(Boolean);
+    for (const id of ids) {
+      const described = page.locator(`[id="${id}"].nhsuk-error-message`);
+      if ((await described.count()) > 0) return ((await described.textContent()) ?? '').trim();
+    }
+    return '';
+  };
+
+  /** The hub's own view of its settings, as the signed-in admin (the browser's session cookie). */
+  const hubSettings = async (page: Page) => {
+    const response = await page.request.get(`${running.hubUrl}/settings`);
+    expect(response.status()).toBe(200);
+    return (await response.json()) as {
+      environments: { service: string; baseUrl: string; source: string }[];
+      mailboxes: { mailboxId: string; pollIntervalMs: number }[];
+    };
+  };
+  const meshMailboxes = async (page: Page) => {
+    const response = await page.request.get(`${running.hubUrl}/mesh/mailboxes`);
+    expect(response.status()).toBe(200);
+    return (
+      (await response.json()) as {
+        mailboxes: { mailboxId: string; pollIntervalMs: number; lastPoll?: { status: string } }[];
+      }
+    ).mailboxes;
+  };
+  const demoApiKey = () => /demo API key:\s+(\S+)/.exec(running.startOutput)?.[1] ?? '';
+  const tracePatient = () =>
+    fetch(`${running.hubUrl}/fhir/R4/Patient/9000000009`, {
+      headers: { authorization: `Bearer ${demoApiKey()}` },
+    });
+
+  it("an admin changes PDS's base URL: a bad URL is refused with the error summary, another URL is in force at once, and the environment's value comes back", async () => {
+    const { page } = admin;
+    await navigate(page, 'Settings');
+    const main = page.getByRole('main');
+    const apis = main.getByRole('table', { name: 'NHS APIs the hub calls and their base URLs' });
+    const pdsRow = apis.getByRole('row', { name: new RegExp(PDS.replace(/[()]/g, '\\$&')) });
+    await pdsRow.waitFor();
+    await expectText(pdsRow, 'Sandbox');
+    await expectText(pdsRow, `${running.sandboxUrl}/personal-demographics/FHIR/R4`);
+    await expectText(pdsRow, 'Environment variable JUNCTION_PDS_BASE_URL');
+    await main.getByRole('table', { name: 'MESH mailboxes the hub uses' }).waitFor();
+    await expectAccessible(page, 'settings: view');
+    await expectNoOverflowOnTablet(page);
+    await shot(page, 'view');
+
+    // The Change link opens the form by the address, and focus moves to its heading.
+    await pdsRow.getByRole('link', { name: `Change the base URL of ${PDS}` }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('change')).toBe('base-url.pds');
+    const form = main.getByRole('form', { name: `Change the base URL of ${PDS}` });
+    await form.waitFor();
+    expect((await focused(page)).id).toBe('base-url-pds-heading');
+    await expect.poll(() => form.getByLabel('Sandbox').isChecked()).toBe(true);
+    await expectText(form, 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4');
+    await expectText(form, 'https://api.service.nhs.uk/personal-demographics/FHIR/R4');
+
+    // "Another URL" reveals its input; a value that is no URL is refused by the hub.
+    const urlInput = form.getByLabel('Base URL', { exact: true });
+    expect(await urlInput.isVisible()).toBe(false);
+    await form.getByLabel('Another URL').check();
+    await urlInput.fill('pds proxy on port 8443');
+    await form.getByRole('button', { name: 'Save' }).click();
+    const summary = main.locator('.nhsuk-error-summary');
+    await summary.waitFor();
+    await expectText(summary, /Enter the full URL of the API, starting with https:\/\/.*Invalid URL/);
+    expect((await focused(page)).inErrorSummary).toBe(true);
+    expect(await inlineError(page, urlInput)).toMatch(/Enter the full URL of the API/);
+    // The summary's link leads to the field.
+    expect(await summary.getByRole('link').first().getAttribute('href')).toBe('#base-url-pds-url');
+    await expectAccessible(page, 'settings: base URL refused');
+    await shot(page, 'base url refused');
+    expect((await hubSettings(page)).environments.find((e) => e.service === 'pds')?.source).not.toBe(
+      'console',
+    );
+
+    await urlInput.fill(CUSTOM_PDS_URL);
+    await form.getByRole('button', { name: 'Save' }).click();
+    const banner = main.locator('.nhsuk-notification-banner--success');
+    await expectText(banner, `${PDS} now uses ${CUSTOM_PDS_URL}; in force on every hub instance.`);
+    expect((await focused(page)).inSuccessBanner).toBe(true);
+    await form.waitFor({ state: 'detached' });
+    expect(new URL(page.url()).searchParams.get('change')).toBeNull();
+    await expectText(pdsRow, 'Custom');
+    await expectText(pdsRow, CUSTOM_PDS_URL);
+    await expectText(pdsRow, /Changed in the console by admin admin on \d{1,2} \w+ \d{4} at \d{2}:\d{2}/);
+    const inForce = (await hubSettings(page)).environments.find((e) => e.service === 'pds');
+    expect(inForce).toMatchObject({ baseUrl: CUSTOM_PDS_URL, source: 'console' });
+    await expectAccessible(page, 'settings: base URL changed');
+    await shot(page, 'base url changed');
+
+    // Reopened, the form shows the URL in force; the environment's value is one button away.
+    await pdsRow.getByRole('link', { name: `Change the base URL of ${PDS}` }).click();
+    await form.waitFor();
+    expect(await form.getByLabel('Another URL').isChecked()).toBe(true);
+    expect(await urlInput.inputValue()).toBe(CUSTOM_PDS_URL);
+    await expectAccessible(page, 'settings: base URL form with a console change');
+    await expectNoOverflowOnTablet(page);
+    await shot(page, 'base url form');
+    await form.getByRole('button', { name: "Use the environment's value" }).click();
+    await expectText(
+      banner,
+      `${PDS} uses the environment's value again: ${running.sandboxUrl}/personal-demographics/FHIR/R4`,
+    );
+    expect((await focused(page)).inSuccessBanner).toBe(true);
+    await expectText(pdsRow, 'Sandbox');
+    await expectText(pdsRow, 'Environment variable JUNCTION_PDS_BASE_URL');
+    // The hub calls the sandbox's PDS again: a trace works.
+    expect((await tracePatient()).status).toBe(200);
+
+    // Cancel closes the form and puts focus on the section's heading.
+    await pdsRow.getByRole('link', { name: `Change the base URL of ${PDS}` }).click();
+    await form.waitFor();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await form.waitFor({ state: 'detached' });
+    expect((await focused(page)).id).toBe('nhs-apis-heading');
+    expect(admin.errors).toEqual([]);
+  });
+
+  it('an admin adds a MESH mailbox (the hub polls it), changes its poll interval, and stops using it; an environment mailbox stopped can be used again', async () => {
+    const { page } = admin;
+    await navigate(page, 'Settings');
+    const main = page.getByRole('main');
+    const mailboxes = main.getByRole('table', { name: 'MESH mailboxes the hub uses' });
+    const row = (id: string) => mailboxes.getByRole('row', { name: new RegExp(id) });
+    await expectText(row('X26ABC1'), 'Environment variable JUNCTION_MESH_MAILBOXES');
+    const banner = main.locator('.nhsuk-notification-banner--success');
+
+    // Add: the console asks for what it needs first.
+    await main.getByRole('link', { name: 'Add a mailbox' }).click();
+    const addForm = main.getByRole('form', { name: 'Add a mailbox' });
+    await addForm.waitFor();
+    expect((await focused(page)).id).toBe('mailbox-new-heading');
+    await addForm.getByRole('button', { name: 'Save' }).click();
+    const summary = main.locator('.nhsuk-error-summary');
+    await expectText(summary, 'Enter the mailbox id');
+    await expectText(summary, 'Enter the MESH host');
+    await expectText(summary, "Enter the mailbox's password");
+    await expectText(summary, "Enter the MESH environment's shared key");
+    expect((await focused(page)).inErrorSummary).toBe(true);
+    const password = addForm.getByLabel('Password', { exact: true });
+    expect(await password.getAttribute('type')).toBe('password');
+    expect(await password.getAttribute('autocomplete')).toBe('new-password');
+    expect(await inlineError(page, password)).toBe("Error: Enter the mailbox's password");
+    await expectAccessible(page, 'settings: add mailbox errors');
+    await shot(page, 'add mailbox errors');
+
+    await addForm.getByLabel('Mailbox id', { exact: true }).fill(SECOND_MAILBOX.toLowerCase());
+    await addForm.getByLabel('MESH host', { exact: true }).fill(running.sandboxUrl);
+    await password.fill('password');
+    await addForm.getByLabel('Shared key', { exact: true }).fill('TestKey');
+    await addForm.getByLabel('Poll interval in seconds', { exact: true }).fill('2');
+    await addForm.getByRole('button', { name: 'Save' }).click();
+    await expectText(
+      banner,
+      `Mailbox ${SECOND_MAILBOX} added, polled every 2 s; in force on every hub instance.`,
+    );
+    expect((await focused(page)).inSuccessBanner).toBe(true);
+    await expectText(row(SECOND_MAILBOX), /Sandbox/);
+    await expectText(row(SECOND_MAILBOX), /2 s/);
+    await expectText(row(SECOND_MAILBOX), /Changed in the console by admin admin/);
+    // The hub polls it, with the password it was given.
+    await expect
+      .poll(
+        async () => (await meshMailboxes(page)).find((m) => m.mailboxId === SECOND_MAILBOX)?.lastPoll?.status,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe('succeeded');
+    await shot(page, 'mailbox added');
+
+    // On the Messages and jobs page too.
+    await navigate(page, 'Messages and jobs');
+    await expectText(main.getByRole('table', { name: "The hub's MESH mailboxes" }), SECOND_MAILBOX);
+    await navigate(page, 'Settings');
+
+    // Change: the password and shared key are kept when left blank; the hub's rules still apply.
+    await row(SECOND_MAILBOX)
+      .getByRole('link', { name: `Change mailbox ${SECOND_MAILBOX}` })
+      .click();
+    const changeForm = main.getByRole('form', { name: `Change mailbox ${SECOND_MAILBOX}` });
+    await changeForm.waitFor();
+    await expectText(changeForm, 'Leave blank to keep the current one');
+    expect(await changeForm.getByLabel('MESH host', { exact: true }).inputValue()).toBe(running.sandboxUrl);
+    const poll = changeForm.getByLabel('Poll interval in seconds', { exact: true });
+    expect(await poll.inputValue()).toBe('2');
+    await poll.fill('0.01');
+    await changeForm.getByRole('button', { name: 'Save' }).click();
+    await expectText(summary, /Poll interval in milliseconds: .*100/);
+    expect(await inlineError(page, poll)).toMatch(/Poll interval in milliseconds/);
+    await poll.fill('30');
+    await changeForm.getByRole('button', { name: 'Save' }).click();
+    await expectText(banner, `Mailbox ${SECOND_MAILBOX} changed, polled every 30 s`);
+    await expectText(row(SECOND_MAILBOX), /30 s/);
+    expect((await meshMailboxes(page)).find((m) => m.mailboxId === SECOND_MAILBOX)?.pollIntervalMs).toBe(
+      30_000,
+    );
+
+    // Stop using it, after a warning.
+    await row(SECOND_MAILBOX)
+      .getByRole('link', { name: `Change mailbox ${SECOND_MAILBOX}` })
+      .click();
+    await changeForm.waitFor();
+    await changeForm.getByRole('button', { name: 'Stop using this mailbox' }).click();
+    const warning = changeForm.locator(`#mailbox-${SECOND_MAILBOX}-stop`);
+    await expectText(warning, `Stop using mailbox ${SECOND_MAILBOX}?`);
+    await expectAccessible(page, 'settings: stop using a mailbox');
+    await shot(page, 'stop mailbox confirmation');
+    await warning.getByRole('button', { name: `Yes, stop using ${SECOND_MAILBOX}` }).click();
+    await expectText(banner, `The hub no longer uses mailbox ${SECOND_MAILBOX}`);
+    await row(SECOND_MAILBOX).waitFor({ state: 'detached' });
+    expect((await meshMailboxes(page)).map((m) => m.mailboxId)).toEqual(['X26ABC1']);
+
+    // The environment's mailbox: stopped, listed, and used again.
+    await row('X26ABC1').getByRole('link', { name: 'Change mailbox X26ABC1' }).click();
+    await main.getByRole('button', { name: 'Stop using this mailbox' }).click();
+    await main.getByRole('button', { name: 'Yes, stop using X26ABC1' }).click();
+    await expectText(banner, 'The hub no longer uses mailbox X26ABC1');
+    const stopped = main.getByRole('table', {
+      name: "Mailboxes of the hub's environment stopped in the console",
+    });
+    await expectText(stopped, /X26ABC1[\s\S]*By admin admin on \d{1,2} \w+ \d{4} at \d{2}:\d{2}/);
+    expect(await meshMailboxes(page)).toEqual([]);
+    await expectAccessible(page, 'settings: environment mailbox stopped');
+    await shot(page, 'environment mailbox stopped');
+    await stopped.getByRole('button', { name: /Use it again/ }).click();
+    await expectText(banner, "Mailbox X26ABC1 is used again, with the environment's settings.");
+    await expectText(row('X26ABC1'), 'Environment variable JUNCTION_MESH_MAILBOXES');
+    expect((await meshMailboxes(page)).map((m) => m.mailboxId)).toEqual(['X26ABC1']);
+    expect(admin.errors).toEqual([]);
+  });
+
+  it('an R8008 clinician sees the tables and no change control, even at a change address', async () => {
+    const { page } = support;
+    await navigate(page, 'Settings');
+    const main = page.getByRole('main');
+    await main.getByRole('table', { name: 'NHS APIs the hub calls and their base URLs' }).waitFor();
+    await main.getByRole('table', { name: 'MESH mailboxes the hub uses' }).waitFor();
+    await expectText(main, 'X26ABC1');
+    expect(await main.getByRole('link', { name: /^Change/ }).count()).toBe(0);
+    expect(await main.getByRole('link', { name: 'Add a mailbox' }).count()).toBe(0);
+    expect(await main.getByRole('button').count()).toBe(0);
+    await expectAccessible(page, 'settings: read only');
+    await shot(page, 'read only');
+
+    await page.goto(`${running.consoleUrl}settings?change=base-url.pds`);
+    await main.getByRole('table', { name: 'NHS APIs the hub calls and their base URLs' }).waitFor();
+    expect(await main.getByRole('form').count()).toBe(0);
+    // The hub refuses the change all the same.
+    const refused = await page.request.put(`${running.hubUrl}/settings/base-urls/pds`, {
+      data: { baseUrl: CUSTOM_PDS_URL },
+      headers: { origin: running.hubUrl },
+    });
+    expect(refused.status()).toBe(403);
+    expect(support.errors).toEqual([]);
+  });
+});

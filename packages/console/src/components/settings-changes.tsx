@@ -1,0 +1,158 @@
+import { ErrorSummary, NotificationBanner } from 'nhsuk-react-components';
+import { useEffect, useRef } from 'react';
+import type { ApiError, HubSettings, SettingSource } from '../api';
+
+/*
+ * What the Settings page's change forms share: where a setting comes from in words, the hub's
+ * refusals put on the form's fields (the hub holds the rules; the console only says where), and the
+ * success banner that takes focus once a change is in force.
+ */
+
+/** A change saved: the settings as the hub now has them, and a sentence for the success banner. */
+export type SettingsApplied = (next: HubSettings, message: string) => void;
+
+const changedOn = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric' });
+const changedAtTime = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+
+/** "6 December 2026 at 15:30" (the person's time zone). */
+export function formatChangedAt(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${changedOn.format(d)} at ${changedAtTime.format(d)}`;
+}
+
+/** Where a setting in force comes from, as a sentence: the default, a variable, or who changed it. */
+export function SourceText({
+  source,
+  variable,
+  nhsEnvironment,
+  changedBy,
+  changedAt,
+}: {
+  source: SettingSource;
+  variable: string;
+  nhsEnvironment: string;
+  changedBy?: string | undefined;
+  changedAt?: string | undefined;
+}) {
+  if (source === 'default') return <>Default for {nhsEnvironment}</>;
+  if (source === 'environment') {
+    return (
+      <>
+        Environment variable <span className="app-id">{variable}</span>
+      </>
+    );
+  }
+  return (
+    <>
+      Changed in the console{changedBy && ` by ${changedBy}`}
+      {changedAt && ` on ${formatChangedAt(changedAt)}`}
+    </>
+  );
+}
+
+/** A form field the hub's diagnostics may name (`baseUrl`, `tls.certPath`): its input id and label. */
+export interface HubField {
+  id: string;
+  label: string;
+  /** What to do, said before the hub's reason ("Enter the full URL, starting with https://"). */
+  advice?: string;
+}
+
+export interface FieldError {
+  /** The input's id; absent for a refusal that names no field of the form. */
+  field?: string;
+  message: string;
+}
+
+/**
+ * The hub's refusal (a 400's diagnostics, `baseUrl: Invalid URL; pollIntervalMs: Too small…`) as
+ * errors on the form's fields: each `name: reason` goes to the field the hub calls `name` (or a
+ * field under it: `workflows.0`, `tls.certPath`); anything else to `fallback` (or to no field).
+ */
+export function hubFieldErrors(
+  error: ApiError,
+  fields: Record<string, HubField>,
+  fallback?: string,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const part of error.messages.flatMap((m) => m.split(/;\s+(?=[A-Za-z][\w.]*: )/))) {
+    const named = /^([A-Za-z][\w.]*): (.+)$/s.exec(part);
+    const name = named?.[1] ?? '';
+    const key = Object.keys(fields)
+      .sort((a, b) => b.length - a.length)
+      .find((k) => name === k || name.startsWith(`${k}.`));
+    const field = key === undefined ? undefined : fields[key];
+    if (field && named) {
+      const reason = named[2] ?? '';
+      errors.push({
+        field: field.id,
+        message: field.advice ? `${field.advice} (the hub says: ${reason})` : `${field.label}: ${reason}`,
+      });
+    } else {
+      errors.push({ ...(fallback !== undefined && { field: fallback }), message: part });
+    }
+  }
+  return mergeByField(errors);
+}
+
+/** One message per field (a field's inline error is one line), in the order first met. */
+function mergeByField(errors: FieldError[]): FieldError[] {
+  const merged: FieldError[] = [];
+  for (const e of errors) {
+    const same = e.field === undefined ? undefined : merged.find((m) => m.field === e.field);
+    if (same) same.message = `${same.message}. ${e.message}`;
+    else merged.push({ ...e });
+  }
+  return merged;
+}
+
+/** The message for one field, as `error` props take it (exactOptionalPropertyTypes: no `undefined`). */
+export function errorOf(errors: FieldError[], field: string): { error: string } | Record<string, never> {
+  const found = errors.find((e) => e.field === field);
+  return found ? { error: found.message } : {};
+}
+
+/**
+ * The NHS.UK error summary of a form: each error links to its field; focus moves to the summary
+ * whenever a new set of errors arrives.
+ */
+export function FormErrorSummary({ errors }: { errors: FieldError[] }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (errors.length > 0) box.current?.focus();
+  }, [errors]);
+  if (errors.length === 0) return null;
+  return (
+    <ErrorSummary ref={box} disableAutoFocus tabIndex={-1}>
+      <ErrorSummary.Title>There is a problem</ErrorSummary.Title>
+      <ErrorSummary.List>
+        {errors.map((e) =>
+          e.field ? (
+            <ErrorSummary.ListItem key={`${e.field}:${e.message}`} href={`#${e.field}`}>
+              {e.message}
+            </ErrorSummary.ListItem>
+          ) : (
+            <li key={e.message}>{e.message}</li>
+          ),
+        )}
+      </ErrorSummary.List>
+    </ErrorSummary>
+  );
+}
+
+/**
+ * The NHS.UK success banner of a change; it takes focus when it appears (give each change its own
+ * `key`, so a second change announces itself too).
+ */
+export function ChangedBanner({ id, message }: { id: string; message: string }) {
+  const banner = useRef<HTMLDivElement>(null);
+  useEffect(() => banner.current?.focus(), []);
+  return (
+    <NotificationBanner ref={banner} success disableAutoFocus tabIndex={-1} titleId={`${id}-title`}>
+      <NotificationBanner.Title id={`${id}-title`} success>
+        Success
+      </NotificationBanner.Title>
+      <p className="nhsuk-notification-banner__heading app-wrap-anywhere">{message}</p>
+    </NotificationBanner>
+  );
+}
