@@ -41,7 +41,7 @@ declare const document: DomDocument & {
 /** The sandbox's second seeded MESH mailbox (X26ABC1 is the one `junction start` gives the hub). */
 const SECOND_MAILBOX = 'X26ABC2';
 const PDS = 'Personal Demographics Service (PDS FHIR API)';
-/** A base URL that is no environment's: the hub tags it Custom (and PDS would fail while it is set). */
+/** A base URL that is no environment's: the hub tags it Custom (and PDS calls fail while it is set: no such host). */
 const CUSTOM_PDS_URL = 'https://pds-proxy.example.invalid/personal-demographics/FHIR/R4';
 
 describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes against `junction start`', () => {
@@ -156,8 +156,10 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await expectNoOverflowOnTablet(page);
     await shot(page, 'view');
 
-    // The Change link opens the form by the address, and focus moves to its heading.
-    await pdsRow.getByRole('link', { name: `Change the base URL of ${PDS}` }).click();
+    // With the keyboard alone: the Change link opens the form by the address, and focus moves to
+    // its heading.
+    await pdsRow.getByRole('link', { name: `Change the base URL of ${PDS}` }).focus();
+    await page.keyboard.press('Enter');
     await expect.poll(() => new URL(page.url()).searchParams.get('change')).toBe('base-url.pds');
     const form = main.getByRole('form', { name: `Change the base URL of ${PDS}` });
     await form.waitFor();
@@ -166,12 +168,18 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await expectText(form, 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4');
     await expectText(form, 'https://api.service.nhs.uk/personal-demographics/FHIR/R4');
 
-    // "Another URL" reveals its input; a value that is no URL is refused by the hub.
+    // "Another URL" (arrow keys through the radios) reveals its input, next in the tab order; a
+    // value that is no URL, sent with Enter, is refused by the hub.
     const urlInput = form.getByLabel('Base URL', { exact: true });
     expect(await urlInput.isVisible()).toBe(false);
-    await form.getByLabel('Another URL').check();
-    await urlInput.fill('pds proxy on port 8443');
-    await form.getByRole('button', { name: 'Save' }).click();
+    await page.keyboard.press('Tab');
+    expect((await focused(page)).id).toBe('base-url-pds-sandbox');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    expect(await form.getByLabel('Another URL').isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect((await focused(page)).id).toBe('base-url-pds-url');
+    await page.keyboard.type('pds proxy on port 8443');
+    await page.keyboard.press('Enter');
     const summary = main.locator('.nhsuk-error-summary');
     await summary.waitFor();
     await expectText(summary, /Enter the full URL of the API, starting with https:\/\/.*Invalid URL/);
@@ -197,6 +205,8 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await expectText(pdsRow, /Changed in the console by admin admin on \d{1,2} \w+ \d{4} at \d{2}:\d{2}/);
     const inForce = (await hubSettings(page)).environments.find((e) => e.service === 'pds');
     expect(inForce).toMatchObject({ baseUrl: CUSTOM_PDS_URL, source: 'console' });
+    // In force without a restart: a trace now goes to that host, which does not exist.
+    expect((await tracePatient()).status).toBe(502);
     await expectAccessible(page, 'settings: base URL changed');
     await shot(page, 'base url changed');
 
@@ -329,7 +339,7 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await main.getByRole('button', { name: 'Yes, stop using X26ABC1' }).click();
     await expectText(banner, 'The hub no longer uses mailbox X26ABC1');
     const stopped = main.getByRole('table', {
-      name: "Mailboxes of the hub's environment stopped in the console",
+      name: "Mailboxes of the hub's environment it no longer uses",
     });
     await expectText(stopped, /X26ABC1[\s\S]*By admin admin on \d{1,2} \w+ \d{4} at \d{2}:\d{2}/);
     expect(await meshMailboxes(page)).toEqual([]);

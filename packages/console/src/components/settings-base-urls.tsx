@@ -12,6 +12,7 @@ import {
   hubFieldErrors,
   type SettingsApplied,
   SourceText,
+  UrlText,
 } from './settings-changes';
 
 /*
@@ -76,7 +77,7 @@ export function BaseUrlsSection({
                 <EnvironmentTag environment={e.environment} />
               </Table.Cell>
               <Table.Cell>
-                <span className="app-mono">{e.baseUrl}</span>
+                <UrlText url={e.baseUrl} />
               </Table.Cell>
               <Table.Cell>
                 <span className="nhsuk-u-font-size-16">

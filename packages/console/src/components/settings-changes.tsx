@@ -1,5 +1,5 @@
 import { ErrorSummary, NotificationBanner } from 'nhsuk-react-components';
-import { useEffect, useRef } from 'react';
+import { Fragment, useEffect, useRef } from 'react';
 import type { ApiError, HubSettings, SettingSource } from '../api';
 
 /*
@@ -47,6 +47,25 @@ export function SourceText({
       Changed in the console{changedBy && ` by ${changedBy}`}
       {changedAt && ` on ${formatChangedAt(changedAt)}`}
     </>
+  );
+}
+
+/**
+ * A URL that wraps after its slashes (and mid-part only if a part is wider than its column), so a
+ * narrow table column shows `…/personal-demographics/` rather than `…:3` and `6873/…`.
+ */
+export function UrlText({ url }: { url: string }) {
+  const parts = url.split(/(?<=\/)(?!\/)/);
+  return (
+    <span className="app-id">
+      {parts.map((part, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string, in order
+        <Fragment key={i}>
+          {i > 0 && <wbr />}
+          {part}
+        </Fragment>
+      ))}
+    </span>
   );
 }
 

@@ -29,6 +29,7 @@ import {
   hubFieldErrors,
   type SettingsApplied,
   SourceText,
+  UrlText,
 } from './settings-changes';
 
 /*
@@ -118,8 +119,8 @@ export function MailboxesSection({
                 </Table.Cell>
                 <Table.Cell>
                   <EnvironmentTag environment={m.environment} />
-                  <span className="nhsuk-u-display-block app-mono nhsuk-body-s nhsuk-u-margin-bottom-0">
-                    {m.baseUrl}
+                  <span className="nhsuk-u-display-block nhsuk-u-font-size-16">
+                    <UrlText url={m.baseUrl} />
                   </span>
                 </Table.Cell>
                 <Table.Cell className="app-nowrap">{formatSeconds(m.pollIntervalMs)}</Table.Cell>
@@ -175,42 +176,39 @@ export function MailboxesSection({
         />
       )}
       {removed.length > 0 && (
-        <>
-          <h3>Mailboxes the hub no longer uses</h3>
-          <Table responsive caption="Mailboxes of the hub's environment stopped in the console">
-            <Table.Head>
-              <Table.Row>
-                <Table.Cell>Mailbox</Table.Cell>
-                <Table.Cell>Stopped</Table.Cell>
-                {canChange && <Table.Cell>Action</Table.Cell>}
+        <Table responsive caption="Mailboxes of the hub's environment it no longer uses">
+          <Table.Head>
+            <Table.Row>
+              <Table.Cell>Mailbox</Table.Cell>
+              <Table.Cell>Stopped</Table.Cell>
+              {canChange && <Table.Cell>Action</Table.Cell>}
+            </Table.Row>
+          </Table.Head>
+          <Table.Body>
+            {removed.map((r) => (
+              <Table.Row key={r.mailboxId}>
+                <Table.Cell>
+                  <span className="app-mono">{r.mailboxId}</span>
+                </Table.Cell>
+                <Table.Cell>
+                  By {r.changedBy} on {formatChangedAt(r.changedAt)}
+                </Table.Cell>
+                {canChange && (
+                  <Table.Cell>
+                    <Button
+                      type="button"
+                      small
+                      secondary
+                      onClick={() => void restore(r.mailboxId, r.setting)}
+                    >
+                      Use it again<span className="nhsuk-u-visually-hidden"> (mailbox {r.mailboxId})</span>
+                    </Button>
+                  </Table.Cell>
+                )}
               </Table.Row>
-            </Table.Head>
-            <Table.Body>
-              {removed.map((r) => (
-                <Table.Row key={r.mailboxId}>
-                  <Table.Cell>
-                    <span className="app-mono">{r.mailboxId}</span>
-                  </Table.Cell>
-                  <Table.Cell>
-                    By {r.changedBy} on {formatChangedAt(r.changedAt)}
-                  </Table.Cell>
-                  {canChange && (
-                    <Table.Cell>
-                      <Button
-                        type="button"
-                        small
-                        secondary
-                        onClick={() => void restore(r.mailboxId, r.setting)}
-                      >
-                        Use it again<span className="nhsuk-u-visually-hidden"> (mailbox {r.mailboxId})</span>
-                      </Button>
-                    </Table.Cell>
-                  )}
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </Table>
-        </>
+            ))}
+          </Table.Body>
+        </Table>
       )}
     </section>
   );
