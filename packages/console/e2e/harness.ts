@@ -94,14 +94,12 @@ export async function junction(args: string[], env: NodeJS.ProcessEnv = {}) {
 /**
  * `junction start --port 0 --data-dir <tmp>`, as the README tells a new user, until `stop()`; with
  * `databaseUrl`, `--database-url <it>` too: the hub's store is that PostgreSQL database (the data
- * dir still holds the sandbox's MESH messages). `env`: the shell's variables for it (`JUNCTION_*`).
+ * dir still holds the sandbox's MESH messages).
  */
-export async function startJunction(
-  options: { databaseUrl?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<RunningJunction> {
+export async function startJunction(options: { databaseUrl?: string } = {}): Promise<RunningJunction> {
   const dataDir = await mkdtemp(join(tmpdir(), 'junction-console-e2e-'));
   // The hub logs every request at info; only warnings belong in a test run's output.
-  const cli = cliRuntime({ JUNCTION_LOG_LEVEL: 'warn', ...options.env });
+  const cli = cliRuntime({ JUNCTION_LOG_LEVEL: 'warn' });
   const args = ['start', '--port', '0', '--data-dir', dataDir];
   if (options.databaseUrl !== undefined) args.push('--database-url', options.databaseUrl);
   const exited = runCli(args, cli.rt);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -16,6 +15,7 @@ import {
   screenshotter,
   signInAsAdmin,
   signInWithCis2,
+  startEmptyHub,
   startJunction,
 } from './harness.js';
 
@@ -33,10 +33,11 @@ declare const document: DomDocument & {
 };
 
 // The console's Settings (issue #6): an NHS API's base URL and the MESH mailboxes changed by a hub
-// admin account in Chromium, against `junction start` with JUNCTION_SECRETS_KEY (mailbox passwords
-// are stored encrypted); each change checked where it takes effect (the hub's own answers, the
-// Messages and jobs page), errors shown with the NHS.UK error summary and inline messages, and an
-// R8008 clinician shown the same tables without a single change control.
+// admin account in Chromium, against `junction start` (whose secrets key, kept beside its data,
+// seals mailbox passwords); each change checked where it takes effect (the hub's own answers, the
+// Messages and jobs page), errors shown with the NHS.UK error summary and inline messages; an
+// R8008 clinician shown the same tables without a single change control; and a hub without
+// JUNCTION_SECRETS_KEY explaining why its mailboxes cannot be changed.
 
 /** The sandbox's second seeded MESH mailbox (X26ABC1 is the one `junction start` gives the hub). */
 const SECOND_MAILBOX = 'X26ABC2';
@@ -54,10 +55,7 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
   beforeAll(async () => {
     const bundle = inject('consoleBundle');
     expect(bundle.ok, bundle.detail).toBe(true);
-    [running, browser] = await Promise.all([
-      startJunction({ env: { JUNCTION_SECRETS_KEY: randomBytes(32).toString('base64') } }),
-      launchChromium(),
-    ]);
+    [running, browser] = await Promise.all([startJunction(), launchChromium()]);
     admin = await freshPage(browser);
     support = await freshPage(browser);
     await signInAsAdmin(admin.page, running.consoleUrl, running.admin);
@@ -375,5 +373,38 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     });
     expect(refused.status()).toBe(403);
     expect(support.errors).toEqual([]);
+  });
+  it('a hub without JUNCTION_SECRETS_KEY: the admin is told how to give it one, and offered no mailbox change', async () => {
+    // The hub alone as createHub makes it from an empty environment: no secrets key, no mailbox.
+    const hub = await startEmptyHub();
+    const session = await freshPage(browser);
+    try {
+      const { page } = session;
+      await signInAsAdmin(page, hub.consoleUrl, hub.admin);
+      await navigate(page, 'Settings');
+      const main = page.getByRole('main');
+      const mailboxes = main.getByRole('region', { name: 'MESH mailboxes' });
+      await expectText(mailboxes, 'The hub uses no MESH mailbox.');
+      await expectText(mailboxes, /once the hub has JUNCTION_SECRETS_KEY[\s\S]*openssl rand -base64 32/);
+      expect(await mailboxes.getByRole('link', { name: 'Add a mailbox' }).count()).toBe(0);
+      // Base URLs need no secret: they can still be changed.
+      await main
+        .getByRole('table', { name: 'NHS APIs the hub calls and their base URLs' })
+        .getByRole('link', { name: `Change the base URL of ${PDS}` })
+        .waitFor();
+      // The hub refuses a mailbox all the same, saying why.
+      const refused = await page.request.put(`${hub.hubUrl}/settings/mailboxes/${SECOND_MAILBOX}`, {
+        data: { baseUrl: 'https://msg.intspineservices.nhs.uk', password: 'password', sharedKey: 'TestKey' },
+        headers: { origin: hub.hubUrl },
+      });
+      expect(refused.status()).toBe(409);
+      expect(await refused.text()).toContain('JUNCTION_SECRETS_KEY');
+      await expectAccessible(page, 'settings: no secrets key');
+      await shot(page, 'no secrets key');
+      expect(session.errors).toEqual([]);
+    } finally {
+      await session.context.close();
+      await hub.stop();
+    }
   });
 });

@@ -92,7 +92,7 @@ export function MailboxesSection({
           <p>
             Mailboxes can be added or changed here once the hub has <code>JUNCTION_SECRETS_KEY</code> in its
             environment, so that their passwords are stored encrypted: 32 random bytes in base64, made with{' '}
-            <code>openssl rand -base64 32</code>, the same on every hub instance.
+            <code className="app-nowrap">openssl rand -base64 32</code>, the same on every hub instance.
           </p>
         </InsetText>
       )}

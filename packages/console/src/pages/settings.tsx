@@ -14,7 +14,7 @@ import { ErrorBox, errorProp, FieldErrors } from '../components/error-box';
 import { formatDateTime } from '../components/format';
 import { Page } from '../components/page';
 import { BaseUrlsSection } from '../components/settings-base-urls';
-import type { SettingsApplied } from '../components/settings-changes';
+import { type SettingsApplied, UrlText } from '../components/settings-changes';
 import { MailboxesSection } from '../components/settings-mailboxes';
 import { useApi } from '../components/use-api';
 import { useSession } from '../session';
@@ -293,14 +293,14 @@ function HubSettingsSection() {
               <SummaryList.Key>NHS login</SummaryList.Key>
               <SummaryList.Value>
                 {s.signIn.nhsLogin.configured ? 'Configured' : 'Not configured'}:{' '}
-                <span className="app-mono">{s.signIn.nhsLogin.issuer}</span>
+                <UrlText url={s.signIn.nhsLogin.issuer} />
               </SummaryList.Value>
             </SummaryList.Row>
             <SummaryList.Row>
               <SummaryList.Key>CIS2</SummaryList.Key>
               <SummaryList.Value>
                 {s.signIn.cis2.configured ? 'Configured' : 'Not configured'}:{' '}
-                <span className="app-mono">{s.signIn.cis2.issuer}</span>
+                <UrlText url={s.signIn.cis2.issuer} />
               </SummaryList.Value>
             </SummaryList.Row>
           </SummaryList>
