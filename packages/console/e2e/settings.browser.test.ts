@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createHub, loadConfig } from '@junction/hub';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -399,7 +401,44 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
       });
       expect(refused.status()).toBe(409);
       expect(await refused.text()).toContain('JUNCTION_SECRETS_KEY');
-      await expectAccessible(page, 'settings: no secrets key');
+      expect(await main.locator('.nhsuk-card--warning').count()).toBe(0);
+
+      // Another instance on the same store, with a key, stores a mailbox: this hub cannot open
+      // it, and the page says so first, as the hub words it.
+      const keyed = await createHub(
+        loadConfig(
+          { JUNCTION_SECRETS_KEY: randomBytes(32).toString('base64') },
+          { dataDir: hub.dataDir, logLevel: 'warn' },
+        ),
+        { startJobs: false },
+      );
+      try {
+        await keyed.settings.putMailbox(
+          'X26ABC3',
+          { baseUrl: 'https://mesh.example.invalid', password: 'password', sharedKey: 'TestKey' },
+          'admin elsewhere',
+        );
+      } finally {
+        await keyed.close();
+      }
+      const problems = main.locator('.nhsuk-card--warning');
+      await expect
+        .poll(
+          async () => {
+            await page.reload();
+            await main.getByRole('table', { name: 'NHS APIs the hub calls and their base URLs' }).waitFor();
+            return problems.count();
+          },
+          { timeout: 15_000, interval: 1_000 },
+        )
+        .toBe(1);
+      await expectText(problems, 'Some settings changed in the console are not used');
+      await expectText(problems, /X26ABC3.*JUNCTION_SECRETS_KEY is not set/);
+      // First on the page, right under its heading (before the API keys).
+      expect(
+        await page.evaluate(() => document.querySelector('main > h1 + .nhsuk-card--warning') !== null),
+      ).toBe(true);
+      await expectAccessible(page, 'settings: no secrets key, a mailbox it cannot open');
       await shot(page, 'no secrets key');
       expect(session.errors).toEqual([]);
     } finally {

@@ -231,12 +231,17 @@ type SettingsSection = 'nhs-apis' | 'mailboxes';
  * change form opens from its row by the address (`?change=base-url.pds`, `?add=mailbox`), so Back
  * closes it; each change answers with the settings as they now are.
  */
-function HubSettingsSection() {
-  const loaded = useApi<HubSettings>('/settings');
-  const [latest, setLatest] = useState<HubSettings>();
+function HubSettingsSection({
+  settings: s,
+  error,
+  onChanged,
+}: {
+  settings: HubSettings | undefined;
+  error: ApiError | undefined;
+  onChanged(next: HubSettings): void;
+}) {
   const [notice, setNotice] = useState<{ section: SettingsSection; key: number; message: string }>();
   const [params, setParams] = useSearchParams();
-  const s = latest ?? loaded.data;
   const changing = params.get('change');
   const adding = params.get('add') === 'mailbox';
 
@@ -252,7 +257,7 @@ function HubSettingsSection() {
   const appliedIn =
     (section: SettingsSection): SettingsApplied =>
     (next, message) => {
-      setLatest(next);
+      onChanged(next);
       setNotice((n) => ({ section, key: (n?.key ?? 0) + 1, message }));
       closeForm();
     };
@@ -260,19 +265,9 @@ function HubSettingsSection() {
 
   return (
     <>
-      {s?.problems && s.problems.length > 0 && (
-        <WarningCallout>
-          <WarningCallout.Heading>Some settings changed in the console are not used</WarningCallout.Heading>
-          <ul>
-            {s.problems.map((p) => (
-              <li key={p}>{p}</li>
-            ))}
-          </ul>
-        </WarningCallout>
-      )}
       <section aria-labelledby="environments-heading">
         <h2 id="environments-heading">Environment</h2>
-        <ErrorBox error={loaded.error} noFocus />
+        <ErrorBox error={error} noFocus />
         {s && (
           <SummaryList>
             <SummaryList.Row>
@@ -329,12 +324,33 @@ function HubSettingsSection() {
   );
 }
 
+/** Settings changed in the console that the hub cannot use (a mailbox it cannot open…), first on the page. */
+function SettingsProblems({ problems }: { problems: string[] }) {
+  if (problems.length === 0) return null;
+  return (
+    <WarningCallout>
+      <WarningCallout.Heading>Some settings changed in the console are not used</WarningCallout.Heading>
+      <ul>
+        {problems.map((p) => (
+          <li key={p}>{p}</li>
+        ))}
+      </ul>
+    </WarningCallout>
+  );
+}
+
 export default function SettingsPage() {
   const session = useSession();
+  const readsHub = session.can('operations.read');
+  const loaded = useApi<HubSettings>(readsHub ? '/settings' : null);
+  // A change answers with the settings as they now are: shown without another GET.
+  const [latest, setLatest] = useState<HubSettings>();
+  const settings = latest ?? loaded.data;
   return (
     <Page title="Settings">
+      {settings && <SettingsProblems problems={settings.problems ?? []} />}
       {session.can('keys.manage') && <ApiKeys />}
-      {session.can('operations.read') && <HubSettingsSection />}
+      {readsHub && <HubSettingsSection settings={settings} error={loaded.error} onChanged={setLatest} />}
     </Page>
   );
 }
