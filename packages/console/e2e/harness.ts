@@ -156,7 +156,8 @@ export async function startEmptyHub(): Promise<RunningHub> {
   };
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now, for a hub whose public URL must name its port before it listens. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   const { port } = server.address() as AddressInfo;

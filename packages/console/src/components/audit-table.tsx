@@ -9,6 +9,17 @@ function actorOf(e: AuditEvent): string {
   return [who, a.role, a.organisation].filter(Boolean).join(', ');
 }
 
+/**
+ * How the audited action reached the hub: the HTTP status of the request, or, for records written
+ * outside HTTP (status 0), who wrote them: the hub's own background work (`junction-hub/…`, such as
+ * MESH tracking) or someone running the CLI on the store (`junction start`, `junction admin`, …).
+ */
+export function channelOf(e: Pick<AuditEvent, 'httpStatus' | 'actor'>): string | undefined {
+  if (e.httpStatus !== null && e.httpStatus > 0) return `HTTP ${e.httpStatus}`;
+  if (e.actor.kind !== 'operator') return undefined;
+  return e.actor.id?.startsWith('junction-hub/') ? 'hub background work' : 'command line';
+}
+
 export function OutcomeTag({ outcome }: { outcome: string }) {
   if (outcome === 'success') return <Tag modifier="green">Success</Tag>;
   if (outcome === 'denied') return <Tag modifier="orange">Denied</Tag>;
@@ -74,7 +85,7 @@ export function AuditTable({
             </Table.Cell>
             <Table.Cell>
               <OutcomeTag outcome={e.outcome} />
-              {e.httpStatus !== null && <span className="nhsuk-body-s"> HTTP {e.httpStatus}</span>}
+              {channelOf(e) && <span className="nhsuk-body-s"> {channelOf(e)}</span>}
             </Table.Cell>
             {showPatients && (
               <Table.Cell>

@@ -8,6 +8,8 @@ const dateTime = new Intl.DateTimeFormat('en-GB', {
 });
 const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
 const date = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric' });
+const dayMonth = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+const count = new Intl.NumberFormat('en-GB');
 
 /** "12 Nov 2025, 14:03:07", or an em dash for none. */
 export function formatDateTime(iso: string | null | undefined): string {
@@ -19,6 +21,26 @@ export function formatDateTime(iso: string | null | undefined): string {
 export function formatTime(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : time.format(d);
+}
+
+/** "14 Jul": the day of an instant, for a time axis that crosses midnight. */
+export function formatDayMonth(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dayMonth.format(d);
+}
+
+/** "139,123": a count with thousands separators. */
+export function formatCount(n: number): string {
+  return count.format(n);
+}
+
+/** "1 minute", "15 minutes", "1 hour", "4 hours": a whole number of minutes in words. */
+export function formatMinutes(minutes: number): string {
+  if (minutes >= 60 && minutes % 60 === 0) {
+    const hours = minutes / 60;
+    return `${hours} ${hours === 1 ? 'hour' : 'hours'}`;
+  }
+  return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
 }
 
 /** "12 November 2025" for a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD). */
@@ -33,7 +55,7 @@ export function formatPercent(rate: number): string {
 }
 
 export function formatMs(ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? '—' : `${Math.round(ms)} ms`;
+  return ms === null || ms === undefined ? '—' : `${count.format(Math.round(ms))} ms`;
 }
 
 /** "943 9087 659": the NHS number as people read it (NHS number format, 3-3-4). */

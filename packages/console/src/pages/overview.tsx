@@ -3,7 +3,7 @@ import { type ReactNode, useState } from 'react';
 import type { Overview, ServiceStats } from '../api';
 import { BarChart } from '../components/chart';
 import { ErrorBox } from '../components/error-box';
-import { formatDateTime, formatMs, formatPercent } from '../components/format';
+import { formatCount, formatDateTime, formatMinutes, formatMs, formatPercent } from '../components/format';
 import { Page } from '../components/page';
 import { useApi } from '../components/use-api';
 
@@ -66,6 +66,12 @@ export default function OverviewPage() {
   const calls = data ? combined(data.services) : [];
   const totalCalls = data?.services.reduce((n, s) => n + s.calls, 0) ?? 0;
   const totalFailures = data?.services.reduce((n, s) => n + s.failures, 0) ?? 0;
+  const during = WINDOWS[window].toLowerCase();
+  const chartOptions = data && {
+    bucketSeconds: data.window.bucketSeconds,
+    // The newest bucket ends after now: its bar is the count so far.
+    lastInProgress: data.hub.series.length > 0,
+  };
 
   return (
     <Page title="Overview">
@@ -120,10 +126,14 @@ export default function OverviewPage() {
                     <Table.Cell>
                       <HealthTag health={s.health} />
                     </Table.Cell>
-                    <Table.Cell format="numeric">{s.calls}</Table.Cell>
+                    <Table.Cell format="numeric">{formatCount(s.calls)}</Table.Cell>
                     <Table.Cell format="numeric">{s.calls > 0 ? formatPercent(s.errorRate) : '—'}</Table.Cell>
-                    <Table.Cell format="numeric">{formatMs(s.latencyMs?.p50)}</Table.Cell>
-                    <Table.Cell format="numeric">{formatMs(s.latencyMs?.p95)}</Table.Cell>
+                    <Table.Cell format="numeric" className="app-nowrap">
+                      {formatMs(s.latencyMs?.p50)}
+                    </Table.Cell>
+                    <Table.Cell format="numeric" className="app-nowrap">
+                      {formatMs(s.latencyMs?.p95)}
+                    </Table.Cell>
                     <Table.Cell>{formatDateTime(s.lastCallAt)}</Table.Cell>
                   </Table.Row>
                 ))}
@@ -131,15 +141,16 @@ export default function OverviewPage() {
             </Table>
           </Table.Container>
           <h2>Traffic and failures</h2>
-          {totalCalls === 0 ? (
+          {totalCalls === 0 || !chartOptions ? (
             <NothingYet title="NHS API calls">
-              No calls yet in the {WINDOWS[window].toLowerCase()}. The hub calls an NHS API when a product or
-              a signed-in person asks it for something, such as tracing a patient.
+              No calls yet in the {during}. The hub calls an NHS API when a product or a signed-in person asks
+              it for something, such as tracing a patient.
             </NothingYet>
           ) : (
             <BarChart
               title="NHS API calls"
-              summary={`${totalCalls} calls, ${totalFailures} failed, ${WINDOWS[window].toLowerCase()} (bars: successful calls in blue, failures in red).`}
+              summary={`${formatCount(totalCalls)} calls, ${formatCount(totalFailures)} failed, ${during}.`}
+              {...chartOptions}
               points={calls.map(([at]) => at)}
               series={[
                 { label: 'Succeeded', values: calls.map(([, b]) => b.calls - b.failures) },
@@ -147,14 +158,13 @@ export default function OverviewPage() {
               ]}
             />
           )}
-          {data.hub.requests === 0 ? (
-            <NothingYet title="Requests to the hub">
-              No requests yet in the {WINDOWS[window].toLowerCase()}.
-            </NothingYet>
+          {data.hub.requests === 0 || !chartOptions ? (
+            <NothingYet title="Requests to the hub">No requests yet in the {during}.</NothingYet>
           ) : (
             <BarChart
               title="Requests to the hub"
-              summary={`${data.hub.requests} requests, ${sum(data.hub.series, 'clientErrors')} refused as client errors (4xx) and ${sum(data.hub.series, 'serverErrors')} failed (5xx), ${WINDOWS[window].toLowerCase()} (bars: answered in blue, errors in red).`}
+              summary={`${formatCount(data.hub.requests)} requests, ${formatCount(sum(data.hub.series, 'clientErrors'))} refused as client errors (4xx) and ${formatCount(sum(data.hub.series, 'serverErrors'))} failed (5xx), ${during}.`}
+              {...chartOptions}
               points={data.hub.series.map((p) => p.at)}
               series={[
                 {
@@ -164,7 +174,7 @@ export default function OverviewPage() {
                 {
                   label: 'Client errors (4xx)',
                   values: data.hub.series.map((p) => p.clientErrors),
-                  tone: 'failure',
+                  tone: 'warning',
                 },
                 {
                   label: 'Server errors (5xx)',
@@ -176,8 +186,8 @@ export default function OverviewPage() {
           )}
           <p className="nhsuk-body-s">
             From {formatDateTime(data.window.from)} to {formatDateTime(data.window.to)}, in buckets of{' '}
-            {Math.round(data.window.bucketSeconds / 60)} minutes. Generated {formatDateTime(data.generatedAt)}
-            .
+            {formatMinutes(Math.round(data.window.bucketSeconds / 60))}. Generated{' '}
+            {formatDateTime(data.generatedAt)}.
           </p>
         </>
       )}
