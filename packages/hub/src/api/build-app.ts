@@ -95,6 +95,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     genReqId: (req) => requestIdFrom(req.headers),
   });
 
+  // A DELETE has no body, but curl and HTTP libraries often send `Content-Type: application/json`
+  // with it: an empty JSON body is no body there, not a 400. Anything else parses as before.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' && request.method === 'DELETE') return done(null, undefined);
+    return json(request, body as string, done);
+  });
+
   app.decorateRequest('correlationId', '');
   const routes: HubRoute[] = [];
   app.decorate('hubRoutes', routes);

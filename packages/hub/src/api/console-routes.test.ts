@@ -442,6 +442,23 @@ describe.each(await testStores())('console routes on $dialect', (factory) => {
       expect(new Set(seqs).size).toBe(1_101);
       expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
       expect((await auditRows()).filter((r) => r.action === 'audit.read')).toHaveLength(3);
+      // Written by the command line (no HTTP request): no status rather than a misleading 0.
+      await appendAuditEvent(
+        t.store,
+        {
+          action: 'admin.create',
+          actor: null,
+          nhsNumbers: [],
+          outcome: 'success',
+          httpStatus: 0,
+          correlationId: 'cli',
+          requestId: 'cli',
+        },
+        now,
+      );
+      const cli = await get('/audit/events.csv?action=admin.create', asAdmin);
+      const cliRow = (cli.body.split('\r\n')[1] ?? '').split(',');
+      expect([cliRow[2], cliRow[3], cliRow[10]]).toEqual(['admin.create', 'success', '']);
     }, 60_000);
 
     it('POST /audit/verify: the chain checked, the first broken record named; audited', async () => {

@@ -433,7 +433,8 @@ async function* csvLines(
         csvText(e.actor.role),
         csvText(e.actor.organisation),
         csvText(e.nhsNumbers.join(' ')),
-        String(e.httpStatus),
+        // 0: written by the CLI or the hub's background work, not an HTTP answer: left empty.
+        e.httpStatus === 0 ? '' : String(e.httpStatus),
         csvText(e.errorCode),
         csvText(r.decision),
         csvText(r.decisionRule),

@@ -181,6 +181,7 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
         tls: { certPath: '/etc/mesh/cert.pem', keyPath: '/etc/mesh/key.pem' },
         setting: 'mesh.mailbox.X26ABC1',
         source: 'environment',
+        inEnvironment: true,
       },
     ]);
     expect(res.body).not.toMatch(/secret/);
@@ -190,6 +191,19 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
       source: 'environment',
       environment: 'custom',
       baseUrl: 'https://pds.example.com/FHIR/R4',
+    });
+    // One given when the hub was started (as `junction start` gives its sandbox's) says that instead.
+    const started = await createHub(
+      loadConfig(
+        { JUNCTION_SECRETS_KEY: SECRETS_KEY },
+        { logLevel: 'silent', cis2: { issuer: 'https://cis2.example.com/realm' } },
+      ),
+      { store: t.store, now, startJobs: false },
+    );
+    hubs.push(started);
+    expect(environment(await settingsOf(started), 'cis2')).toMatchObject({
+      source: 'startup',
+      environment: 'custom',
     });
   });
 
@@ -261,7 +275,12 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
 
   it('refuses bad base URLs with a readable OperationOutcome, audited, and changes nothing', async () => {
     const cases: [string, unknown, number, RegExp][] = [
-      ['/settings/base-urls/pds', { baseUrl: 'not a url' }, 400, /^baseUrl: /],
+      [
+        '/settings/base-urls/pds',
+        { baseUrl: 'not a url' },
+        400,
+        /^baseUrl: expected an http:\/\/ or https:\/\/ URL$/,
+      ],
       ['/settings/base-urls/pds', { baseUrl: 'ftp://pds.example.com' }, 400, /^baseUrl: /],
       ['/settings/base-urls/pds', {}, 400, /baseUrl must be an http or https URL/],
       ['/settings/base-urls/pds', [], 400, /JSON object/],
@@ -406,10 +425,44 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
     expect(hub.mesh.mailboxes[0]?.pollIntervalMs).toBe(5000);
   });
 
+  it('checks TLS files are readable when a mailbox is saved, not at its next poll', async () => {
+    const res = await send(hub, 'PUT', '/settings/mailboxes/X26NEW1', {
+      baseUrl: 'https://msg.intspineservices.nhs.uk',
+      password: 'p',
+      sharedKey: 'k',
+      tls: { certPath: '/nonexistent/junction-test/cert.pem', keyPath: '/nonexistent/junction-test/key.pem' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().issue[0].diagnostics).toMatch(
+      /^tls.certPath: the hub cannot read \/nonexistent\/junction-test\/cert.pem/,
+    );
+  });
+
+  it('a DELETE sent with Content-Type: application/json and no body is a DELETE, not a 400 (curl and friends)', async () => {
+    await send(hub, 'PUT', '/settings/base-urls/pds', { baseUrl: 'https://pds-proxy.example.com/R4' });
+    const res = await hub.app.inject({
+      method: 'DELETE',
+      url: '/settings/changes/base-url.pds',
+      headers: { ...(await admin()), 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(200);
+    // A PUT still needs its body.
+    const put = await hub.app.inject({
+      method: 'PUT',
+      url: '/settings/base-urls/pds',
+      headers: { ...(await admin()), 'content-type': 'application/json' },
+    });
+    expect(put.statusCode).toBe(400);
+  });
+
   it('refuses bad mailboxes with the field named; a new one needs its password', async () => {
     const cases: [string, unknown, RegExp][] = [
       ['X26NEW1', { baseUrl: 'http://127.0.0.1:9000' }, /needs its password and the environment shared key/],
-      ['X26NEW1', { baseUrl: 'nope', password: 'p', sharedKey: 'k' }, /^baseUrl: /],
+      [
+        'X26NEW1',
+        { baseUrl: 'nope', password: 'p', sharedKey: 'k' },
+        /^baseUrl: expected an http:\/\/ or https:\/\/ URL/,
+      ],
       [
         'X26NEW1',
         { baseUrl: 'http://127.0.0.1:9000', password: 'p', sharedKey: 'k', pollIntervalMs: 5 },

@@ -84,7 +84,7 @@ export async function settingsRoutes(app: FastifyInstance, options: SettingsRout
       }),
       // Listed field by field: the mailbox password, shared key and TLS passphrase never leave.
       mailboxes: config.mesh.mailboxes.map((m) => {
-        const { source, changed } = settings.mailboxSource(m.mailboxId);
+        const { source, changed, inEnvironment } = settings.mailboxSource(m.mailboxId);
         return {
           mailboxId: m.mailboxId,
           baseUrl: m.baseUrl,
@@ -103,6 +103,7 @@ export async function settingsRoutes(app: FastifyInstance, options: SettingsRout
           }),
           setting: HubSettings.mailboxSetting(m.mailboxId),
           source,
+          inEnvironment,
           ...(changed && { changedBy: changed.by, changedAt: changed.at }),
         };
       }),

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isSetInInput, loadConfig, overlayConfig, publishedBaseUrls } from './load-config.js';
+import { ConfigError, loadConfig, overlayConfig, publishedBaseUrls, sourceOf } from './load-config.js';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
 
 describe('loadConfig', () => {
   it('starts in the sandbox with no variables set', () => {
     const { input, ...config } = loadConfig({});
-    expect(input).toEqual(expect.objectContaining({ pds: {}, mesh: {} }));
+    expect(input).toEqual({ environment: expect.objectContaining({ pds: {}, mesh: {} }), overrides: {} });
     expect(config).toEqual({
       port: 8080,
       host: '127.0.0.1',
@@ -204,8 +204,9 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as ConfigError).issues).toEqual([{ field: 'pds.baseUrl', message: expect.any(String) }]);
     }
-    expect(isSetInInput(base.input, 'sandboxPort')).toBe(true);
-    expect(isSetInInput(base.input, 'pds.baseUrl')).toBe(false);
+    expect(sourceOf(base.input, 'sandboxPort')).toBe('environment');
+    expect(sourceOf(base.input, 'port')).toBe('startup');
+    expect(sourceOf(base.input, 'pds.baseUrl')).toBe('default');
   });
 
   it('reads JUNCTION_SECRETS_KEY: 32 bytes in base64, nothing else', () => {

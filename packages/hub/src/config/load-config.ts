@@ -152,8 +152,14 @@ export const ENV_VARS = {
   JUNCTION_SECRETS_KEY: 'secretsKey',
 } as const;
 
-/** The environment's values and the overrides, as loadConfig read them (see HubConfig.input). */
-export type ConfigInput = Readonly<Record<string, unknown>>;
+/** The environment's values and the overrides (CLI flags, `junction start`), unparsed (see HubConfig.input). */
+export interface ConfigInput {
+  readonly environment: Readonly<Record<string, unknown>>;
+  readonly overrides: Readonly<Record<string, unknown>>;
+}
+
+/** Where a field's value came from: a variable, an override given at start, or the default. */
+export type ConfigSource = 'environment' | 'startup' | 'default';
 
 /** One problem with one field (its dotted path in HubConfig). */
 export interface ConfigIssue {
@@ -200,7 +206,7 @@ export class ConfigError extends Error {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
-const httpUrl = z.url({ protocol: /^https?$/ });
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 const nonEmpty = z.string().trim().min(1);
 const pem = z
   .string()
@@ -238,7 +244,7 @@ const meshMailbox = z.object({
       servername: nonEmpty.optional(),
     })
     .optional(),
-  pollIntervalMs: z.coerce.number().int().min(100).default(60_000),
+  pollIntervalMs: z.coerce.number().int().min(100, 'at least 100 ms').default(60_000),
   workflows: z.array(nonEmpty).min(1).optional(),
   inboxPageSize: z.coerce.number().int().min(10).max(5000).optional(),
   chunkSize: z.coerce.number().int().min(1).max(MESH_MAX_REQUEST_BYTES).optional(),
@@ -412,7 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
       ]);
     }
   }
-  return resolveConfig(mergeDeep(fromEnv, overrides));
+  return resolveConfig({ environment: fromEnv, overrides: overrides as Record<string, unknown> });
 }
 
 /**
@@ -421,21 +427,25 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: DeepPartial<HubCon
  * Throws {@link ConfigError}.
  */
 export function overlayConfig(base: HubConfig, overlay: DeepPartial<HubConfig>): HubConfig {
-  return resolveConfig(mergeDeep(base.input, overlay));
+  return resolveConfig(base.input, overlay);
 }
 
-/** Whether the environment or an override set `field` (a dotted path), rather than a default. */
-export function isSetInInput(input: ConfigInput, field: string): boolean {
-  let node: unknown = input;
-  for (const key of field.split('.')) {
-    if (!isPlainObject(node)) return false;
-    node = node[key];
-  }
-  return node !== undefined;
+/** Where `field` (a dotted path) of a configuration came from; overrides win over the environment. */
+export function sourceOf(input: ConfigInput, field: string): ConfigSource {
+  const isSet = (values: Readonly<Record<string, unknown>>) => {
+    let node: unknown = values;
+    for (const key of field.split('.')) {
+      if (!isPlainObject(node)) return false;
+      node = node[key];
+    }
+    return node !== undefined;
+  };
+  if (isSet(input.overrides)) return 'startup';
+  return isSet(input.environment) ? 'environment' : 'default';
 }
 
-function resolveConfig(input: ConfigInput): HubConfig {
-  const parsed = schema.safeParse(input);
+function resolveConfig(input: ConfigInput, overlay: object = {}): HubConfig {
+  const parsed = schema.safeParse(mergeDeep(mergeDeep(input.environment, input.overrides), overlay));
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({
       field: issue.path.join('.'),

@@ -1,14 +1,17 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { sql } from 'kysely';
 import {
   ConfigError,
+  type ConfigSource,
   type DeepPartial,
   ENV_VARS,
   type HubConfig,
-  isSetInInput,
   type MeshMailboxConfig,
   type MeshTlsFiles,
   overlayConfig,
   publishedBaseUrls,
+  sourceOf,
 } from '../config/load-config.js';
 import { environmentOf } from '../observability/upstream-services.js';
 import type { Store } from '../store/database.js';
@@ -80,7 +83,7 @@ export interface ChangedBy {
   at: string;
 }
 
-export type SettingSource = 'default' | 'environment' | 'console';
+export type SettingSource = ConfigSource | 'console';
 
 /** A stored mailbox: everything but its secrets in clear, the secrets sealed. */
 interface StoredMailbox {
@@ -304,7 +307,7 @@ export class HubSettings {
     const row = this.row(`${BASE_URL_PREFIX}${service}`);
     if (row) return { source: 'console', changed: row.changed };
     return {
-      source: isSetInInput(this.base.input, BASE_URL_SETTINGS[service].field) ? 'environment' : 'default',
+      source: sourceOf(this.base.input, BASE_URL_SETTINGS[service].field),
     };
   }
 
@@ -323,9 +326,16 @@ export class HubSettings {
   }
 
   /** Where a mailbox in force comes from; and the environment's mailboxes the console stopped using. */
-  mailboxSource(mailboxId: string): { source: 'environment' | 'console'; changed?: ChangedBy } {
+  mailboxSource(mailboxId: string): {
+    source: SettingSource;
+    changed?: ChangedBy;
+    /** The environment (or start) has a mailbox of this id: resetting a console change gives it back. */
+    inEnvironment: boolean;
+  } {
     const row = this.row(`${MAILBOX_PREFIX}${mailboxId}`);
-    return row ? { source: 'console', changed: row.changed } : { source: 'environment' };
+    const inEnvironment = this.base.mesh.mailboxes.some((m) => m.mailboxId === mailboxId);
+    if (row) return { source: 'console', changed: row.changed, inEnvironment };
+    return { source: sourceOf(this.base.input, 'mesh.mailboxes'), inEnvironment };
   }
 
   removedMailboxes(): { mailboxId: string; setting: string; changed: ChangedBy }[] {
@@ -394,6 +404,7 @@ export class HubSettings {
     const overlay = { ...(await this.overlayOf(this.rows, [])), mesh: { mailboxes: list } };
     const config = this.check(overlay as DeepPartial<HubConfig>, 'mesh.mailboxes', '');
     const checked = config.mesh.mailboxes.find((m) => m.mailboxId === id) as MeshMailboxConfig;
+    await readableTlsFiles(checked.tls);
     const { password: p, sharedKey: k, tls, ...clear } = checked;
     const secrets: MailboxSecrets = { password: p, sharedKey: k };
     const stored: StoredMailbox = { mailbox: clear, secrets: '' };
@@ -508,6 +519,20 @@ export class HubSettings {
   private async refreshAfterWrite(): Promise<void> {
     await this.refreshing?.catch(() => false);
     await this.refresh();
+  }
+}
+
+/** A typo in a certificate path shows now, not at the next poll (the files must be on every instance). */
+async function readableTlsFiles(tls: MeshTlsFiles | undefined): Promise<void> {
+  if (!tls) return;
+  for (const name of ['certPath', 'keyPath', 'caPath'] as const) {
+    const path = tls[name];
+    if (path === undefined) continue;
+    try {
+      await access(path, constants.R_OK);
+    } catch {
+      throw new SettingsError(`tls.${name}: the hub cannot read ${path} (a PEM file on the hub's machine)`);
+    }
   }
 }
 
