@@ -64,6 +64,7 @@ describe.runIf(hasChromium)('console on an empty hub', () => {
     await navigate(page, 'Messages and jobs');
     await expectText(main, 'This hub has no MESH mailbox configured');
     await expectText(main, 'JUNCTION_MESH_MAILBOXES');
+    await expectText(main, 'Add one in Settings');
     await expectText(main, 'No MESH messages yet');
     await expectText(main, 'No dead letters');
     await page.getByLabel('Jobs by state').selectOption('');

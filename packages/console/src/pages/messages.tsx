@@ -57,6 +57,7 @@ function useAutoRefresh(reload: (background: boolean) => Promise<void>, enabled 
 
 function Mailboxes() {
   const mailboxes = useApi<{ mailboxes: Mailbox[] }>('/mesh/mailboxes');
+  const canAdd = useSession().can('settings.manage');
   return (
     <section aria-labelledby="mailboxes-heading">
       <h2 id="mailboxes-heading">Mailboxes</h2>
@@ -65,9 +66,14 @@ function Mailboxes() {
         <div className="nhsuk-inset-text">
           <span className="nhsuk-u-visually-hidden">Information: </span>
           <p>This hub has no MESH mailbox configured, so it sends and receives no MESH messages.</p>
+          {canAdd && (
+            <p>
+              Add one in <Link to="/settings">Settings</Link>: it is used at once, on every hub instance.
+            </p>
+          )}
           <p>
-            To add one, set <code>JUNCTION_MESH_MAILBOXES</code> in the hub's environment to a JSON array of
-            mailboxes (mailbox id, password, shared key and MESH address), or{' '}
+            {canAdd ? 'Or' : 'To add one,'} set <code>JUNCTION_MESH_MAILBOXES</code> in the hub's environment
+            to a JSON array of mailboxes (mailbox id, password, shared key and MESH address), or{' '}
             <code>JUNCTION_MESH_MAILBOXES_FILE</code> to a file holding one, and restart the hub. The MESH
             section of the hub's README describes each field.
           </p>
