@@ -559,7 +559,8 @@ function stripSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+/** Sets `path` (dotted) in a nested object, making the objects on the way. */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   let node = target;
   for (const key of keys.slice(0, -1)) {

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import {
   ConfigError,
   type ConfigSource,
@@ -11,10 +11,11 @@ import {
   type MeshTlsFiles,
   overlayConfig,
   publishedBaseUrls,
+  setPath,
   sourceOf,
 } from '../config/load-config.js';
 import { environmentOf } from '../observability/upstream-services.js';
-import type { Store } from '../store/database.js';
+import type { Database, Store } from '../store/database.js';
 import { SecretBox } from './secret-box.js';
 
 /**
@@ -243,7 +244,7 @@ export class HubSettings {
       if (!row.name.startsWith(BASE_URL_PREFIX)) continue;
       const service = row.name.slice(BASE_URL_PREFIX.length);
       if (!isBaseUrlService(service)) continue;
-      setField(overlay, BASE_URL_SETTINGS[service].field, (row.value as { baseUrl: string }).baseUrl);
+      setPath(overlay, BASE_URL_SETTINGS[service].field, (row.value as { baseUrl: string }).baseUrl);
     }
     const mailboxRows = rows.filter((r) => r.name.startsWith(MAILBOX_PREFIX));
     if (mailboxRows.length > 0) {
@@ -361,7 +362,7 @@ export class HubSettings {
       );
     }
     const candidate = structuredClone(await this.overlayOf(this.rows, []));
-    setField(candidate as Record<string, unknown>, BASE_URL_SETTINGS[service].field, baseUrl);
+    setPath(candidate as Record<string, unknown>, BASE_URL_SETTINGS[service].field, baseUrl);
     const config = this.check(candidate, `${BASE_URL_SETTINGS[service].field}`, 'baseUrl');
     await this.write(name, { baseUrl: readField(config, BASE_URL_SETTINGS[service].field) }, by);
   }
@@ -488,35 +489,33 @@ export class HubSettings {
   private async write(name: string, value: unknown, by: string): Promise<void> {
     const at = this.now().toISOString();
     const json = JSON.stringify(value);
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx
+    await this.change((trx) =>
+      trx
         .insertInto('hub_settings')
         .values({ name, value: json, updated_at: at, updated_by: by })
         .onConflict((oc) => oc.column('name').doUpdateSet({ value: json, updated_at: at, updated_by: by }))
-        .execute();
-      await trx
-        .updateTable('hub_settings_head')
-        .set({ revision: sql`revision + 1` as never })
-        .where('id', '=', 1)
-        .execute();
-    });
-    await this.refreshAfterWrite();
+        .execute(),
+    );
   }
 
   private async remove(name: string): Promise<void> {
+    await this.change((trx) => trx.deleteFrom('hub_settings').where('name', '=', name).execute());
+  }
+
+  /**
+   * One change of `hub_settings` with the revision bumped in the same transaction (so every
+   * instance sees it), then a look once the commit is in: a look begun before it may have read the
+   * old revision.
+   */
+  private async change(write: (trx: Transaction<Database>) => Promise<unknown>): Promise<void> {
     await this.store.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('hub_settings').where('name', '=', name).execute();
+      await write(trx);
       await trx
         .updateTable('hub_settings_head')
         .set({ revision: sql`revision + 1` as never })
         .where('id', '=', 1)
         .execute();
     });
-    await this.refreshAfterWrite();
-  }
-
-  /** Looks again once the commit is in: a look begun before it may have read the old revision. */
-  private async refreshAfterWrite(): Promise<void> {
     await this.refreshing?.catch(() => false);
     await this.refresh();
   }
@@ -538,16 +537,6 @@ async function readableTlsFiles(tls: MeshTlsFiles | undefined): Promise<void> {
 
 function messageOf(error: unknown): string {
   return error instanceof ConfigError ? error.problems.join('; ') : (error as Error).message;
-}
-
-function setField(target: Record<string, unknown>, field: string, value: unknown): void {
-  const keys = field.split('.');
-  let node = target;
-  for (const key of keys.slice(0, -1)) {
-    node[key] ??= {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1] as string] = value;
 }
 
 function readField(source: object, field: string): string {
