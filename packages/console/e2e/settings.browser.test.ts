@@ -36,7 +36,8 @@ declare const document: DomDocument & {
 
 // The console's Settings (issue #6): an NHS API's base URL and the MESH mailboxes changed by a hub
 // admin account in Chromium, against `junction start` (whose secrets key, kept beside its data,
-// seals mailbox passwords); each change checked where it takes effect (the hub's own answers, the
+// seals mailbox passwords, and whose sandbox URLs and X26ABC1 mailbox are "set when the hub was
+// started"); each change checked where it takes effect (the hub's own answers, the
 // Messages and jobs page), errors shown with the NHS.UK error summary and inline messages; an
 // R8008 clinician shown the same tables without a single change control; and a hub without
 // JUNCTION_SECRETS_KEY explaining why its mailboxes cannot be changed.
@@ -44,6 +45,8 @@ declare const document: DomDocument & {
 /** The sandbox's second seeded MESH mailbox (X26ABC1 is the one `junction start` gives the hub). */
 const SECOND_MAILBOX = 'X26ABC2';
 const PDS = 'Personal Demographics Service (PDS FHIR API)';
+/** How the tables say that `junction start` gave a value (its sandbox's URLs, its X26ABC1 mailbox). */
+const SET_AT_START = 'Set when the hub was started (junction start or a command-line flag)';
 /** A base URL that is no environment's: the hub tags it Custom (and PDS calls fail while it is set: no such host). */
 const CUSTOM_PDS_URL = 'https://pds-proxy.example.invalid/personal-demographics/FHIR/R4';
 
@@ -123,7 +126,13 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     expect(response.status()).toBe(200);
     return (await response.json()) as {
       environments: { service: string; baseUrl: string; source: string }[];
-      mailboxes: { mailboxId: string; pollIntervalMs: number }[];
+      mailboxes: {
+        mailboxId: string;
+        pollIntervalMs: number;
+        mutualTls: boolean;
+        source: string;
+        inEnvironment: boolean;
+      }[];
     };
   };
   const meshMailboxes = async (page: Page) => {
@@ -150,7 +159,9 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await pdsRow.waitFor();
     await expectText(pdsRow, 'Sandbox');
     await expectText(pdsRow, `${running.sandboxUrl}/personal-demographics/FHIR/R4`);
-    await expectText(pdsRow, 'Environment variable JUNCTION_PDS_BASE_URL');
+    // `junction start` gives the hub its sandbox's URLs: no environment variable is behind them.
+    await expectText(pdsRow, SET_AT_START);
+    expect((await hubSettings(page)).environments.find((e) => e.service === 'pds')?.source).toBe('startup');
     await main.getByRole('table', { name: 'MESH mailboxes the hub uses' }).waitFor();
     await expectAccessible(page, 'settings: view');
     await expectNoOverflowOnTablet(page);
@@ -182,7 +193,10 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await page.keyboard.press('Enter');
     const summary = main.locator('.nhsuk-error-summary');
     await summary.waitFor();
-    await expectText(summary, /Enter the full URL of the API, starting with https:\/\/.*Invalid URL/);
+    await expectText(
+      summary,
+      'Enter the full URL of the API (the hub says: expected an http:// or https:// URL)',
+    );
     expect((await focused(page)).inErrorSummary).toBe(true);
     expect(await inlineError(page, urlInput)).toMatch(/Enter the full URL of the API/);
     // The summary's link leads to the field.
@@ -221,11 +235,12 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await form.getByRole('button', { name: "Use the environment's value" }).click();
     await expectText(
       banner,
-      `${PDS} uses the environment's value again: ${running.sandboxUrl}/personal-demographics/FHIR/R4`,
+      `${PDS} uses the value set when the hub was started again: ${running.sandboxUrl}/personal-demographics/FHIR/R4`,
     );
     expect((await focused(page)).inSuccessBanner).toBe(true);
     await expectText(pdsRow, 'Sandbox');
-    await expectText(pdsRow, 'Environment variable JUNCTION_PDS_BASE_URL');
+    await expectText(pdsRow, SET_AT_START);
+    expect((await hubSettings(page)).environments.find((e) => e.service === 'pds')?.source).toBe('startup');
     // The hub calls the sandbox's PDS again: a trace works.
     expect((await tracePatient()).status).toBe(200);
 
@@ -244,7 +259,7 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     const main = page.getByRole('main');
     const mailboxes = main.getByRole('table', { name: 'MESH mailboxes the hub uses' });
     const row = (id: string) => mailboxes.getByRole('row', { name: new RegExp(id) });
-    await expectText(row('X26ABC1'), 'Environment variable JUNCTION_MESH_MAILBOXES');
+    await expectText(row('X26ABC1'), SET_AT_START);
     const banner = main.locator('.nhsuk-notification-banner--success');
 
     // Add: the console asks for what it needs first.
@@ -308,8 +323,9 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     expect(await poll.inputValue()).toBe('2');
     await poll.fill('0.01');
     await changeForm.getByRole('button', { name: 'Save' }).click();
-    await expectText(summary, /Poll interval in milliseconds: .*100/);
-    expect(await inlineError(page, poll)).toMatch(/Poll interval in milliseconds/);
+    // The hub's "at least 100 ms", in the seconds the form asks for.
+    await expectText(summary, 'Poll interval must be at least 0.1 seconds');
+    expect(await inlineError(page, poll)).toBe('Error: Poll interval must be at least 0.1 seconds');
     await poll.fill('30');
     await changeForm.getByRole('button', { name: 'Save' }).click();
     await expectText(banner, `Mailbox ${SECOND_MAILBOX} changed, polled every 30 s`);
@@ -326,6 +342,7 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await changeForm.getByRole('button', { name: 'Stop using this mailbox' }).click();
     const warning = changeForm.locator(`#mailbox-${SECOND_MAILBOX}-stop`);
     await expectText(warning, `Stop using mailbox ${SECOND_MAILBOX}?`);
+    await expectText(warning, 'It was added here: to use it again, add it again');
     await expectAccessible(page, 'settings: stop using a mailbox');
     await shot(page, 'stop mailbox confirmation');
     await warning.getByRole('button', { name: `Yes, stop using ${SECOND_MAILBOX}` }).click();
@@ -335,7 +352,13 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
 
     // The environment's mailbox: stopped, listed, and used again.
     await row('X26ABC1').getByRole('link', { name: 'Change mailbox X26ABC1' }).click();
+    // Nothing changed in the console to undo.
+    expect(await main.getByRole('button', { name: "Use the environment's settings" }).count()).toBe(0);
     await main.getByRole('button', { name: 'Stop using this mailbox' }).click();
+    await expectText(
+      main.locator('#mailbox-X26ABC1-stop'),
+      'The hub was started with it, so it can be used again from this page.',
+    );
     await main.getByRole('button', { name: 'Yes, stop using X26ABC1' }).click();
     await expectText(banner, 'The hub no longer uses mailbox X26ABC1');
     const stopped = main.getByRole('table', {
@@ -346,9 +369,91 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await expectAccessible(page, 'settings: environment mailbox stopped');
     await shot(page, 'environment mailbox stopped');
     await stopped.getByRole('button', { name: /Use it again/ }).click();
-    await expectText(banner, "Mailbox X26ABC1 is used again, with the environment's settings.");
-    await expectText(row('X26ABC1'), 'Environment variable JUNCTION_MESH_MAILBOXES');
+    await expectText(
+      banner,
+      'Mailbox X26ABC1 is used again, with the settings given when the hub was started.',
+    );
+    await expectText(row('X26ABC1'), SET_AT_START);
     expect((await meshMailboxes(page)).map((m) => m.mailboxId)).toEqual(['X26ABC1']);
+    expect(admin.errors).toEqual([]);
+  });
+
+  it("an admin changes the mailbox `junction start` gave the hub, then uses the environment's settings again; a TLS file the hub cannot read is refused on its field", async () => {
+    const { page } = admin;
+    await navigate(page, 'Settings');
+    const main = page.getByRole('main');
+    const row = main.getByRole('table', { name: 'MESH mailboxes the hub uses' }).getByRole('row', {
+      name: /X26ABC1/,
+    });
+    const started = (await hubSettings(page)).mailboxes.find((m) => m.mailboxId === 'X26ABC1');
+    expect(started).toMatchObject({ source: 'startup', inEnvironment: true, pollIntervalMs: 5_000 });
+    await expectText(row, /5 s/);
+    await expectText(row, SET_AT_START);
+    const form = main.getByRole('form', { name: 'Change mailbox X26ABC1' });
+    const banner = main.locator('.nhsuk-notification-banner--success');
+    const summary = main.locator('.nhsuk-error-summary');
+
+    // A client certificate path the hub cannot read: refused when saved, on that field.
+    await row.getByRole('link', { name: 'Change mailbox X26ABC1' }).click();
+    await form.waitFor();
+    await form.getByText('Advanced: inbox page size, chunk size, mutual TLS').click();
+    const certPath = form.getByLabel('Client certificate (optional)', { exact: true });
+    await certPath.fill('/nonexistent/junction-e2e/cert.pem');
+    await form
+      .getByLabel('Private key of the client certificate (optional)', { exact: true })
+      .fill('/nonexistent/junction-e2e/key.pem');
+    await form.getByRole('button', { name: 'Save' }).click();
+    const unreadable =
+      "Client certificate: the hub cannot read /nonexistent/junction-e2e/cert.pem (a PEM file on the hub's machine)";
+    await expectText(summary, unreadable);
+    expect((await focused(page)).inErrorSummary).toBe(true);
+    expect(await inlineError(page, certPath)).toBe(`Error: ${unreadable}`);
+    expect(await summary.getByRole('link').first().getAttribute('href')).toBe('#mailbox-X26ABC1-cert');
+    await expectAccessible(page, 'settings: TLS file refused');
+    await shot(page, 'tls file refused');
+    expect((await hubSettings(page)).mailboxes.find((m) => m.mailboxId === 'X26ABC1')).toMatchObject({
+      source: 'startup',
+      mutualTls: false,
+    });
+
+    // Without the TLS files, a new poll interval is saved: changed in the console.
+    await certPath.fill('');
+    await form.getByLabel('Private key of the client certificate (optional)', { exact: true }).fill('');
+    await form.getByLabel('Poll interval in seconds', { exact: true }).fill('7');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expectText(banner, 'Mailbox X26ABC1 changed, polled every 7 s; in force on every hub instance.');
+    await expectText(row, /7 s/);
+    await expectText(row, /Changed in the console by admin admin/);
+    expect((await hubSettings(page)).mailboxes.find((m) => m.mailboxId === 'X26ABC1')).toMatchObject({
+      source: 'console',
+      inEnvironment: true,
+      pollIntervalMs: 7_000,
+    });
+
+    // Reopened: the settings it was started with are one button away, and stopping it says what
+    // happens to the change.
+    await row.getByRole('link', { name: 'Change mailbox X26ABC1' }).click();
+    await form.waitFor();
+    await form.getByRole('button', { name: 'Stop using this mailbox' }).click();
+    await expectText(
+      form.locator('#mailbox-X26ABC1-stop'),
+      'The hub was started with it, so it can be used again from this page, with the settings it was started with (the changes made here are not kept).',
+    );
+    await form.locator('#mailbox-X26ABC1-stop').getByRole('button', { name: 'Cancel' }).click();
+    await expectText(form, 'Forget the change to use mailbox X26ABC1 as the hub was started with it');
+    await expectAccessible(page, 'settings: mailbox form with a console change');
+    await shot(page, 'mailbox form with a console change');
+    await form.getByRole('button', { name: "Use the environment's settings" }).click();
+    await expectText(
+      banner,
+      'Mailbox X26ABC1 uses the settings given when the hub was started again; in force on every hub instance.',
+    );
+    expect((await focused(page)).inSuccessBanner).toBe(true);
+    await form.waitFor({ state: 'detached' });
+    expect((await hubSettings(page)).mailboxes.find((m) => m.mailboxId === 'X26ABC1')).toEqual(started);
+    await expectText(row, /5 s/);
+    await expectText(row, SET_AT_START);
+    expect((await meshMailboxes(page)).find((m) => m.mailboxId === 'X26ABC1')?.pollIntervalMs).toBe(5_000);
     expect(admin.errors).toEqual([]);
   });
 

@@ -319,8 +319,11 @@ export interface DmdImport {
   counts?: Record<string, number>;
 }
 
-/** Where a setting in force comes from: the built-in default, the hub's environment, or the console. */
-export type SettingSource = 'default' | 'environment' | 'console';
+/**
+ * Where a setting in force comes from: the built-in default, an environment variable, a value given
+ * when the hub was started (`junction start`, a command-line flag), or a change made in the console.
+ */
+export type SettingSource = 'default' | 'environment' | 'startup' | 'console';
 
 /** An NHS API's base URL in `GET /settings`, and where it comes from. */
 export interface ServiceBaseUrl {
@@ -354,6 +357,8 @@ export interface SettingsMailbox {
   tls?: { certPath: string; keyPath: string; caPath?: string };
   setting: string;
   source: Exclude<SettingSource, 'default'>;
+  /** The hub was started with a mailbox of this id: undoing a console change gives that one back. */
+  inEnvironment: boolean;
   changedBy?: string;
   changedAt?: string;
 }
@@ -429,7 +434,8 @@ export function stopMailbox(mailboxId: string): Promise<HubSettings> {
 }
 
 /**
- * Undoes a change made in the console: the environment's value is used again.
+ * Undoes a change made in the console: the value the hub was started with (an environment variable,
+ * `junction start` or a flag, or the default) is used again.
  * @example await resetSetting('base-url.pds');
  */
 export function resetSetting(setting: string): Promise<HubSettings> {

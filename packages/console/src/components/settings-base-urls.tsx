@@ -13,6 +13,7 @@ import {
   type SettingsApplied,
   SourceText,
   UrlText,
+  underlyingValue,
 } from './settings-changes';
 
 /*
@@ -105,6 +106,7 @@ export function BaseUrlsSection({
         <BaseUrlForm
           key={editing.setting}
           service={editing}
+          nhsEnvironment={settings.nhsEnvironment}
           onApplied={onApplied}
           onCancel={() => {
             onClose();
@@ -123,10 +125,12 @@ function choiceOf(service: ServiceBaseUrl): Choice {
 
 function BaseUrlForm({
   service,
+  nhsEnvironment,
   onApplied,
   onCancel,
 }: {
   service: ServiceBaseUrl;
+  nhsEnvironment: string;
   onApplied: SettingsApplied;
   onCancel(): void;
 }) {
@@ -143,8 +147,8 @@ function BaseUrlForm({
   const customId = `${prefix}-url`;
   // Where a refusal of the chosen value shows: the typed URL, or the radios.
   const valueField = choice === 'custom' ? customId : radioId(choice);
-  const inUseNow = (next: HubSettings) =>
-    next.environments.find((e) => e.service === service.service)?.baseUrl ?? '';
+  const inForce = (next: HubSettings) => next.environments.find((e) => e.service === service.service);
+  const inUseNow = (next: HubSettings) => inForce(next)?.baseUrl ?? '';
 
   const run = async (call: () => Promise<HubSettings>, sentence: (next: HubSettings) => string) => {
     setBusy(true);
@@ -161,7 +165,7 @@ function BaseUrlForm({
                 baseUrl: {
                   id: valueField,
                   label: 'Base URL',
-                  advice: 'Enter the full URL of the API, starting with https://',
+                  advice: 'Enter the full URL of the API',
                 },
               },
               valueField,
@@ -190,7 +194,7 @@ function BaseUrlForm({
     void run(
       () => resetSetting(service.setting),
       (next) =>
-        `${service.name} uses the environment's value again: ${inUseNow(next)}; in force on every hub instance.`,
+        `${service.name} uses ${underlyingValue(inForce(next)?.source ?? 'default', service.variable, nhsEnvironment)} again: ${inUseNow(next)}; in force on every hub instance.`,
     );
 
   const headingId = `${prefix}-heading`;
@@ -261,8 +265,9 @@ function BaseUrlForm({
       {service.source === 'console' && (
         <>
           <p className="nhsuk-body" id={`${prefix}-reset-hint`}>
-            Changed in the console. Forget that change to use the hub's environment again (
-            <span className="app-mono">{service.variable}</span>, or its default).
+            Changed in the console. Forget that change to use the value the hub was started with again: its
+            environment variable <span className="app-mono">{service.variable}</span>, a value given when it
+            was started (junction start or a command-line flag), or the default.
           </p>
           <Button
             type="button"

@@ -20,7 +20,13 @@ export function formatChangedAt(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : `${changedOn.format(d)} at ${changedAtTime.format(d)}`;
 }
 
-/** Where a setting in force comes from, as a sentence: the default, a variable, or who changed it. */
+/** How the table says a value was given when the hub was started (not by an environment variable). */
+const SET_AT_START = 'Set when the hub was started (junction start or a command-line flag)';
+
+/**
+ * Where a setting in force comes from, as a sentence: the default, a variable, the hub's start, or
+ * who changed it.
+ */
 export function SourceText({
   source,
   variable,
@@ -42,12 +48,30 @@ export function SourceText({
       </>
     );
   }
+  if (source === 'startup') return <>{SET_AT_START}</>;
   return (
     <>
       Changed in the console{changedBy && ` by ${changedBy}`}
       {changedAt && ` on ${formatChangedAt(changedAt)}`}
     </>
   );
+}
+
+/**
+ * What a console change gives way to, once undone, for a sentence ("PDS uses … again"): the
+ * environment's value, the one the hub was started with, or the default.
+ */
+export function underlyingValue(source: SettingSource, variable: string, nhsEnvironment: string): string {
+  switch (source) {
+    case 'environment':
+      return `the environment's value (${variable})`;
+    case 'startup':
+      return 'the value set when the hub was started';
+    case 'default':
+      return `the default for ${nhsEnvironment}`;
+    case 'console':
+      return 'the value changed in the console';
+  }
 }
 
 /**
@@ -73,8 +97,13 @@ export function UrlText({ url }: { url: string }) {
 export interface HubField {
   id: string;
   label: string;
-  /** What to do, said before the hub's reason ("Enter the full URL, starting with https://"). */
+  /** What to do, said before the hub's reason ("Enter the full URL of the API"). */
   advice?: string;
+  /**
+   * The hub's reason in the form's own terms, where the form differs from the hub (seconds asked,
+   * milliseconds checked); undefined keeps the hub's words.
+   */
+  reword?(reason: string): string | undefined;
 }
 
 export interface FieldError {
@@ -84,7 +113,8 @@ export interface FieldError {
 }
 
 /**
- * The hub's refusal (a 400's diagnostics, `baseUrl: Invalid URL; pollIntervalMs: Too small…`) as
+ * The hub's refusal (a 400's diagnostics, `baseUrl: expected an http:// or https:// URL;
+ * pollIntervalMs: at least 100 ms`) as
  * errors on the form's fields: each `name: reason` goes to the field the hub calls `name` (or a
  * field under it: `workflows.0`, `tls.certPath`); anything else to `fallback` (or to no field).
  */
@@ -105,7 +135,9 @@ export function hubFieldErrors(
       const reason = named[2] ?? '';
       errors.push({
         field: field.id,
-        message: field.advice ? `${field.advice} (the hub says: ${reason})` : `${field.label}: ${reason}`,
+        message:
+          field.reword?.(reason) ??
+          (field.advice ? `${field.advice} (the hub says: ${reason})` : `${field.label}: ${reason}`),
       });
     } else {
       errors.push({ ...(fallback !== undefined && { field: fallback }), message: part });

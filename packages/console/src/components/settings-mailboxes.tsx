@@ -35,13 +35,21 @@ import {
 /*
  * Settings › MESH mailboxes: the mailboxes the hub polls and sends from. Hub admin accounts add one,
  * change one (its password and shared key are kept unless typed again), stop using one, or use one
- * of the environment's again. Passwords are stored encrypted with the hub's JUNCTION_SECRETS_KEY:
- * without it, mailboxes are only read here.
+ * the hub was started with (its environment or `junction start`) again, as it was started with it.
+ * Passwords are stored encrypted with the hub's JUNCTION_SECRETS_KEY: without it, mailboxes are only
+ * read here.
  */
 
 /** The variable the environment's mailboxes come from. */
 const MAILBOXES_VARIABLE = 'JUNCTION_MESH_MAILBOXES';
 const DEFAULT_POLL_S = 60;
+
+/** The settings a mailbox used again has, for a banner: the environment's, or those given at start. */
+function startingSettingsOf(next: HubSettings, mailboxId: string): string {
+  return next.mailboxes.find((m) => m.mailboxId === mailboxId)?.source === 'startup'
+    ? 'the settings given when the hub was started'
+    : "the environment's settings";
+}
 
 export function MailboxesSection({
   settings,
@@ -73,7 +81,7 @@ export function MailboxesSection({
   const restore = async (mailboxId: string, setting: string) => {
     try {
       const next = await resetSetting(setting);
-      onApplied(next, `Mailbox ${mailboxId} is used again, with the environment's settings.`);
+      onApplied(next, `Mailbox ${mailboxId} is used again, with ${startingSettingsOf(next, mailboxId)}.`);
       setError([]);
     } catch (e) {
       setError([{ message: asApiError(e).messages.join(' ') }]);
@@ -223,6 +231,27 @@ function formatSeconds(ms: number): string {
   return rest === 0 ? `${min} min` : `${min} min ${rest} s`;
 }
 
+/**
+ * The hub's "at least 100 ms" in the seconds the form asks for ("Poll interval must be at least 0.1
+ * seconds"); any other reason in the hub's words.
+ */
+function inSeconds(label: string): (reason: string) => string | undefined {
+  return (reason) => {
+    const least = /^at least (\d+) ms$/.exec(reason);
+    return least ? `${label} must be at least ${Number(least[1]) / 1000} seconds` : undefined;
+  };
+}
+
+/** What stopping a mailbox means for using it again: it depends on whether the hub was started with it. */
+function stopConsequence(mailbox: SettingsMailbox): string {
+  if (!mailbox.inEnvironment) {
+    return 'It was added here: to use it again, add it again, with its password and shared key.';
+  }
+  return mailbox.source === 'console'
+    ? 'The hub was started with it, so it can be used again from this page, with the settings it was started with (the changes made here are not kept).'
+    : 'The hub was started with it, so it can be used again from this page.';
+}
+
 /** A number the person typed: undefined when blank, NaN when not a number. */
 function numberIn(text: string): number | undefined {
   const t = text.trim();
@@ -284,14 +313,11 @@ function MailboxForm({
   // The names the hub's diagnostics use (its configuration's), onto this form's fields.
   const hubFields: Record<string, HubField> = {
     mailboxId: { id: ids.mailboxId, label: 'Mailbox id' },
-    baseUrl: {
-      id: ids.baseUrl,
-      label: 'MESH host',
-      advice: "Enter the MESH host's URL, starting with https://",
-    },
+    baseUrl: { id: ids.baseUrl, label: 'MESH host', advice: "Enter the MESH host's full URL" },
     password: { id: ids.password, label: 'Password' },
     sharedKey: { id: ids.sharedKey, label: 'Shared key' },
-    pollIntervalMs: { id: ids.poll, label: 'Poll interval in milliseconds' },
+    // The form asks seconds; the hub checks milliseconds ("at least 100 ms").
+    pollIntervalMs: { id: ids.poll, label: 'Poll interval', reword: inSeconds('Poll interval') },
     workflows: { id: ids.workflows, label: 'Workflows' },
     inboxPageSize: { id: ids.inboxPageSize, label: 'Inbox page size' },
     chunkSize: { id: ids.chunkSize, label: 'Chunk size' },
@@ -398,6 +424,21 @@ function MailboxForm({
         isNew
           ? `Mailbox ${id} added${every}; in force on every hub instance.`
           : `Mailbox ${id} changed${every}; in force on every hub instance.`,
+      );
+    } catch (e) {
+      refused(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const backToStartingSettings = async (changed: SettingsMailbox) => {
+    setBusy(true);
+    try {
+      const next = await resetSetting(changed.setting);
+      onApplied(
+        next,
+        `Mailbox ${changed.mailboxId} uses ${startingSettingsOf(next, changed.mailboxId)} again; in force on every hub instance.`,
       );
     } catch (e) {
       refused(e);
@@ -559,6 +600,24 @@ function MailboxForm({
           Cancel
         </Button>
       </div>
+      {!isNew && mailbox.source === 'console' && mailbox.inEnvironment && (
+        <>
+          <p className="nhsuk-body" id={`${prefix}-reset-hint`}>
+            Changed in the console. Forget the change to use mailbox {mailbox.mailboxId} as the hub was
+            started with it (from its environment or junction start).
+          </p>
+          <Button
+            type="button"
+            secondary
+            disabled={busy}
+            className="nhsuk-u-margin-right-3"
+            onClick={() => void backToStartingSettings(mailbox)}
+            aria-describedby={`${prefix}-reset-hint`}
+          >
+            Use the environment's settings
+          </Button>
+        </>
+      )}
       {!isNew && !confirmingStop && (
         <Button type="button" secondary onClick={() => setConfirmingStop(true)}>
           Stop using this mailbox
@@ -570,10 +629,7 @@ function MailboxForm({
             <WarningCallout.Heading>Stop using mailbox {mailbox.mailboxId}?</WarningCallout.Heading>
             <p>
               The hub stops polling it and sending from it, on every instance. Messages already in the log
-              stay there.{' '}
-              {mailbox.source === 'environment'
-                ? "It comes from the hub's environment, so it can be used again from this page."
-                : "If it comes from the hub's environment, it can be used again from this page; if it was added here, it has to be added again, with its password and shared key."}
+              stay there. {stopConsequence(mailbox)}
             </p>
             <div>
               <Button
