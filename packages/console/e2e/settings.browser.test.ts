@@ -176,8 +176,9 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     await form.waitFor();
     expect((await focused(page)).id).toBe('base-url-pds-heading');
     await expect.poll(() => form.getByLabel('Sandbox').isChecked()).toBe(true);
-    await expectText(form, 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4');
-    await expectText(form, 'https://api.service.nhs.uk/personal-demographics/FHIR/R4');
+    // Only the hub's own NHS environment is offered: its keys and client ids are registered there.
+    expect(await form.getByLabel('INT (integration testing)').count()).toBe(0);
+    expect(await form.getByLabel('Live').count()).toBe(0);
 
     // "Another URL" (arrow keys through the radios) reveals its input, next in the tab order; a
     // value that is no URL, sent with Enter, is refused by the hub.
@@ -185,7 +186,7 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     expect(await urlInput.isVisible()).toBe(false);
     await page.keyboard.press('Tab');
     expect((await focused(page)).id).toBe('base-url-pds-sandbox');
-    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
     expect(await form.getByLabel('Another URL').isChecked()).toBe(true);
     await page.keyboard.press('Tab');
     expect((await focused(page)).id).toBe('base-url-pds-url');
@@ -206,6 +207,13 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
     expect((await hubSettings(page)).environments.find((e) => e.service === 'pds')?.source).not.toBe(
       'console',
     );
+
+    // Typed in by hand, INT's published URL is refused too, saying how to use INT.
+    await urlInput.fill('https://int.api.service.nhs.uk/personal-demographics/FHIR/R4');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => inlineError(page, urlInput))
+      .toMatch(/is in NHS INT, but this hub runs against sandbox \(JUNCTION_NHS_ENVIRONMENT\)/);
 
     await urlInput.fill(CUSTOM_PDS_URL);
     await form.getByRole('button', { name: 'Save' }).click();

@@ -340,8 +340,8 @@ export interface ServiceBaseUrl {
   variable: string;
   changedBy?: string;
   changedAt?: string;
-  /** The service's published base URL in each NHS environment. */
-  published: { sandbox: string; int: string; live: string };
+  /** The service's published base URL in the hub's NHS environment (the only published one it accepts). */
+  published: Partial<Record<'sandbox' | 'int' | 'live', string>>;
 }
 
 /** A MESH mailbox in `GET /settings` (never its password, shared key or TLS passphrase). */

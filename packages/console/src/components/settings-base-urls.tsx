@@ -179,7 +179,7 @@ function BaseUrlForm({
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    const url = choice === 'custom' ? custom.trim() : service.published[choice];
+    const url = choice === 'custom' ? custom.trim() : (service.published[choice] ?? '');
     if (url === '') {
       setErrors([{ field: customId, message: 'Enter the base URL the hub should call' }]);
       return;
@@ -212,10 +212,10 @@ function BaseUrlForm({
         name={`${prefix}-choice`}
         legend="Which base URL should the hub call?"
         legendProps={{ size: 's' }}
-        hint="The published URL of each NHS environment, or another (a proxy, a test double)."
+        hint={`The published URL of the hub's NHS environment (${nhsEnvironment}), or another: a proxy or a test double. Another NHS environment needs the hub started in it, with its keys.`}
         {...(choice !== 'custom' && errorOf(errors, valueField))}
       >
-        {PUBLISHED.map(({ env, label }) => (
+        {PUBLISHED.filter(({ env }) => service.published[env] !== undefined).map(({ env, label }) => (
           <Radios.Item
             key={env}
             id={radioId(env)}

@@ -162,11 +162,8 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
       setting: 'base-url.pds',
       source: 'default',
       variable: 'JUNCTION_PDS_BASE_URL',
-      published: {
-        sandbox: SANDBOX_PDS,
-        int: 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4',
-        live: 'https://api.service.nhs.uk/personal-demographics/FHIR/R4',
-      },
+      // Only the hub's own environment: its keys and client ids are registered there.
+      published: { sandbox: SANDBOX_PDS },
     });
     expect(environment(body, 'cis2')).toMatchObject({ inUse: true, source: 'default' });
     expect(environment(body, 'nhs-login')).toMatchObject({ inUse: false });
@@ -284,12 +281,21 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
       ['/settings/base-urls/pds', { baseUrl: 'ftp://pds.example.com' }, 400, /^baseUrl: /],
       ['/settings/base-urls/pds', {}, 400, /baseUrl must be an http or https URL/],
       ['/settings/base-urls/pds', [], 400, /JSON object/],
-      // PDS on INT needs the API platform's keys, which this hub lacks: every call would be refused.
+      // A published host of another NHS environment than the hub's: its registrations are not there.
       [
         '/settings/base-urls/pds',
         { baseUrl: 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4' },
         400,
-        /on INT needs the hub's NHS API platform key material.*JUNCTION_NHS_API_KEY/,
+        /is in NHS INT, but this hub runs against sandbox \(JUNCTION_NHS_ENVIRONMENT\).*JUNCTION_NHS_ENVIRONMENT=int/,
+      ],
+      [
+        '/settings/base-urls/cis2',
+        {
+          baseUrl:
+            'https://am.nhsidentity.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
+        },
+        400,
+        /is in NHS LIVE, but this hub runs against sandbox/,
       ],
       [
         '/settings/base-urls/ods',
@@ -309,6 +315,32 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
       baseUrl: SANDBOX_PDS,
       source: 'default',
     });
+  });
+
+  it("a hub on INT takes INT's published URLs or a proxy, and refuses live's", async () => {
+    // A PEM-shaped placeholder: nothing here signs a token (no PDS call is made).
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+    const int = await start({
+      JUNCTION_NHS_ENVIRONMENT: 'int',
+      JUNCTION_NHS_API_KEY: 'synthetic-app-key',
+      JUNCTION_NHS_PRIVATE_KEY: key,
+      JUNCTION_NHS_KEY_ID: 'test-1',
+    });
+    const intPds = 'https://int.api.service.nhs.uk/personal-demographics/FHIR/R4';
+    expect(environment(await settingsOf(int), 'pds')).toMatchObject({
+      environment: 'int',
+      published: { int: intPds },
+    });
+    expect(
+      (await send(int, 'PUT', '/settings/base-urls/pds', { baseUrl: 'https://pds-proxy.example.com/R4' }))
+        .statusCode,
+    ).toBe(200);
+    expect((await send(int, 'PUT', '/settings/base-urls/pds', { baseUrl: intPds })).statusCode).toBe(200);
+    const live = await send(int, 'PUT', '/settings/base-urls/pds', {
+      baseUrl: 'https://api.service.nhs.uk/personal-demographics/FHIR/R4',
+    });
+    expect(live.statusCode).toBe(400);
+    expect(live.json().issue[0].diagnostics).toMatch(/is in NHS LIVE, but this hub runs against INT/);
   });
 
   it('another instance on the same store picks a change up at its next look', async () => {

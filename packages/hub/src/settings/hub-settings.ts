@@ -9,6 +9,7 @@ import {
   type HubConfig,
   type MeshMailboxConfig,
   type MeshTlsFiles,
+  type NhsEnvironment,
   overlayConfig,
   publishedBaseUrls,
   setPath,
@@ -312,12 +313,15 @@ export class HubSettings {
     };
   }
 
-  /** The published base URLs of a service in each NHS environment (the local sandbox's for `sandbox`). */
-  publishedBaseUrls(service: BaseUrlService): { sandbox: string; int: string; live: string } {
-    const field = BASE_URL_SETTINGS[service].field;
-    const urls = (env: 'sandbox' | 'int' | 'live') =>
-      readField(publishedBaseUrls(env, this.base.sandboxPort), field);
-    return { sandbox: urls('sandbox'), int: urls('int'), live: urls('live') };
+  /**
+   * The published base URL of a service in the hub's NHS environment (the local sandbox's for
+   * `sandbox`): the one published choice, as the others are refused (see setBaseUrl).
+   */
+  publishedBaseUrls(service: BaseUrlService): Partial<Record<NhsEnvironment, string>> {
+    const env = this.base.nhsEnvironment;
+    return {
+      [env]: readField(publishedBaseUrls(env, this.base.sandboxPort), BASE_URL_SETTINGS[service].field),
+    };
   }
 
   /** The environment's variable behind a base URL. */
@@ -350,15 +354,13 @@ export class HubSettings {
   /** Sets the base URL of an NHS API; checked by the configuration's rules first. */
   async setBaseUrl(service: BaseUrlService, baseUrl: string, by: string): Promise<void> {
     const name = `${BASE_URL_PREFIX}${service}`;
+    // The hub's API platform app, NHS login and CIS2 client ids are registered in one NHS
+    // environment: a published host of another (a test hub pointed at live, a live one at INT) would
+    // refuse every call, or worse, send test traffic to live. A proxy or test double is 'custom'.
     const environment = environmentOf(baseUrl, this.base);
-    const keys = this.base.apiPlatform;
-    if (
-      (service === 'pds' || service === 'api-platform-auth') &&
-      (environment === 'int' || environment === 'live') &&
-      (keys.apiKey === undefined || keys.keyId === undefined)
-    ) {
+    if (environment !== 'custom' && environment !== this.base.nhsEnvironment) {
       throw new SettingsError(
-        `${BASE_URL_SETTINGS[service].name} on ${environment.toUpperCase()} needs the hub's NHS API platform key material in its environment (JUNCTION_NHS_API_KEY, JUNCTION_NHS_PRIVATE_KEY_PATH, JUNCTION_NHS_KEY_ID): without it every call would be refused`,
+        `${baseUrl} is in NHS ${label(environment)}, but this hub runs against ${label(this.base.nhsEnvironment)} (JUNCTION_NHS_ENVIRONMENT), and its keys and client ids are registered there. To use ${label(environment)}, start the hub with JUNCTION_NHS_ENVIRONMENT=${environment} and that environment's keys.`,
       );
     }
     const candidate = structuredClone(await this.overlayOf(this.rows, []));
@@ -533,6 +535,10 @@ async function readableTlsFiles(tls: MeshTlsFiles | undefined): Promise<void> {
       throw new SettingsError(`tls.${name}: the hub cannot read ${path} (a PEM file on the hub's machine)`);
     }
   }
+}
+
+function label(environment: NhsEnvironment): string {
+  return environment === 'sandbox' ? 'sandbox' : environment.toUpperCase();
 }
 
 function messageOf(error: unknown): string {
