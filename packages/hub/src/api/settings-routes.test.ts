@@ -341,6 +341,18 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
     });
     expect(live.statusCode).toBe(400);
     expect(live.json().issue[0].diagnostics).toMatch(/is in NHS LIVE, but this hub runs against INT/);
+
+    // The same store under a hub started in the sandbox: INT's URL, set on the INT hub, is not used.
+    const sandbox = await start();
+    const view = await settingsOf(sandbox);
+    expect(environment(view, 'pds')).toMatchObject({ baseUrl: SANDBOX_PDS, source: 'console' });
+    expect(view.problems).toEqual([
+      expect.stringMatching(
+        /^Personal Demographics Service .*: the URL set in the console is not used: .* is in NHS INT, but this hub runs against sandbox/,
+      ),
+    ]);
+    await readPatient(sandbox);
+    expect(pdsCalls.urls.at(-1)).toBe(`${SANDBOX_PDS}/Patient/9990000018`);
   });
 
   it('another instance on the same store picks a change up at its next look', async () => {

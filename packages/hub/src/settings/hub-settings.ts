@@ -245,7 +245,16 @@ export class HubSettings {
       if (!row.name.startsWith(BASE_URL_PREFIX)) continue;
       const service = row.name.slice(BASE_URL_PREFIX.length);
       if (!isBaseUrlService(service)) continue;
-      setPath(overlay, BASE_URL_SETTINGS[service].field, (row.value as { baseUrl: string }).baseUrl);
+      const { baseUrl } = row.value as { baseUrl: string };
+      // Set when the hub ran in another environment (JUNCTION_NHS_ENVIRONMENT changed since).
+      const mismatch = this.otherEnvironment(baseUrl);
+      if (mismatch) {
+        problems.push(
+          `${BASE_URL_SETTINGS[service].name}: the URL set in the console is not used: ${mismatch}`,
+        );
+        continue;
+      }
+      setPath(overlay, BASE_URL_SETTINGS[service].field, baseUrl);
     }
     const mailboxRows = rows.filter((r) => r.name.startsWith(MAILBOX_PREFIX));
     if (mailboxRows.length > 0) {
@@ -354,19 +363,24 @@ export class HubSettings {
   /** Sets the base URL of an NHS API; checked by the configuration's rules first. */
   async setBaseUrl(service: BaseUrlService, baseUrl: string, by: string): Promise<void> {
     const name = `${BASE_URL_PREFIX}${service}`;
-    // The hub's API platform app, NHS login and CIS2 client ids are registered in one NHS
-    // environment: a published host of another (a test hub pointed at live, a live one at INT) would
-    // refuse every call, or worse, send test traffic to live. A proxy or test double is 'custom'.
-    const environment = environmentOf(baseUrl, this.base);
-    if (environment !== 'custom' && environment !== this.base.nhsEnvironment) {
-      throw new SettingsError(
-        `${baseUrl} is in NHS ${label(environment)}, but this hub runs against ${label(this.base.nhsEnvironment)} (JUNCTION_NHS_ENVIRONMENT), and its keys and client ids are registered there. To use ${label(environment)}, start the hub with JUNCTION_NHS_ENVIRONMENT=${environment} and that environment's keys.`,
-      );
-    }
+    const mismatch = this.otherEnvironment(baseUrl);
+    if (mismatch) throw new SettingsError(mismatch);
     const candidate = structuredClone(await this.overlayOf(this.rows, []));
     setPath(candidate as Record<string, unknown>, BASE_URL_SETTINGS[service].field, baseUrl);
     const config = this.check(candidate, `${BASE_URL_SETTINGS[service].field}`, 'baseUrl');
     await this.write(name, { baseUrl: readField(config, BASE_URL_SETTINGS[service].field) }, by);
+  }
+
+  /**
+   * Why `baseUrl` cannot be used, when it is a published host of another NHS environment than the
+   * hub's: its API platform app and NHS login/CIS2 client ids are registered in one environment, so
+   * every call would be refused, or test traffic sent to live. A proxy or test double is 'custom'.
+   */
+  private otherEnvironment(baseUrl: string): string | undefined {
+    const environment = environmentOf(baseUrl, this.base);
+    if (environment === 'custom' || environment === this.base.nhsEnvironment) return undefined;
+    const hub = label(this.base.nhsEnvironment);
+    return `${baseUrl} is in NHS ${label(environment)}, but this hub runs against ${hub} (JUNCTION_NHS_ENVIRONMENT), and its keys and client ids are registered there. To use ${label(environment)}, start the hub with JUNCTION_NHS_ENVIRONMENT=${environment} and that environment's keys.`;
   }
 
   /**
