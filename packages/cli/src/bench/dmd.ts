@@ -11,6 +11,7 @@ import {
   readDmdFile,
   type Store,
 } from '@junction/hub';
+import { formatBytes } from '../format.js';
 import { temporaryPostgresDatabase } from './postgres.js';
 
 /** Typeahead as prescribers type it: prefixes, strengths, abbreviations, devices. */
@@ -114,7 +115,6 @@ async function importAndSearch(label: string, store: Store, folder: string): Pro
   };
 }
 
-const mb = (bytes: number) => `${Math.round(bytes / 1_048_576)} MB`;
 const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en-GB')}/s`;
 
 function row(...cells: string[]): string {
@@ -176,7 +176,7 @@ export async function benchDmd(log: (line: string) => void): Promise<void> {
         parsed.toLocaleString('en-GB'),
         rate(parsed, parseSeconds),
         '1.00',
-        mb(parseRss),
+        formatBytes(parseRss),
       ),
     );
     for (const r of results) {
@@ -187,7 +187,7 @@ export async function benchDmd(log: (line: string) => void): Promise<void> {
           r.records.toLocaleString('en-GB'),
           rate(r.records, r.seconds),
           (r.seconds / parseSeconds).toFixed(2),
-          mb(r.peakRss),
+          formatBytes(r.peakRss),
         ),
       );
     }

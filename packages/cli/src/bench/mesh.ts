@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MeshClient } from '@junction/client';
 import { createSandboxServer } from '@junction/sandbox';
+import { formatBytes } from '../format.js';
 
 const MiB = 1024 * 1024;
 const SIZES = [100 * MiB, 1024 * MiB];
@@ -143,8 +144,7 @@ async function meshTransfer(baseUrl: string, file: string, size: number, compres
   }
 }
 
-const mb = (bytes: number) => `${Math.round(bytes / MiB)} MB`;
-const speed = (bytes: number, seconds: number) => `${Math.round(bytes / MiB / seconds)} MB/s`;
+const speed = (bytes: number, seconds: number) => `${Math.round(bytes / MiB / seconds)} MiB/s`;
 
 function row(...cells: string[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(26) : c.padStart(11))).join(' ');
@@ -167,36 +167,36 @@ export async function benchMesh(log: (line: string) => void): Promise<void> {
   try {
     await sandbox.listen({ port: 0, host: '127.0.0.1' });
     const baseUrl = `http://127.0.0.1:${(sandbox.server.address() as AddressInfo).port}`;
-    log(`RSS at start: ${mb(process.memoryUsage.rss())} (client and sandbox in this process)`);
-    log(row('', 'up', 'up MB/s', '× raw', 'down', 'down MB/s', '× raw', 'peak RSS'));
+    log(`RSS at start: ${formatBytes(process.memoryUsage.rss())} (client and sandbox in this process)`);
+    log(row('', 'up', 'up MiB/s', '× raw', 'down', 'down MiB/s', '× raw', 'peak RSS'));
     for (const size of SIZES) {
       const file = join(dir, `content-${size}.csv`);
       await writeContent(file, size);
       const raw = await rawTransfer(file, size);
       log(
         row(
-          `${mb(size)} raw HTTP`,
+          `${formatBytes(size)} raw HTTP`,
           `${raw.up.seconds.toFixed(2)} s`,
           speed(size, raw.up.seconds),
           '1.00',
           `${raw.down.seconds.toFixed(2)} s`,
           speed(size, raw.down.seconds),
           '1.00',
-          mb(Math.max(raw.up.peakRss, raw.down.peakRss)),
+          formatBytes(Math.max(raw.up.peakRss, raw.down.peakRss)),
         ),
       );
       for (const compress of [false, true]) {
         const run = await meshTransfer(baseUrl, file, size, compress, spool);
         log(
           row(
-            `${mb(size)} MESH ${compress ? 'gzip' : 'plain'}, ${run.chunks} ch`,
+            `${formatBytes(size)} MESH ${compress ? 'gzip' : 'plain'}, ${run.chunks} ch`,
             `${run.up.seconds.toFixed(2)} s`,
             speed(size, run.up.seconds),
             (raw.up.seconds / run.up.seconds).toFixed(2),
             `${run.down.seconds.toFixed(2)} s`,
             speed(size, run.down.seconds),
             (raw.down.seconds / run.down.seconds).toFixed(2),
-            mb(Math.max(run.up.peakRss, run.down.peakRss)),
+            formatBytes(Math.max(run.up.peakRss, run.down.peakRss)),
           ),
         );
         await fetch(`${baseUrl}/messageexchange/admin/reset`, { method: 'DELETE' });
