@@ -205,6 +205,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           description: "Readings (vital signs) sent to the patient's GP over MESH (ITK3 Send Document)",
         },
         { name: 'Operations', description: 'Health and metrics' },
+        {
+          name: 'Settings',
+          description:
+            "What the hub is connected to, and changing an NHS API's base URL or a MESH mailbox without a restart (hub admins)",
+        },
       ],
     },
   });

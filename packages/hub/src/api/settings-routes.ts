@@ -38,14 +38,15 @@ const SETTING_NAME = /^[a-z0-9.-]+(\.[A-Za-z0-9_-]+)?$/;
 
 export async function settingsRoutes(app: FastifyInstance, options: SettingsRoutesOptions): Promise<void> {
   const { store, access, settings } = options;
-  const guarded = guardedBy(access, (error) => error instanceof SettingsError && error.status === 400);
+  // A change's own refusals (SettingsError, BadRequest) are audited and answered by change() below.
+  const guarded = guardedBy(access);
 
   app.get(
     '/settings',
     {
       schema: {
         summary:
-          "The hub's settings: NHS environment, public URL, store, each NHS API's base URL and where it comes from (default, environment, console), MESH mailboxes, sign-in; never a password, key or secret",
+          "The hub's settings: NHS environment, public URL, store, each NHS API's base URL and where it comes from (default, environment, startup, console), MESH mailboxes, sign-in; never a password, key or secret",
         tags: ['Settings'],
         response: { 200: ANY },
       },
