@@ -60,12 +60,12 @@ export interface HubConfig {
     /** Between two tracking looks at a sent message until it is acknowledged or fails (default 60 s). */
     trackIntervalMs: number;
   };
-  /** The durable job queue (`src/jobs`). */
   /**
    * 32 bytes (base64) that encrypt the secrets of settings stored by the console (MESH mailbox
    * passwords and shared keys) in the database. Without it those settings cannot be changed there.
    */
   secretsKey?: string;
+  /** The durable job queue (`src/jobs`). */
   jobs: {
     /**
      * Succeeded jobs (and dead runs of periodic kinds such as `mesh.poll`) are deleted, with their
@@ -432,16 +432,8 @@ export function overlayConfig(base: HubConfig, overlay: DeepPartial<HubConfig>):
 
 /** Where `field` (a dotted path) of a configuration came from; overrides win over the environment. */
 export function sourceOf(input: ConfigInput, field: string): ConfigSource {
-  const isSet = (values: Readonly<Record<string, unknown>>) => {
-    let node: unknown = values;
-    for (const key of field.split('.')) {
-      if (!isPlainObject(node)) return false;
-      node = node[key];
-    }
-    return node !== undefined;
-  };
-  if (isSet(input.overrides)) return 'startup';
-  return isSet(input.environment) ? 'environment' : 'default';
+  if (getPath(input.overrides, field) !== undefined) return 'startup';
+  return getPath(input.environment, field) !== undefined ? 'environment' : 'default';
 }
 
 function resolveConfig(input: ConfigInput, overlay: object = {}): HubConfig {
@@ -557,6 +549,16 @@ function loopbackHost(host: string): string {
 
 function stripSlash(url: string): string {
   return url.replace(/\/+$/, '');
+}
+
+/** The value at `path` (dotted) in a nested object; undefined where the path stops. */
+export function getPath(source: object, path: string): unknown {
+  let node: unknown = source;
+  for (const key of path.split('.')) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[key];
+  }
+  return node;
 }
 
 /** Sets `path` (dotted) in a nested object, making the objects on the way. */
