@@ -6,6 +6,7 @@ import {
   type ConfigSource,
   type DeepPartial,
   ENV_VARS,
+  getPath,
   type HubConfig,
   type MeshMailboxConfig,
   type MeshTlsFiles,
@@ -132,6 +133,8 @@ export class HubSettings {
   private readonly onProblem: (problem: string) => void;
   private config: HubConfig;
   private rows: SettingRow[] = [];
+  /** What the stored rows lay over the environment (mailboxes opened): the base of a change's check. */
+  private overlay: DeepPartial<HubConfig> = {};
   private problemList: string[] = [];
   private revision = -1;
   private timer: NodeJS.Timeout | undefined;
@@ -214,6 +217,7 @@ export class HubSettings {
     }));
     const problems: string[] = [];
     const overlay = await this.overlayOf(this.rows, problems);
+    this.overlay = overlay;
     let config: HubConfig;
     try {
       config = overlayConfig(this.base, overlay);
@@ -365,7 +369,7 @@ export class HubSettings {
     const name = `${BASE_URL_PREFIX}${service}`;
     const mismatch = this.otherEnvironment(baseUrl);
     if (mismatch) throw new SettingsError(mismatch);
-    const candidate = structuredClone(await this.overlayOf(this.rows, []));
+    const candidate = structuredClone(this.overlay);
     setPath(candidate as Record<string, unknown>, BASE_URL_SETTINGS[service].field, baseUrl);
     const config = this.check(candidate, `${BASE_URL_SETTINGS[service].field}`, 'baseUrl');
     await this.write(name, { baseUrl: readField(config, BASE_URL_SETTINGS[service].field) }, by);
@@ -418,7 +422,7 @@ export class HubSettings {
     const list = current.some((m) => m.mailboxId === id)
       ? current.map((m) => (m.mailboxId === id ? mailbox : m))
       : [...current, mailbox];
-    const overlay = { ...(await this.overlayOf(this.rows, [])), mesh: { mailboxes: list } };
+    const overlay = { ...this.overlay, mesh: { mailboxes: list } };
     const config = this.check(overlay as DeepPartial<HubConfig>, 'mesh.mailboxes', '');
     const checked = config.mesh.mailboxes.find((m) => m.mailboxId === id) as MeshMailboxConfig;
     await readableTlsFiles(checked.tls);
@@ -451,14 +455,8 @@ export class HubSettings {
    * environment's value is used again. False when there was no such change.
    */
   async reset(name: string): Promise<boolean> {
+    // Nothing to check: what is left is a part of settings already checked, over the environment's.
     if (!this.row(name)) return false;
-    if (name.startsWith(BASE_URL_PREFIX)) {
-      const candidate = await this.overlayOf(
-        this.rows.filter((r) => r.name !== name),
-        [],
-      );
-      this.check(candidate, '', '');
-    }
     await this.remove(name);
     return true;
   }
@@ -485,10 +483,8 @@ export class HubSettings {
       return overlayConfig(this.base, overlay);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      const issues =
-        error.issues.length > 0 ? error.issues : error.problems.map((p) => ({ field: '', message: p }));
       throw new SettingsError(
-        issues
+        error.issues
           .map((i) => {
             const rest =
               field !== '' && i.field.startsWith(field)
@@ -559,8 +555,7 @@ function messageOf(error: unknown): string {
   return error instanceof ConfigError ? error.problems.join('; ') : (error as Error).message;
 }
 
-function readField(source: object, field: string): string {
-  let node: unknown = source;
-  for (const key of field.split('.')) node = (node as Record<string, unknown>)[key];
-  return node as string;
+/** A base URL field of a configuration (always a string there). */
+function readField(config: object, field: string): string {
+  return getPath(config, field) as string;
 }
