@@ -21,7 +21,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { UpstreamCalls } from './observability/upstream-calls.js';
 import { upstreamServicesOf } from './observability/upstream-services.js';
-import { HubSettings } from './settings/hub-settings.js';
+import { BASE_URL_SETTINGS, type BaseUrlService, baseUrlOf, HubSettings } from './settings/hub-settings.js';
 import type { Store } from './store/database.js';
 import { openStore } from './store/open-store.js';
 
@@ -214,14 +214,19 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
       mesh: submissionMesh ? () => submissionMesh : submissions.port,
       onSubmitted: () => jobs.notify(),
     };
-    if (clients.pdsForSession || deps.pdsForSession) {
-      appOptions.pdsForSession = (session) => clients.pdsForSession?.(session);
-    }
-    // A change made in the console, here or on another instance: new clients, mailboxes and polls.
+    if (clients.pdsForSession) appOptions.pdsForSession = (session) => clients.pdsForSession?.(session);
+    // A change made in the console, here or on another instance: new clients when a base URL moved
+    // (a new sign-in client fetches its provider's discovery again), mailboxes and polls as changed.
+    let inForce = settings.current;
     settings.onChange(async (next) => {
-      clients = await buildNhsClients(next, deps, calls);
+      const moved = BASE_URL_SERVICES.filter((s) => baseUrlOf(inForce, s) !== baseUrlOf(next, s));
+      if (moved.length > 0) clients = await buildNhsClients(next, deps, calls);
       await mesh.reconfigure(next.mesh.mailboxes);
-      logger.info('settings changed in the console: NHS clients and MESH mailboxes rebuilt');
+      inForce = next;
+      logger.info(
+        { baseUrls: moved },
+        'settings changed in the console: NHS clients and MESH mailboxes follow',
+      );
     });
     const app = await buildApp(appOptions);
     await app.ready();
@@ -262,6 +267,8 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     throw error;
   }
 }
+
+const BASE_URL_SERVICES = Object.keys(BASE_URL_SETTINGS) as BaseUrlService[];
 
 /** A relying party that was configured at start; settings never remove one (client ids are the environment's). */
 function current<T>(port: T | undefined): T {
