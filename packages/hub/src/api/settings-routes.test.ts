@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminAccount } from '../access/admin-accounts.js';
 import { type ApiKeyScope, createApiKey } from '../access/api-keys.js';
@@ -318,8 +319,10 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
   });
 
   it("a hub on INT takes INT's published URLs or a proxy, and refuses live's", async () => {
-    // A PEM-shaped placeholder: nothing here signs a token (no PDS call is made).
-    const key = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+    // A real synthetic RS512 key, as the platform app would hold (this test signs nothing with it).
+    const key = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
     const int = await start({
       JUNCTION_NHS_ENVIRONMENT: 'int',
       JUNCTION_NHS_API_KEY: 'synthetic-app-key',
