@@ -9,14 +9,13 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { loadConfig } from '../config/load-config.js';
 import type { PdsPort } from '../journeys/patient-lookup.js';
 import { DmdService } from '../medicines/service.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import { recordedPds } from '../observability/recorded-ports.js';
 import { UpstreamCalls } from '../observability/upstream-calls.js';
-import { type UpstreamServiceInfo, upstreamServicesOf } from '../observability/upstream-services.js';
-import { HubSettings } from '../settings/hub-settings.js';
+import type { UpstreamServiceInfo } from '../observability/upstream-services.js';
+import type { HubSettings } from '../settings/hub-settings.js';
 import type { Store } from '../store/database.js';
 import { accessHoldersRoutes } from './access-holders-routes.js';
 import { type AuthRoutesOptions, authRoutes } from './auth-routes.js';
@@ -66,14 +65,14 @@ export interface BuildAppOptions {
   operations?: { notifyJobs?: () => void };
   /** The submitting-data journey's MESH (without it, submissions answer 503). */
   submissions?: Pick<SubmissionRoutesOptions, 'mesh' | 'onSubmitted'>;
-  /** The configuration in force and the console's changes to it (default: the default config, unchanged). */
-  settings?: HubSettings;
+  /** The configuration in force and the console's changes to it. */
+  settings: HubSettings;
   /** The console's built bundle, served at /console/ (see console-static.ts); the hub never imports it. */
   consoleDir?: string;
   /** The recorder of NHS API calls and of requests (default: one of this app's, flushed on close). */
   calls?: UpstreamCalls;
-  /** The NHS APIs the hub uses now, as the overview lists them (default: PDS of the default config). */
-  services?: () => readonly UpstreamServiceInfo[];
+  /** The NHS APIs the hub uses now, as the overview lists them. */
+  services: () => readonly UpstreamServiceInfo[];
   /** dm+d imports over HTTP: where uploads go, their size limit, how to wake the job runner (default: ./data). */
   medicineImports?: Pick<MedicineImportRoutesOptions, 'dataDir' | 'maxUploadBytes' | 'notifyJobs'>;
 }
@@ -240,8 +239,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(operationsRoutes, { store, access, ...options.operations });
   await app.register(consoleStatic, options.consoleDir === undefined ? {} : { dir: options.consoleDir });
-  const services = options.services ?? defaultServices;
-  const settings = options.settings ?? new HubSettings({ store, base: loadConfig({}) });
+  const { services, settings } = options;
   await app.register(overviewRoutes, { store, access, calls, now, services });
   await app.register(consoleRoutes, {
     store,
@@ -323,8 +321,4 @@ function pdsHealth(last: { at: string; reachable: boolean; status?: number } | u
     lastCallAt: last.at,
   };
   return last.status === undefined ? s : { ...s, lastStatus: last.status };
-}
-
-function defaultServices(): UpstreamServiceInfo[] {
-  return upstreamServicesOf(loadConfig({}), { apiPlatformAuth: false, nhsLogin: false, cis2: false });
 }
