@@ -162,9 +162,11 @@ export class MeshService {
    * A send queued from a mailbox since removed fails as not configured (dead letter, with reason).
    */
   async reconfigure(mailboxes: readonly MeshMailboxConfig[]): Promise<void> {
+    // Another setting changed (a base URL): the ports and the poll schedule stay as they are.
+    if (JSON.stringify(mailboxes) === JSON.stringify(this.mailboxList)) return;
     const before = new Map(this.mailboxList.map((m) => [m.mailboxId, JSON.stringify(m)]));
-    this.mailboxList = mailboxes;
     const after = new Map(mailboxes.map((m) => [m.mailboxId, JSON.stringify(m)]));
+    this.mailboxList = mailboxes;
     for (const [id, port] of this.ports) {
       if (before.get(id) !== after.get(id)) {
         this.ports.delete(id);
