@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CIS2_ROLES,
   type DomDocument,
@@ -8,13 +8,14 @@ import {
   expectText,
   freshPage,
   hasChromium,
-  launchChromium,
   navigate,
   type RunningJunction,
   runAxe,
   screenshotter,
   signInWithCis2,
   startJunction,
+  startWithChromium,
+  stopWithChromium,
 } from './harness.js';
 
 declare const document: DomDocument;
@@ -31,15 +32,10 @@ describe.runIf(hasChromium)('console sign-in, keyboard use and roles against `ju
   const shot = screenshotter('access');
 
   beforeAll(async () => {
-    const bundle = inject('consoleBundle');
-    expect(bundle.ok, bundle.detail).toBe(true);
-    [running, browser] = await Promise.all([startJunction(), launchChromium()]);
+    [running, browser] = await startWithChromium(startJunction);
   }, E2E_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await browser?.close();
-    await running?.stop();
-  }, E2E_TIMEOUT_MS);
+  afterAll(() => stopWithChromium(browser, running), E2E_TIMEOUT_MS);
 
   /** `junction start` printed the hub admin account it made. */
   const expectAdminAccount = () => {

@@ -1,17 +1,18 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   E2E_TIMEOUT_MS,
   expectAccessible,
   expectText,
   freshPage,
   hasChromium,
-  launchChromium,
   navigate,
   type RunningHub,
   screenshotter,
   signInAsAdmin,
   startEmptyHub,
+  startWithChromium,
+  stopWithChromium,
 } from './harness.js';
 
 // The console on a brand-new hub: no NHS call yet, no MESH mailbox, no dm+d release, no API key,
@@ -25,15 +26,10 @@ describe.runIf(hasChromium)('console on an empty hub', () => {
   const shot = screenshotter('empty');
 
   beforeAll(async () => {
-    const bundle = inject('consoleBundle');
-    expect(bundle.ok, bundle.detail).toBe(true);
-    [running, browser] = await Promise.all([startEmptyHub(), launchChromium()]);
+    [running, browser] = await startWithChromium(startEmptyHub);
   }, E2E_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await browser?.close();
-    await running?.stop();
-  }, E2E_TIMEOUT_MS);
+  afterAll(() => stopWithChromium(browser, running), E2E_TIMEOUT_MS);
 
   it('the hub admin finds every page saying what is missing and how to add it', async () => {
     const { context, page, errors, failures } = await freshPage(browser);

@@ -9,7 +9,7 @@ import { type CliRuntime, runCli } from '@junction/cli';
 import { createHub, loadConfig, randomAdminPassword, resetAdminAccount } from '@junction/hub';
 import { zipSync } from 'fflate';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 
 /*
  * The console's end-to-end harness: `junction start` as a user runs it (in-process through the CLI's
@@ -165,6 +165,27 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Fails the suite with the global setup's words when the console bundle could not be built. */
+export function expectConsoleBundle(): void {
+  const bundle = inject('consoleBundle');
+  expect(bundle.ok, bundle.detail).toBe(true);
+}
+
+/** A hub (`startJunction`, `startEmptyHub`) and Chromium, started together once the bundle is known to be built. */
+export async function startWithChromium<H>(start: () => Promise<H>): Promise<[H, Browser]> {
+  expectConsoleBundle();
+  return Promise.all([start(), launchChromium()]);
+}
+
+/** Stops what `startWithChromium` started; either may be missing when it failed. */
+export async function stopWithChromium(
+  browser: Browser | undefined,
+  hub: { stop(): Promise<void> } | undefined,
+): Promise<void> {
+  await browser?.close();
+  await hub?.stop();
+}
+
 /** The hub admin account from `junction start`'s line `  console admin: <username> / <password> (…)`. */
 function adminAccountOf(out: string): { username: string; password: string } {
   const found = /console admin:\s+(\S+)\s+\/\s+(\S+)/.exec(out);
@@ -258,6 +279,22 @@ export async function signInAsAdmin(
   await page.getByLabel('Password', { exact: true }).fill(admin.password);
   await page.getByRole('button', { name: 'Sign in as administrator' }).click();
   await signedIn(page);
+}
+
+/**
+ * The two people the pages and settings tests drive, each in their own browser profile and signed in: the hub admin
+ * account `junction start` made (operations, audit, keys, settings; no patient data) and Dr Carter
+ * as Admin/Clinical Support (R8008: patients and operations, nothing to change).
+ */
+export async function signInAdminAndSupport(
+  browser: Browser,
+  running: RunningJunction,
+): Promise<{ admin: BrowserSession; support: BrowserSession }> {
+  const admin = await freshPage(browser);
+  const support = await freshPage(browser);
+  await signInAsAdmin(admin.page, running.consoleUrl, running.admin);
+  await signInWithCis2(support.page, running.consoleUrl, CIS2_ROLES.adminClinicalSupport);
+  return { admin, support };
 }
 
 /** Signed in: the console offers "Sign out". */

@@ -3,12 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHROMIUM,
   CIS2_ROLES,
   E2E_TIMEOUT_MS,
   expectAccessible,
+  expectConsoleBundle,
   expectText,
   freshPage,
   hasChromium,
@@ -62,8 +63,7 @@ describe.each(STORES)(
 
     beforeAll(async () => {
       if (!runs) return;
-      const bundle = inject('consoleBundle');
-      expect(bundle.ok, bundle.detail).toBe(true);
+      expectConsoleBundle();
       dir = await mkdtemp(join(tmpdir(), 'junction-console-journey-'));
       database = postgres ? await createFreshDatabase() : undefined;
       const startOptions = database ? { databaseUrl: database.url } : {};

@@ -11,11 +11,12 @@ import {
   resetAdminAccount,
 } from '@junction/hub';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONSOLE_DIST,
   E2E_TIMEOUT_MS,
   expectAccessible,
+  expectConsoleBundle,
   expectText,
   freePort,
   freshPage,
@@ -318,8 +319,7 @@ describe.runIf(hasChromium)('Overview with a day of traffic', () => {
   const admin = { username: 'admin', password: randomAdminPassword() };
 
   beforeAll(async () => {
-    const bundle = inject('consoleBundle');
-    expect(bundle.ok, bundle.detail).toBe(true);
+    expectConsoleBundle();
     dataDir = await mkdtemp(join(tmpdir(), 'junction-console-e2e-traffic-'));
     const port = await freePort();
     // PDS, a MESH mailbox (never polled: no job runner) and CIS2, as `junction start` lists them.

@@ -1,24 +1,23 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { claimJobs, enqueueJob, failJob, openStore } from '@junction/hub';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CIS2_ROLES,
+  type BrowserSession,
   type DomDocument,
   E2E_TIMEOUT_MS,
   expectAccessible,
   expectText,
-  freshPage,
   hasChromium,
-  launchChromium,
   navigate,
   REFDATA_DMD_ZIP,
   type RunningJunction,
   screenshotter,
-  signInAsAdmin,
-  signInWithCis2,
+  signInAdminAndSupport,
   startJunction,
+  startWithChromium,
+  stopWithChromium,
   zipFolder,
 } from './harness.js';
 
@@ -30,36 +29,22 @@ declare const document: DomDocument;
 // hub admin account (operations, audit, keys, imports; no patient data) and Dr Carter as
 // Admin/Clinical Support (R8008: patients and operations, no keys or imports).
 
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-}
-
 describe.runIf(hasChromium)('each console page against `junction start`', () => {
   let running: RunningJunction;
   let browser: Browser;
   const shot = screenshotter('pages');
-  let admin: Session;
-  let support: Session;
+  let admin: BrowserSession;
+  let support: BrowserSession;
 
   beforeAll(async () => {
-    const bundle = inject('consoleBundle');
-    expect(bundle.ok, bundle.detail).toBe(true);
-    [running, browser] = await Promise.all([startJunction(), launchChromium()]);
-    admin = await freshPage(browser);
-    support = await freshPage(browser);
-    await signInAsAdmin(admin.page, running.consoleUrl, running.admin);
-    await signInWithCis2(support.page, running.consoleUrl, CIS2_ROLES.adminClinicalSupport);
+    [running, browser] = await startWithChromium(startJunction);
+    ({ admin, support } = await signInAdminAndSupport(browser, running));
   }, E2E_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await browser?.close();
-    await running?.stop();
-  }, E2E_TIMEOUT_MS);
+  afterAll(() => stopWithChromium(browser, running), E2E_TIMEOUT_MS);
 
   /** No CSP violation or script error; the hub's refusals a test provokes on purpose aside. */
-  const noConsoleErrors = (session: Session, allowed?: RegExp) =>
+  const noConsoleErrors = (session: BrowserSession, allowed?: RegExp) =>
     expect(session.errors.filter((e) => !allowed?.test(e))).toEqual([]);
 
   it('Patients: a restricted record is flagged, shows no address or contact, and lists who accessed it', async () => {

@@ -1,24 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { createHub, loadConfig } from '@junction/hub';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserSession,
-  CIS2_ROLES,
   type DomDocument,
   E2E_TIMEOUT_MS,
   expectAccessible,
   expectText,
   freshPage,
   hasChromium,
-  launchChromium,
   navigate,
   type RunningJunction,
   screenshotter,
+  signInAdminAndSupport,
   signInAsAdmin,
-  signInWithCis2,
   startEmptyHub,
   startJunction,
+  startWithChromium,
+  stopWithChromium,
 } from './harness.js';
 
 /** An element as the overflow check reads it (the DOM lib is not loaded in this Node program). */
@@ -58,19 +58,11 @@ describe.runIf(hasChromium)('Settings: NHS API base URLs and MESH mailboxes agai
   const shot = screenshotter('settings');
 
   beforeAll(async () => {
-    const bundle = inject('consoleBundle');
-    expect(bundle.ok, bundle.detail).toBe(true);
-    [running, browser] = await Promise.all([startJunction(), launchChromium()]);
-    admin = await freshPage(browser);
-    support = await freshPage(browser);
-    await signInAsAdmin(admin.page, running.consoleUrl, running.admin);
-    await signInWithCis2(support.page, running.consoleUrl, CIS2_ROLES.adminClinicalSupport);
+    [running, browser] = await startWithChromium(startJunction);
+    ({ admin, support } = await signInAdminAndSupport(browser, running));
   }, E2E_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await browser?.close();
-    await running?.stop();
-  }, E2E_TIMEOUT_MS);
+  afterAll(() => stopWithChromium(browser, running), E2E_TIMEOUT_MS);
 
   /** The id of the focused element, and whether it is (in) the error summary or a success banner. */
   const focused = (page: Page) =>
