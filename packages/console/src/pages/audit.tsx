@@ -1,4 +1,4 @@
-import { Button, Select, TextInput, WarningCallout } from 'nhsuk-react-components';
+import { Button, InsetText, Select, TextInput, WarningCallout } from 'nhsuk-react-components';
 import { type FormEvent, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { type ApiError, type AuditEvent, api, asApiError, queryString } from '../api';
@@ -61,13 +61,12 @@ function VerifyChain() {
       <div role="status" aria-live="polite">
         {busy && <p className="nhsuk-body">Verifying…</p>}
         {result?.ok && (
-          <div className="nhsuk-inset-text">
-            <span className="nhsuk-u-visually-hidden">Information: </span>
+          <InsetText>
             <p>
               The audit chain is intact: {result.checked.toLocaleString('en-GB')} records checked at{' '}
               {formatDateTime(result.verifiedAt)}.
             </p>
-          </div>
+          </InsetText>
         )}
         {result && !result.ok && (
           <WarningCallout>

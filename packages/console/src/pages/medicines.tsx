@@ -1,4 +1,4 @@
-import { Button, Checkboxes, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
+import { Button, Checkboxes, InsetText, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ApiError, api, asApiError, type DmdHit, type DmdImport, type DmdRelease } from '../api';
@@ -208,8 +208,7 @@ type ReleasesAnswer = { active: DmdRelease | null; history: DmdRelease[] };
 function NoReleaseYet() {
   const session = useSession();
   return (
-    <div className="nhsuk-inset-text">
-      <span className="nhsuk-u-visually-hidden">Information: </span>
+    <InsetText>
       <p>
         No dm+d release has been imported yet, so there is nothing to search.{' '}
         {session.can('medicines.import') ? (
@@ -222,7 +221,7 @@ function NoReleaseYet() {
           </>
         )}
       </p>
-    </div>
+    </InsetText>
   );
 }
 

@@ -1,4 +1,4 @@
-import { Button, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
+import { Button, InsetText, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { type ApiError, api, asApiError, type Job, type Mailbox, type MeshMessage } from '../api';
@@ -63,8 +63,7 @@ function Mailboxes() {
       <h2 id="mailboxes-heading">Mailboxes</h2>
       <ErrorBox error={mailboxes.error} noFocus />
       {mailboxes.data && mailboxes.data.mailboxes.length === 0 && (
-        <div className="nhsuk-inset-text">
-          <span className="nhsuk-u-visually-hidden">Information: </span>
+        <InsetText>
           <p>This hub has no MESH mailbox configured, so it sends and receives no MESH messages.</p>
           {canAdd && (
             <p>
@@ -77,7 +76,7 @@ function Mailboxes() {
             <code>JUNCTION_MESH_MAILBOXES_FILE</code> to a file holding one, and restart the hub. The MESH
             section of the hub's README describes each field.
           </p>
-        </div>
+        </InsetText>
       )}
       {mailboxes.data && mailboxes.data.mailboxes.length > 0 && (
         <Table responsive caption="The hub's MESH mailboxes">

@@ -1,4 +1,4 @@
-import { Select, Table, Tag } from 'nhsuk-react-components';
+import { InsetText, Select, Table, Tag } from 'nhsuk-react-components';
 import { type ReactNode, useState } from 'react';
 import type { Overview, ServiceStats } from '../api';
 import { BarChart } from '../components/chart';
@@ -51,10 +51,9 @@ function NothingYet({ title, children }: { title: string; children: ReactNode })
   return (
     <>
       <h3 className="nhsuk-heading-s nhsuk-u-margin-bottom-2">{title}</h3>
-      <div className="nhsuk-inset-text">
-        <span className="nhsuk-u-visually-hidden">Information: </span>
+      <InsetText>
         <p>{children}</p>
-      </div>
+      </InsetText>
     </>
   );
 }

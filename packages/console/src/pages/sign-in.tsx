@@ -1,4 +1,4 @@
-import { Button, TextInput } from 'nhsuk-react-components';
+import { Button, InsetText, TextInput } from 'nhsuk-react-components';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { type ApiError, api, asApiError } from '../api';
@@ -44,13 +44,12 @@ export default function SignInPage() {
   return (
     <Page title="Sign in to the Junction console">
       {session.status === 'signed-in' && session.info && (
-        <div className="nhsuk-inset-text">
-          <span className="nhsuk-u-visually-hidden">Information: </span>
+        <InsetText>
           <p>
             You are signed in as {principalName(session.info.principal)}.{' '}
             <Link to="/">Continue to the console</Link>
           </p>
-        </div>
+        </InsetText>
       )}
       <FieldErrors errors={fieldErrors} />
       <ErrorBox error={error} />
