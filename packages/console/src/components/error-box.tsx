@@ -32,8 +32,17 @@ export function ErrorBox({
   );
 }
 
-/** A form's field errors as an error summary linking to each field (NHS.UK pattern). */
-export function FieldErrors({ errors }: { errors: { field: string; message: string }[] }) {
+/** An error of a form: the input it is about, or none for one about the whole form (a refusal naming no field). */
+export interface FieldError {
+  field?: string;
+  message: string;
+}
+
+/**
+ * A form's errors as an error summary, each linking to its field (NHS.UK pattern); focus moves to the
+ * summary whenever a new set of errors arrives.
+ */
+export function FieldErrors({ errors }: { errors: FieldError[] }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (errors.length > 0) box.current?.focus();
@@ -43,11 +52,15 @@ export function FieldErrors({ errors }: { errors: { field: string; message: stri
     <ErrorSummary ref={box} disableAutoFocus tabIndex={-1}>
       <ErrorSummary.Title>There is a problem</ErrorSummary.Title>
       <ErrorSummary.List>
-        {errors.map((e) => (
-          <ErrorSummary.ListItem key={e.field} href={`#${e.field}`}>
-            {e.message}
-          </ErrorSummary.ListItem>
-        ))}
+        {errors.map((e) =>
+          e.field ? (
+            <ErrorSummary.ListItem key={`${e.field}:${e.message}`} href={`#${e.field}`}>
+              {e.message}
+            </ErrorSummary.ListItem>
+          ) : (
+            <li key={e.message}>{e.message}</li>
+          ),
+        )}
       </ErrorSummary.List>
     </ErrorSummary>
   );
@@ -56,4 +69,9 @@ export function FieldErrors({ errors }: { errors: { field: string; message: stri
 /** `{ error }` for a form field's props when it has one (exactOptionalPropertyTypes forbids `error: undefined`). */
 export function errorProp(message: string | undefined): { error: string } | Record<string, never> {
   return message === undefined ? {} : { error: message };
+}
+
+/** `errorProp` of the error of `field` among a form's `errors`. */
+export function errorOf(errors: FieldError[], field: string): { error: string } | Record<string, never> {
+  return errorProp(errors.find((e) => e.field === field)?.message);
 }

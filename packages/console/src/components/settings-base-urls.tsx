@@ -3,12 +3,10 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { asApiError, changeBaseUrl, type HubSettings, resetSetting, type ServiceBaseUrl } from '../api';
 import { EnvironmentTag } from '../pages/overview';
+import { errorOf, type FieldError, FieldErrors } from './error-box';
 import { SECONDARY_LINE } from './format';
 import {
   ChangedBanner,
-  errorOf,
-  type FieldError,
-  FormErrorSummary,
   hubFieldErrors,
   type SettingsApplied,
   SourceText,
@@ -203,7 +201,7 @@ function BaseUrlForm({
       <h3 id={headingId} ref={heading} tabIndex={-1}>
         Change the base URL of {service.name}
       </h3>
-      <FormErrorSummary errors={errors} />
+      <FieldErrors errors={errors} />
       <p className="nhsuk-body">
         Now: <span className="app-mono">{service.baseUrl}</span>
       </p>

@@ -1,6 +1,7 @@
-import { ErrorSummary, NotificationBanner } from 'nhsuk-react-components';
+import { NotificationBanner } from 'nhsuk-react-components';
 import { Fragment, useEffect, useRef } from 'react';
 import type { ApiError, HubSettings, SettingSource } from '../api';
+import type { FieldError } from './error-box';
 
 /*
  * What the Settings page's change forms share: where a setting comes from in words, the hub's
@@ -106,12 +107,6 @@ export interface HubField {
   reword?(reason: string): string | undefined;
 }
 
-export interface FieldError {
-  /** The input's id; absent for a refusal that names no field of the form. */
-  field?: string;
-  message: string;
-}
-
 /**
  * The hub's refusal (a 400's diagnostics, `baseUrl: expected an http:// or https:// URL;
  * pollIntervalMs: at least 100 ms`) as
@@ -155,40 +150,6 @@ function mergeByField(errors: FieldError[]): FieldError[] {
     else merged.push({ ...e });
   }
   return merged;
-}
-
-/** The message for one field, as `error` props take it (exactOptionalPropertyTypes: no `undefined`). */
-export function errorOf(errors: FieldError[], field: string): { error: string } | Record<string, never> {
-  const found = errors.find((e) => e.field === field);
-  return found ? { error: found.message } : {};
-}
-
-/**
- * The NHS.UK error summary of a form: each error links to its field; focus moves to the summary
- * whenever a new set of errors arrives.
- */
-export function FormErrorSummary({ errors }: { errors: FieldError[] }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (errors.length > 0) box.current?.focus();
-  }, [errors]);
-  if (errors.length === 0) return null;
-  return (
-    <ErrorSummary ref={box} disableAutoFocus tabIndex={-1}>
-      <ErrorSummary.Title>There is a problem</ErrorSummary.Title>
-      <ErrorSummary.List>
-        {errors.map((e) =>
-          e.field ? (
-            <ErrorSummary.ListItem key={`${e.field}:${e.message}`} href={`#${e.field}`}>
-              {e.message}
-            </ErrorSummary.ListItem>
-          ) : (
-            <li key={e.message}>{e.message}</li>
-          ),
-        )}
-      </ErrorSummary.List>
-    </ErrorSummary>
-  );
 }
 
 /**

@@ -19,11 +19,9 @@ import {
   stopMailbox,
 } from '../api';
 import { EnvironmentTag } from '../pages/overview';
+import { errorOf, type FieldError, FieldErrors } from './error-box';
 import {
   ChangedBanner,
-  errorOf,
-  type FieldError,
-  FormErrorSummary,
   formatChangedAt,
   type HubField,
   hubFieldErrors,
@@ -94,7 +92,7 @@ export function MailboxesSection({
         MESH mailboxes
       </h2>
       {notice && <ChangedBanner key={notice.key} id="mailboxes-changed" message={notice.message} />}
-      <FormErrorSummary errors={error} />
+      <FieldErrors errors={error} />
       {canChange && settings.canStoreMailboxes !== true && (
         <InsetText>
           <p>
@@ -473,7 +471,7 @@ function MailboxForm({
       <h3 id={headingId} ref={heading} tabIndex={-1}>
         {isNew ? 'Add a mailbox' : `Change mailbox ${mailbox.mailboxId}`}
       </h3>
-      <FormErrorSummary errors={errors} />
+      <FieldErrors errors={errors} />
       {isNew && (
         <TextInput
           id={ids.mailboxId}
