@@ -23,6 +23,12 @@ export function formatTime(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : time.format(d);
 }
 
+/** "6 December 2026 at 15:30": when something was done (the person's time zone). */
+export function formatDateAtTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${date.format(d)} at ${time.format(d)}`;
+}
+
 /** "14 Jul": the day of an instant, for a time axis that crosses midnight. */
 export function formatDayMonth(iso: string): string {
   const d = new Date(iso);

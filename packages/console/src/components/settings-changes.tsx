@@ -2,6 +2,7 @@ import { NotificationBanner } from 'nhsuk-react-components';
 import { Fragment, useEffect, useRef } from 'react';
 import type { ApiError, HubSettings, SettingSource } from '../api';
 import type { FieldError } from './error-box';
+import { formatDateAtTime } from './format';
 
 /*
  * What the Settings page's change forms share: where a setting comes from in words, the hub's
@@ -11,15 +12,6 @@ import type { FieldError } from './error-box';
 
 /** A change saved: the settings as the hub now has them, and a sentence for the success banner. */
 export type SettingsApplied = (next: HubSettings, message: string) => void;
-
-const changedOn = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric' });
-const changedAtTime = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
-
-/** "6 December 2026 at 15:30" (the person's time zone). */
-export function formatChangedAt(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : `${changedOn.format(d)} at ${changedAtTime.format(d)}`;
-}
 
 /** How the table says a value was given when the hub was started (not by an environment variable). */
 const SET_AT_START = 'Set when the hub was started (junction start or a command-line flag)';
@@ -53,7 +45,7 @@ export function SourceText({
   return (
     <>
       Changed in the console{changedBy && ` by ${changedBy}`}
-      {changedAt && ` on ${formatChangedAt(changedAt)}`}
+      {changedAt && ` on ${formatDateAtTime(changedAt)}`}
     </>
   );
 }

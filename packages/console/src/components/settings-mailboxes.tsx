@@ -20,9 +20,9 @@ import {
 } from '../api';
 import { EnvironmentTag } from '../pages/overview';
 import { errorOf, type FieldError, FieldErrors } from './error-box';
+import { formatDateAtTime } from './format';
 import {
   ChangedBanner,
-  formatChangedAt,
   type HubField,
   hubFieldErrors,
   type SettingsApplied,
@@ -197,7 +197,7 @@ export function MailboxesSection({
                   <span className="app-mono">{r.mailboxId}</span>
                 </Table.Cell>
                 <Table.Cell>
-                  By {r.changedBy} on {formatChangedAt(r.changedAt)}
+                  By {r.changedBy} on {formatDateAtTime(r.changedAt)}
                 </Table.Cell>
                 {canChange && (
                   <Table.Cell>
