@@ -12,6 +12,7 @@ import {
   SourceText,
   UrlText,
   underlyingValue,
+  useSettingsChange,
 } from './settings-changes';
 
 /*
@@ -136,7 +137,6 @@ function BaseUrlForm({
   const [choice, setChoice] = useState<Choice>(initial);
   const [custom, setCustom] = useState(initial === 'custom' ? service.baseUrl : '');
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
 
@@ -148,32 +148,25 @@ function BaseUrlForm({
   const inForce = (next: HubSettings) => next.environments.find((e) => e.service === service.service);
   const inUseNow = (next: HubSettings) => inForce(next)?.baseUrl ?? '';
 
-  const run = async (call: () => Promise<HubSettings>, sentence: (next: HubSettings) => string) => {
-    setBusy(true);
-    try {
-      const next = await call();
-      onApplied(next, sentence(next));
-    } catch (e) {
-      const error = asApiError(e);
-      setErrors(
-        error.status === 400 || error.status === 404
-          ? hubFieldErrors(
-              error,
-              {
-                baseUrl: {
-                  id: valueField,
-                  label: 'Base URL',
-                  advice: 'Enter the full URL of the API',
-                },
+  const refused = (e: unknown) => {
+    const error = asApiError(e);
+    setErrors(
+      error.status === 400 || error.status === 404
+        ? hubFieldErrors(
+            error,
+            {
+              baseUrl: {
+                id: valueField,
+                label: 'Base URL',
+                advice: 'Enter the full URL of the API',
               },
-              valueField,
-            )
-          : [{ message: error.messages.join(' ') }],
-      );
-    } finally {
-      setBusy(false);
-    }
+            },
+            valueField,
+          )
+        : [{ message: error.messages.join(' ') }],
+    );
   };
+  const { busy, run } = useSettingsChange(onApplied, refused);
 
   const save = (event: FormEvent) => {
     event.preventDefault();

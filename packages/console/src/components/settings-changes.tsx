@@ -1,5 +1,5 @@
 import { NotificationBanner } from 'nhsuk-react-components';
-import { Fragment, useEffect, useRef } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
 import type { ApiError, HubSettings, SettingSource } from '../api';
 import type { FieldError } from './error-box';
 import { formatDateAtTime } from './format';
@@ -12,6 +12,30 @@ import { formatDateAtTime } from './format';
 
 /** A change saved: the settings as the hub now has them, and a sentence for the success banner. */
 export type SettingsApplied = (next: HubSettings, message: string) => void;
+
+/**
+ * How a change form sends a change: `busy` while it is out; the hub's answer goes to `onApplied` with
+ * `sentence(answer)` for the banner, a refusal to `refused` (the form's own, unless the call gives one).
+ */
+export function useSettingsChange(onApplied: SettingsApplied, refused: (error: unknown) => void) {
+  const [busy, setBusy] = useState(false);
+  const run = async (
+    call: () => Promise<HubSettings>,
+    sentence: (next: HubSettings) => string,
+    onRefused: (error: unknown) => void = refused,
+  ) => {
+    setBusy(true);
+    try {
+      const next = await call();
+      onApplied(next, sentence(next));
+    } catch (e) {
+      onRefused(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, run };
+}
 
 /** How the table says a value was given when the hub was started (not by an environment variable). */
 const SET_AT_START = 'Set when the hub was started (junction start or a command-line flag)';

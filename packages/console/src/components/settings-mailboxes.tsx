@@ -28,6 +28,7 @@ import {
   type SettingsApplied,
   SourceText,
   UrlText,
+  useSettingsChange,
 } from './settings-changes';
 
 /*
@@ -284,7 +285,6 @@ function MailboxForm({
   const [keyPath, setKeyPath] = useState(mailbox?.tls?.keyPath ?? '');
   const [caPath, setCaPath] = useState(mailbox?.tls?.caPath ?? '');
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
   const [confirmingStop, setConfirmingStop] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const confirm = useRef<HTMLDivElement>(null);
@@ -406,63 +406,48 @@ function MailboxForm({
     );
   };
 
-  const save = async (event: FormEvent) => {
+  const { busy, run } = useSettingsChange(onApplied, refused);
+
+  const save = (event: FormEvent) => {
     event.preventDefault();
     const found = missing();
     setErrors(found);
     if (found.length > 0) return;
     const id = isNew ? mailboxId.trim().toUpperCase() : mailbox.mailboxId;
-    setBusy(true);
-    try {
-      const next = await putMailbox(id, change());
-      const saved = next.mailboxes.find((m) => m.mailboxId === id);
-      const every = saved ? `, polled every ${formatSeconds(saved.pollIntervalMs)}` : '';
-      onApplied(
-        next,
-        isNew
+    void run(
+      () => putMailbox(id, change()),
+      (next) => {
+        const saved = next.mailboxes.find((m) => m.mailboxId === id);
+        const every = saved ? `, polled every ${formatSeconds(saved.pollIntervalMs)}` : '';
+        return isNew
           ? `Mailbox ${id} added${every}; in force on every hub instance.`
-          : `Mailbox ${id} changed${every}; in force on every hub instance.`,
-      );
-    } catch (e) {
-      refused(e);
-    } finally {
-      setBusy(false);
-    }
+          : `Mailbox ${id} changed${every}; in force on every hub instance.`;
+      },
+    );
   };
 
-  const backToStartingSettings = async (changed: SettingsMailbox) => {
-    setBusy(true);
-    try {
-      const next = await resetSetting(changed.setting);
-      onApplied(
-        next,
+  const backToStartingSettings = (changed: SettingsMailbox) =>
+    void run(
+      () => resetSetting(changed.setting),
+      (next) =>
         `Mailbox ${changed.mailboxId} uses ${startingSettingsOf(next, changed.mailboxId)} again; in force on every hub instance.`,
-      );
-    } catch (e) {
-      refused(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    );
 
-  const stop = async (id: string) => {
-    setBusy(true);
-    try {
-      const next = await stopMailbox(id);
-      onApplied(next, `The hub no longer uses mailbox ${id}, on any instance.`);
-    } catch (e) {
-      setConfirmingStop(false);
-      refused(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const stop = (id: string) =>
+    void run(
+      () => stopMailbox(id),
+      () => `The hub no longer uses mailbox ${id}, on any instance.`,
+      (e) => {
+        setConfirmingStop(false);
+        refused(e);
+      },
+    );
 
   const headingId = `${prefix}-heading`;
   const keepHint = 'Leave blank to keep the current one';
   return (
     <form
-      onSubmit={(e) => void save(e)}
+      onSubmit={save}
       noValidate
       aria-labelledby={headingId}
       className="nhsuk-u-margin-top-6"
@@ -609,7 +594,7 @@ function MailboxForm({
             secondary
             disabled={busy}
             className="nhsuk-u-margin-right-3"
-            onClick={() => void backToStartingSettings(mailbox)}
+            onClick={() => backToStartingSettings(mailbox)}
             aria-describedby={`${prefix}-reset-hint`}
           >
             Use the environment's settings
@@ -635,7 +620,7 @@ function MailboxForm({
                 warning
                 disabled={busy}
                 className="nhsuk-u-margin-right-3"
-                onClick={() => void stop(mailbox.mailboxId)}
+                onClick={() => stop(mailbox.mailboxId)}
               >
                 Yes, stop using {mailbox.mailboxId}
               </Button>
