@@ -6,6 +6,7 @@ import type { SessionPrincipal } from '../access/sessions.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub, type HubDeps } from '../create-hub.js';
 import { fakeCis2 } from '../testing/fake-identity-providers.js';
+import { heartRate } from '../testing/readings.js';
 import { clinician, patient, sessionFor } from '../testing/sessions.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
@@ -28,25 +29,6 @@ const ENV_MAILBOXES = [
     },
   },
 ];
-/** A valid reading (submission-routes.test.ts's shape), so only the missing mailbox can refuse it. */
-const HEART_RATE = {
-  resourceType: 'Observation',
-  status: 'final',
-  category: [
-    {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
-    },
-  ],
-  code: {
-    coding: [
-      { system: 'http://loinc.org', code: '8867-4' },
-      { system: 'http://snomed.info/sct', code: '364075005' },
-    ],
-  },
-  subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' } },
-  effectiveDateTime: '2026-12-01T08:30:00+00:00',
-  valueQuantity: { value: 72, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
-};
 const SANDBOX_PDS = 'http://127.0.0.1:9000/personal-demographics/FHIR/R4';
 
 /** A fetch that answers every PDS read 404 and remembers which URLs the hub called. */
@@ -457,7 +439,7 @@ describe.each(await testStores())('settings routes on $dialect', (factory) => {
       method: 'POST',
       url: '/fhir/R4/Observation',
       headers: await keyWith('readings:submit'),
-      payload: HEART_RATE,
+      payload: heartRate(),
     });
     expect(submit.statusCode).toBe(503);
     expect(submit.json().issue[0].diagnostics).toMatch(/no MESH mailbox/);

@@ -12,6 +12,7 @@ import { applyMeshStatus, handleItkAck } from '../journeys/submit-readings/track
 import { verifyWebhookSignature, webhookJobHandler } from '../journeys/submit-readings/webhooks.js';
 import { type FakePds, fakePds, JANE } from '../testing/fake-pds.js';
 import { type FakeSubmissionMesh, fakeSubmissionMesh } from '../testing/fake-submission-mesh.js';
+import { heartRate, qty } from '../testing/readings.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
 const TIME = new Date('2025-03-01T12:00:00.000Z');
@@ -20,29 +21,6 @@ const JANE_NHS = '9000000009';
 const JANET_NHS = '9000000025'; // restricted
 const UNKNOWN_NHS = '9000000017'; // valid check digit, not in the fake PDS
 
-const category = [
-  { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] },
-];
-const qty = (value: number, code: string, unit = code) => ({
-  value,
-  unit,
-  system: 'http://unitsofmeasure.org',
-  code,
-});
-const heartRate = (nhs = JANE_NHS, value = 72) => ({
-  resourceType: 'Observation',
-  status: 'final',
-  category,
-  code: {
-    coding: [
-      { system: 'http://loinc.org', code: '8867-4' },
-      { system: 'http://snomed.info/sct', code: '364075005' },
-    ],
-  },
-  subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs } },
-  effectiveDateTime: '2025-03-01T08:30:00+00:00',
-  valueQuantity: qty(value, '/min', 'beats/minute'),
-});
 const bloodPressure = () => ({
   ...heartRate(),
   code: {
