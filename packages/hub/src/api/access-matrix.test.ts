@@ -339,6 +339,8 @@ const MATRIX: Record<string, RouteRow> = {
   // Anyone may try to sign in (no body here: 400), but not from another site's page (login CSRF).
   'POST /auth/admin/login': { allow: SCENARIOS.map((s) => s.name).filter((s) => !s.includes('cross-site')) },
   'POST /auth/logout': { allow: ALL_SESSIONS.filter((s) => !s.includes('cross-site')) },
+  // The root sends a browser to the console and names the API's entry points to anyone else.
+  'GET /': { allow: 'public' },
   'GET /healthz': { allow: 'public' },
   'GET /metrics': { allow: 'public' },
   'GET /openapi.json': { allow: 'public' },
