@@ -157,7 +157,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
 
   program
     .command('sandbox')
-    .description('run the NHS sandbox alone (PDS FHIR R4, API platform OAuth2)')
+    .description('run the NHS sandbox alone (PDS FHIR R4, API platform OAuth2, MESH)')
     .addOption(new Option('-p, --port <port>', 'port (0 = any free port)').argParser(parsePort).default(9000))
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option(
@@ -169,10 +169,24 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
     .addOption(
       new Option('--synthetic-patients <n>', 'generated patients beside the spec ones').argParser(parseCount),
     )
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--tls-client-ca <file>',
+      'mutual TLS, as the real MESH: refuse clients without a certificate from this CA',
+    )
+    .option(
+      '--mesh-seed <file>',
+      "MESH mailboxes and workflows: a JSON seed, or a folder in NHS mesh-sandbox's layout",
+    )
+    .option(
+      '--any-workflow',
+      'MESH accepts unregistered workflow ids, as NHS mesh-sandbox (default: SEND 17)',
+    )
     .action(async (opts) => {
       const running = await runSandbox(opts);
       rt.stdout(
-        `Sandbox is running at ${running.url}\n  PDS:   ${running.url}/personal-demographics/FHIR/R4\n  OAuth: ${running.url}/oauth2/token\nPress Ctrl+C to stop.\n`,
+        `Sandbox is running at ${running.url}\n  PDS:   ${running.url}/personal-demographics/FHIR/R4\n  OAuth: ${running.url}/oauth2/token\n  MESH:  ${running.url}/messageexchange\nPress Ctrl+C to stop.\n`,
       );
       await rt.untilStopped();
       await running.close();
