@@ -137,7 +137,7 @@ async function signInAsTestUser(
   }
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   if (!action) throw new CliError(`the sandbox sign-in page at ${page.url.origin} has no sign-in form`);
-  if (!html.includes(`name="user" value="${form.get('user')}"`))
+  if (!choicesOf(html, 'user').includes(form.get('user') ?? ''))
     throw new CliError(`the sandbox sign-in page does not offer user '${userId}'`);
 
   const done = await follow(http, jar, new URL(unescapeHtml(action), page.url), {
@@ -147,11 +147,11 @@ async function signInAsTestUser(
   });
   if (!isHub(done.url, signInUrl)) {
     const body = await done.response.text();
-    if (/<h1>Select your role<\/h1>/.test(body))
+    if (/<h1\b[^>]*>\s*Select your role\s*<\/h1>/.test(body))
       throw new CliError(`choose a role with --role: ${rolesOf(cis2User(userId))}`);
-    const alert = /<p role="alert">([^<]*)<\/p>/.exec(body)?.[1];
+    const problem = firstError(body);
     throw new CliError(
-      `the sandbox sign-in page refused the sign-in (HTTP ${done.response.status})${alert ? `: ${alert}` : ''}`,
+      `the sandbox sign-in page refused the sign-in (HTTP ${done.response.status})${problem ? `: ${unescapeHtml(problem)}` : ''}`,
     );
   }
   const body = await done.response.text();
@@ -355,6 +355,19 @@ function networkReason(error: unknown): string {
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The values of the radios (or buttons) named `name` a sandbox sign-in page offers. */
+function choicesOf(html: string, name: string): string[] {
+  return [...html.matchAll(/<(?:input|button)\b[^>]*>/g)]
+    .filter((m) => m[0].includes(` name="${name}"`) && !m[0].includes('type="hidden"'))
+    .map((m) => unescapeHtml(/\bvalue="([^"]*)"/.exec(m[0])?.[1] ?? ''));
+}
+
+/** The first problem in a sign-in page's error summary (NHS.UK design system), if it shows one. */
+function firstError(html: string): string | undefined {
+  const summary = /class="nhsuk-error-summary__list">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+  return /<a [^>]*>\s*([^<]*?)\s*<\/a>/.exec(summary)?.[1] || undefined;
 }
 
 function unescapeHtml(value: string): string {
