@@ -282,7 +282,8 @@ ${radios({
   items,
 })}
 ${button('Continue')}`,
-)}`,
+)}
+${insetText(SANDBOX_NOTE)}`,
     error !== undefined,
   );
 }

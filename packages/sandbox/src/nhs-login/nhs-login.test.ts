@@ -230,6 +230,10 @@ describe('NHS login sandbox sign-in page', () => {
     expect(
       (await app.inject({ method: 'GET', url: '/nhs-login/assets/images/..%2Fpackage.json' })).statusCode,
     ).toBe(404);
+    // The NHS favicon from the same place (so a browser asks no /favicon.ico of the sandbox).
+    const favicon = /<link rel="icon" href="([^"]+)" type="image\/svg\+xml">/.exec(page.body)?.[1] ?? '';
+    expect(favicon).toBe('/nhs-login/assets/images/favicon.svg');
+    expect((await app.inject({ method: 'GET', url: favicon })).statusCode).toBe(200);
   });
 
   it('asks again with an error summary and an inline error when no user is chosen, or an unknown one', async () => {

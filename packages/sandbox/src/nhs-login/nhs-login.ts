@@ -374,7 +374,8 @@ ${radios({
   items,
 })}
 ${button('Continue')}`,
-)}`,
+)}
+${insetText(SANDBOX_NOTE)}`,
     error !== undefined,
   );
 }

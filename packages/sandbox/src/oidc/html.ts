@@ -70,6 +70,7 @@ export function page(frame: PageFrame, title: string, content: string, hasErrors
 <title>${escapeHtml(documentTitle)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <meta name="theme-color" content="#005eb8">
+<link rel="icon" href="${escapeHtml(`${frame.basePath}${ASSETS_PATH}/images/favicon.svg`)}" type="image/svg+xml">
 <link rel="stylesheet" href="${escapeHtml(stylesheet)}">
 </head>
 <body>
