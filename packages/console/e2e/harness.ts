@@ -32,12 +32,12 @@ export const VIEWPORTS = {
   tablet: { width: 768, height: 1024 },
 } as const;
 
-/** Dr Alex Carter, the sandbox CIS2 smartcard user (uid 555000000001) with two roles. */
+/** Dr Alex Carter's two roles (sandbox CIS2 user 555000000001), as the role selection page labels them. */
 export const CIS2_ROLES = {
-  /** R8008: runs the hub (overview, messages, jobs, audit) and traces patients. */
-  adminClinicalSupport: 'Admin/Clinical Support Access Role at SANDBOX COMMUNITY HEALTH TRUST (Y23456)',
-  /** R8000: a clinician: patients, medicines, messages; no operations or audit. */
-  clinicalPractitioner: 'Clinical Practitioner Access Role at SANDBOX GP PRACTICE (Y12345)',
+  /** R8008 at SANDBOX COMMUNITY HEALTH TRUST (Y23456): runs the hub (overview, messages, jobs, audit) and traces patients. */
+  adminClinicalSupport: 'Admin/Clinical Support Access Role (R8008)',
+  /** R8000 at SANDBOX GP PRACTICE (Y12345): a clinician: patients, medicines, messages; no operations or audit. */
+  clinicalPractitioner: 'Clinical Practitioner Access Role (R8000)',
 } as const;
 
 export interface RunningJunction {
@@ -258,9 +258,10 @@ export async function signInWithCis2(page: Page, consoleUrl: string, roleLabel: 
   await page.goto(consoleUrl);
   await page.getByRole('link', { name: /sign in with cis2/i }).click();
   await page.waitForURL(/\/openam\/oauth2\/realms\/root\/realms\/oidc\/interaction\//);
-  await page.getByRole('button', { name: 'Insert smartcard of Dr Alex Carter' }).click();
+  await page.getByRole('radio', { name: 'Dr Alex Carter' }).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Select your role', level: 1 }).waitFor();
-  await page.getByLabel(roleLabel).check();
+  await page.getByRole('radio', { name: roleLabel }).check();
   await Promise.all([
     page.waitForURL(`${consoleUrl}**`),
     page.getByRole('button', { name: 'Continue' }).click(),
