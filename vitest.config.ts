@@ -11,6 +11,8 @@ export default defineConfig({
       '@junction/core': src('core'),
       '@junction/client': src('client'),
       '@junction/sandbox': src('sandbox'),
+      // Before '@junction/hub', which would otherwise take its subpaths too.
+      '@junction/hub/vocabulary': fileURLToPath(new URL('./packages/hub/src/vocabulary.ts', import.meta.url)),
       '@junction/hub': src('hub'),
       '@junction/cli': src('cli'),
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, JobEventsTable, JobsTable, Store } from '../store/database.js';
+import { JOB_STATUSES, type JobStatus } from './job-status.js';
 import { writeTransaction } from './write-transaction.js';
 
 /*
@@ -11,9 +12,7 @@ import { writeTransaction } from './write-transaction.js';
  * never records two results.
  */
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'dead'] as const;
-/** `failed`: an attempt failed and the job waits until `runAfter` to be tried again. */
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { JOB_STATUSES, type JobStatus } from './job-status.js';
 
 export const JOB_EVENT_TYPES = [
   'enqueued',
