@@ -502,6 +502,10 @@ The sandbox credentials are defaults only for a loopback base URL; any other MES
       .addOption(new Option('--status <status>', 'only jobs in this status').choices(JOB_STATUSES))
       .option('--kind <kind>', 'only jobs of this kind, e.g. mesh.send')
       .option('--correlation-id <id>', 'only jobs of this correlation id')
+      .option(
+        '--include-periodic',
+        'also list successful runs of periodic jobs (mesh.poll), left out by default (a --kind or --correlation-id lists them too)',
+      )
       .addOption(new Option('--limit <n>', 'most jobs (1–1000, default 50)').argParser(parseCount))
       .option('--json', 'print the jobs as JSON'),
   ).action(async (opts: JobsListFlags) => (await load.jobs()).jobsList(rt, opts));

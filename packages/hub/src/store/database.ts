@@ -166,6 +166,8 @@ export interface JobsTable {
   last_error: string | null;
   /** JSON of the handler's result, written once, by the attempt that succeeded. */
   result: string | null;
+  /** 1: a run of a recurring series (kind + payload, e.g. `mesh.poll` of one mailbox); 0: one-off work. */
+  periodic: ColumnType<number, number | undefined, number>;
   correlation_id: string;
   created_at: string;
   updated_at: string;

@@ -11,6 +11,7 @@ import * as m0008 from './0008-console-admin.js';
 import * as m0009 from './0009-mesh-chunk-progress.js';
 import * as m0010 from './0010-operations-stats.js';
 import * as m0011 from './0011-hub-settings.js';
+import * as m0012 from './0012-periodic-jobs.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0009-mesh-chunk-progress': m0009,
   '0010-operations-stats': m0010,
   '0011-hub-settings': m0011,
+  '0012-periodic-jobs': m0012,
 };
 
 /**
