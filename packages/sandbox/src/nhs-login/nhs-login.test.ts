@@ -409,6 +409,10 @@ describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () =
     expect(response.statusCode).toBe(400);
     expect(response.headers.location).toBeUndefined();
     expect(response.body).toContain('redirect_uri did not match any of the client');
+    // The provider's own error page, in the sign-in pages' design and under their CSP.
+    expect(response.body).toContain('<title>Sign-in error – NHS login (sandbox)</title>');
+    expect(response.body).toContain('<p>Error: invalid_redirect_uri</p>');
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
   it('refuses a request without nonce with invalid_request', async () => {
