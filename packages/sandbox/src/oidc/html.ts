@@ -5,9 +5,9 @@ import { ASSETS_PATH } from './nhsuk-assets.js';
  * The sandbox sign-in pages in the NHS.UK design system (nhsuk-frontend 10): the markup of its page
  * template and components as their Nunjucks macros render it (nhsuk-frontend
  * `dist/nhsuk/template.njk` and `components/<name>/template.njk`, whose `fixtures.json` holds the
- * rendered HTML), styled by its compiled stylesheet (nhsuk-assets.ts). No JavaScript: every page is
- * a plain form, which the design system's components support without it. Every interpolated value
- * goes through escapeHtml.
+ * rendered HTML; html.test.ts compares with it), styled by its compiled stylesheet (nhsuk-assets.ts).
+ * No JavaScript: every page is a plain form, which the design system's components support without
+ * it (their `data-module` attributes stay, inert). Every interpolated value goes through escapeHtml.
  */
 
 /** Escapes text for HTML element content and attribute values. */
@@ -144,7 +144,7 @@ export function errorSummary(errors: readonly FieldError[]): string {
         `        <li>\n          <a href="#${escapeHtml(e.href)}">${escapeHtml(e.text)}</a>\n        </li>`,
     )
     .join('\n');
-  return `<div class="nhsuk-error-summary" tabindex="-1" autofocus>
+  return `<div class="nhsuk-error-summary" data-module="nhsuk-error-summary" tabindex="-1" autofocus>
   <div role="alert">
     <h2 class="nhsuk-error-summary__heading">There is a problem</h2>
     <div class="nhsuk-error-summary__body">
@@ -152,16 +152,6 @@ export function errorSummary(errors: readonly FieldError[]): string {
 ${items}
       </ul>
     </div>
-  </div>
-</div>`;
-}
-
-/** Warning callout (nhsuk-frontend `warning-callout`, a warning card in version 10). */
-export function warningCallout(heading: string, text: string): string {
-  return `<div class="nhsuk-card nhsuk-card--warning">
-  <div class="nhsuk-card__content">
-    <h2 class="nhsuk-card__heading">${escapeHtml(heading)}</h2>
-    <p class="nhsuk-card__description">${escapeHtml(text)}</p>
   </div>
 </div>`;
 }
@@ -221,7 +211,7 @@ export function radios(options: {
       ? `\n  <span class="nhsuk-error-message" id="${escapeHtml(errorId)}">\n    <span class="nhsuk-u-visually-hidden">Error: </span>${escapeHtml(options.error)}\n  </span>`
       : ''
   }
-  <div class="nhsuk-radios">
+  <div class="nhsuk-radios" data-module="nhsuk-radios">
 ${items}
   </div>
   </fieldset>
@@ -240,5 +230,5 @@ export function hiddenInput(name: string, value: string): string {
 
 /** The form's submit button (nhsuk-frontend `button`). */
 export function button(text: string): string {
-  return `<button class="nhsuk-button" type="submit">${escapeHtml(text)}</button>`;
+  return `<button class="nhsuk-button" data-module="nhsuk-button" type="submit">${escapeHtml(text)}</button>`;
 }
