@@ -10,6 +10,7 @@ import { createHub, loadConfig, randomAdminPassword, resetAdminAccount } from '@
 import { zipSync } from 'fflate';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
+import { DMD_2019 } from '../../hub/src/testing/reference.js';
 
 /*
  * The console's end-to-end harness: `junction start` as a user runs it (in-process through the CLI's
@@ -442,14 +443,10 @@ export function screenshotter(suite: string) {
 }
 
 /**
- * A small real dm+d release (the 2019-04-01 sample in the shared reference data, beside the
- * checkout), zipped in the test as NHSBSA ships releases: the console's import upload takes a zip.
+ * A small real dm+d release (the 2019-04-01 sample, reference/refdata/dmd/openprescribing-2019-04-01),
+ * zipped in the test as NHSBSA ships releases: the console's import upload takes a zip.
  */
-export const REFDATA_DMD_ZIP = {
-  folder: fileURLToPath(
-    new URL('../../../../shared/refdata/dmd/openprescribing-2019-04-01/', import.meta.url),
-  ),
-};
+export const REFDATA_DMD_ZIP = { folder: DMD_2019 };
 
 /** The files of `folder` (not its subfolders) as one zip, deflated. */
 export async function zipFolder(folder: string): Promise<Buffer> {
