@@ -8,7 +8,8 @@ import { SEED_NHS_NUMBERS } from '../pds/seed-patients.js';
 import { createSandboxServer, type SandboxOptions } from '../server.js';
 import { meshToken } from '../testing/mesh-token.js';
 
-// Paths, headers, codes: ../shared/specs/mesh/mesh-api.yaml and NHS's mesh-sandbox (cited per test).
+// Paths, headers, codes: NHSDigital/mesh-api-specification (specification/mesh-api.yaml) and NHS's
+// mesh-sandbox (cited per test).
 const V2 = 'application/vnd.mesh.v2+json';
 const NOW = new Date(Date.UTC(2026, 0, 1, 12, 0));
 let clock = NOW;
