@@ -25,6 +25,7 @@ export interface Database {
   admin_sign_in_failures: AdminSignInFailuresTable;
   hub_settings: HubSettingsTable;
   hub_settings_head: HubSettingsHeadTable;
+  clinician_names: ClinicianNamesTable;
 }
 
 export interface ApiKeysTable {
@@ -292,6 +293,13 @@ export interface AdminAccountsTable {
   sessions_valid_after: string;
   last_sign_in_at: string | null;
   disabled_at: string | null;
+}
+
+/** A CIS2 user's display name by user id, as their latest sign-in gave it (migration 0013). */
+export interface ClinicianNamesTable {
+  uid: string;
+  name: string;
+  updated_at: string;
 }
 
 /** Failed admin sign-ins per attempted username: the lockout every hub instance shares. */
