@@ -295,9 +295,12 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
   withStoreOptions(keys.command('revoke <id>').description('revoke an API key')).action(
     async (id: string, opts: StoreFlags) => (await load.store()).keysRevoke(rt, id, opts),
   );
-  withStoreOptions(keys.command('list').description('list API keys (never their secrets)')).action(
-    async (opts: StoreFlags) => (await load.store()).keysList(rt, opts),
-  );
+  withStoreOptions(
+    keys
+      .command('list')
+      .description('list API keys (never their secrets)')
+      .option('--json', 'print the keys as JSON'),
+  ).action(async (opts: StoreFlags & { json?: boolean }) => (await load.store()).keysList(rt, opts));
 
   const admin = program
     .command('admin')
@@ -313,9 +316,12 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
         '\nWithout --password-file the password is asked for at a prompt. Passwords are 12–128 characters.',
       ),
   ).action(async (opts: AdminCreateFlags) => (await load.admin()).adminCreate(rt, opts));
-  withStoreOptions(admin.command('list').description('list admin accounts (never their passwords)')).action(
-    async (opts: StoreFlags) => (await load.admin()).adminList(rt, opts),
-  );
+  withStoreOptions(
+    admin
+      .command('list')
+      .description('list admin accounts (never their passwords)')
+      .option('--json', 'print the accounts as JSON'),
+  ).action(async (opts: StoreFlags & { json?: boolean }) => (await load.admin()).adminList(rt, opts));
   withStoreOptions(
     admin
       .command('disable <username>')
@@ -353,8 +359,9 @@ The proxy also needs the identity proofing level each action needs (P9 for the G
       .command('list')
       .description('list proxy delegations, revoked and expired ones included')
       .option('--patient <nhsNumber>', 'only those for this patient')
-      .option('--proxy <nhsNumber>', 'only those of this proxy'),
-  ).action(async (opts: StoreFlags & { patient?: string; proxy?: string }) =>
+      .option('--proxy <nhsNumber>', 'only those of this proxy')
+      .option('--json', 'print the delegations as JSON'),
+  ).action(async (opts: StoreFlags & { patient?: string; proxy?: string; json?: boolean }) =>
     (await load.store()).proxiesList(rt, opts),
   );
 
