@@ -7,6 +7,7 @@ import {
   jobListing,
   retryJob,
 } from '@junction/hub';
+import { table } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import type { StoreFlags } from '../store-flags.js';
 import { withStore } from './store-commands.js';
@@ -160,14 +161,4 @@ export async function jobsRetry(
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function table(header: string[], rows: string[][], rightAligned: number[] = []): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
 }
