@@ -135,6 +135,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
             `  curl -H 'Authorization: Bearer ${running.demoApiKey}' ${running.hubUrl}/fhir/R4/Patient/9000000009`,
             '',
             ...dmdLines(running, DEMO_DMD_FOLDER),
+            `The junction pds, mesh and login commands find this run in ${running.startRecordFile}.`,
             'Press Ctrl+C to stop.',
             '',
           ].join('\n'),

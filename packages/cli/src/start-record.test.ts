@@ -44,6 +44,7 @@ describe('commands find the running junction start through its data folder', () 
   let dataDir: string;
   let hubUrl: string;
   let sandboxUrl: string;
+  let startOut: string;
   const start = testRuntime();
   let exited: Promise<number>;
 
@@ -54,6 +55,7 @@ describe('commands find the running junction start through its data folder', () 
       start.printed('Press Ctrl+C'),
       exited.then((code) => `exited ${code}: ${start.err()}`),
     ]);
+    startOut = out;
     hubUrl = /hub:\s+(\S+)/.exec(out)?.[1] ?? '';
     sandboxUrl = /sandbox:\s+(\S+)/.exec(out)?.[1] ?? '';
     expect(sandboxUrl, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -69,6 +71,7 @@ describe('commands find the running junction start through its data folder', () 
 
   it('records the ports it chose, readable by its owner only (it holds the sandbox app key)', async () => {
     const path = join(dataDir, START_RECORD_FILE);
+    expect(startOut).toContain(`The junction pds, mesh and login commands find this run in ${path}.`);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const record = JSON.parse(await readFile(path, 'utf8')) as StartRecord;
     expect(record).toMatchObject({

@@ -35,7 +35,13 @@ import {
   registeredAppFromJwks,
 } from '@junction/sandbox';
 import type { FastifyInstance } from 'fastify';
-import { PDS_PATH, removeStartRecord, type StartRecord, writeStartRecord } from '../start-record.js';
+import {
+  PDS_PATH,
+  removeStartRecord,
+  START_RECORD_FILE,
+  type StartRecord,
+  writeStartRecord,
+} from '../start-record.js';
 import { type StoreFlags, storeOverrides } from '../store-flags.js';
 
 /** The name given to the API key `junction start` makes, so the next start can retire it. */
@@ -144,6 +150,8 @@ export interface RunningJunction {
   console: { url: string; built: boolean };
   /** The dm+d release the hub serves (the synthetic demo one on a first start), or null. */
   dmdRelease: DmdReleaseInfo | null;
+  /** Where the other `junction` commands find this run (`<dataDir>/junction-start.json`) until it stops. */
+  startRecordFile: string;
   close(): Promise<void>;
 }
 
@@ -269,6 +277,7 @@ export async function startJunction(
     if (dmdRelease) void hub.dmd.current().catch(() => {});
     return {
       dmdRelease,
+      startRecordFile: join(config.dataDir, START_RECORD_FILE),
       hubUrl,
       sandboxUrl,
       pdsBaseUrl,
