@@ -3,6 +3,7 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { RequestContext } from '@junction/client';
 import {
   MESH_DEFAULT_CHUNK_SIZE,
   type MeshBody,
@@ -11,8 +12,7 @@ import {
   type MeshMessageMetadata,
   type MeshTlsOptions,
   type MeshTracking,
-  type RequestContext,
-} from '@junction/client';
+} from '@junction/client/mesh';
 import { formatBytes } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import { percent, progressBar, TtyLine } from '../progress.js';

@@ -1,11 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import {
-  type AccessTokenProvider,
-  applicationRestrictedAuth,
-  PdsClient,
-  type PdsSearchParams,
-  type RequestContext,
-} from '@junction/client';
+import type { AccessTokenProvider, PdsSearchParams, RequestContext } from '@junction/client';
+import { PdsClient } from '@junction/client/pds';
 import { OperationOutcomeError } from '@junction/core';
 import { CliError, type CliIo } from '../io.js';
 import {
@@ -57,12 +52,12 @@ export async function pdsConnectionFrom(io: CliIo, options: PdsConnectionOptions
   const auth =
     flagged ??
     (app &&
-      applicationRestrictedAuth({
+      (await signedJwtAuth({
         tokenUrl: app.tokenUrl,
         apiKey: app.apiKey,
         kid: app.kid,
         privateKey: app.privateKeyPem,
-      }));
+      })));
   return { client: pdsClient(baseUrl, auth), baseUrl, found };
 }
 
@@ -93,6 +88,17 @@ export function requestContextFrom(options: PdsConnectionOptions): RequestContex
   };
 }
 
+/** API platform signed-JWT auth, its JOSE library loaded only when a PDS wants a token. */
+async function signedJwtAuth(options: {
+  tokenUrl: string;
+  apiKey: string;
+  kid: string;
+  privateKey: string;
+}): Promise<AccessTokenProvider> {
+  const { applicationRestrictedAuth } = await import('@junction/client/auth');
+  return applicationRestrictedAuth(options);
+}
+
 async function authFromFlags(options: PdsConnectionOptions): Promise<AccessTokenProvider | undefined> {
   const parts = {
     tokenUrl: options.tokenUrl,
@@ -116,7 +122,7 @@ async function authFromFlags(options: PdsConnectionOptions): Promise<AccessToken
   } catch (error) {
     throw new CliError(`cannot read the private key: ${(error as Error).message}`);
   }
-  return applicationRestrictedAuth({
+  return signedJwtAuth({
     tokenUrl: parts.tokenUrl as string,
     apiKey: parts.apiKey as string,
     kid: parts.kid as string,
