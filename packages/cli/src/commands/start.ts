@@ -36,6 +36,7 @@ import {
 } from '@junction/sandbox';
 import type { FastifyInstance } from 'fastify';
 import {
+  DEFAULT_HUB_PORT,
   PDS_PATH,
   removeStartRecord,
   START_RECORD_FILE,
@@ -171,7 +172,7 @@ export async function startJunction(
   const host = options.host ?? '127.0.0.1';
   const sandboxAuth = options.sandboxAuth ?? true;
   const hubEnv = withoutLocalCredentials(env);
-  const requestedHubPort = options.port ?? 8080;
+  const requestedHubPort = options.port ?? DEFAULT_HUB_PORT;
   // The providers need the hub's callback URLs before the sandbox is built, so the hub's port is
   // settled first: a free port is held until the hub takes it, so the sandbox cannot get it.
   const reservation = await reservePort(host, requestedHubPort);
