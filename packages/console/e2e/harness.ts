@@ -318,6 +318,49 @@ export async function expectText(locator: Locator, text: string | RegExp, timeou
     .toMatch(text);
 }
 
+/**
+ * The lines a machine value (`.app-breakable`: ids, URLs, action names) is laid out on, read from
+ * the browser's layout character by character; and that each line but the last ends at one of its
+ * separators (`.`, `/`, `-`, `_`), where BreakableText's `<wbr>`s let it wrap, never mid-part.
+ * Returns every value's lines, so a test can also see that something did wrap.
+ */
+export async function expectWrapsAtSeparators(scope: Locator): Promise<string[][]> {
+  const all: string[][] = [];
+  for (const value of await scope.locator('.app-breakable').all()) {
+    const lines = await value.evaluate((element) => {
+      // biome-ignore lint/suspicious/noExplicitAny: the DOM, untyped in this Node program
+      const doc = (globalThis as any).document;
+      const out: string[] = [];
+      let current = '';
+      let top: number | undefined;
+      // NodeFilter.SHOW_TEXT
+      const walker = doc.createTreeWalker(element, 4);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.data.length; i++) {
+          const range = doc.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          const rect = range.getClientRects()[0];
+          if (!rect) continue;
+          if (top !== undefined && rect.top > top + rect.height / 2) {
+            out.push(current);
+            current = '';
+          }
+          top = rect.top;
+          current += node.data[i];
+        }
+      }
+      out.push(current);
+      return out;
+    });
+    for (const line of lines.slice(0, -1)) {
+      expect(line, `"${lines.join('')}" wrapped mid-part: ${JSON.stringify(lines)}`).toMatch(/[./_-]$/);
+    }
+    all.push(lines);
+  }
+  return all;
+}
+
 /** Follows a link of the console's primary navigation; the new page's h1 is awaited. */
 export async function navigate(page: Page, name: string | RegExp, heading: string | RegExp = name) {
   await page
