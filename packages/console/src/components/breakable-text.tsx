@@ -1,13 +1,19 @@
 import { Fragment } from 'react';
 
+/** A URL's scheme and authority (`https://host:port/`): one piece, so a host is never split. */
+const URL_ORIGIN = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*\/?/i;
+
 /**
- * A machine value split where a line may break: after each `.`, `/`, `-` or `_` (a run of them,
- * such as the `//` of a URL, stays together). Ids (UUIDs, correlation ids, MESH message ids such as
- * `20200529155357895317_3573F8`), URLs and dotted names (`settings.mailbox.change`) then wrap at
- * their own joints, never mid-word where a joint would do.
+ * A machine value split where a line may break: after each `.`, `/`, `-` or `_` (a run of them
+ * stays together), except inside a URL's `scheme://host:port/`. Ids (UUIDs, correlation ids, MESH
+ * message ids such as `20200529155357895317_3573F8`), URLs and dotted names
+ * (`settings.mailbox.change`) then wrap at their own joints, never mid-word where a joint would do.
  */
 export function breakParts(text: string): string[] {
-  return text.split(/(?<=[./_-])(?![./_-])/);
+  const origin = URL_ORIGIN.exec(text)?.[0] ?? '';
+  const rest = text.slice(origin.length);
+  const parts = rest === '' ? [] : rest.split(/(?<=[./_-])(?![./_-])/);
+  return origin === '' ? (parts.length === 0 ? [''] : parts) : [origin, ...parts];
 }
 
 /**
