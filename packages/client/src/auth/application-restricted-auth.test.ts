@@ -14,7 +14,8 @@ import { fakeFetch, gatedFetch, networkFailure, type RecordedRequest } from '../
 import { applicationRestrictedAuth } from './application-restricted-auth.js';
 import { AuthError } from './auth-error.js';
 
-// CONTRACTS.md §2a, from identity-service-api validate-client-assertion-claims.js.
+// https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/application-restricted-restful-apis-signed-jwt-authentication;
+// error strings from NHSDigital/identity-service-api validate-client-assertion-claims.js.
 const TOKEN_URL = 'https://api.test/oauth2/token';
 const API_KEY = 'test-api-key';
 const KID = 'test-kid-1';

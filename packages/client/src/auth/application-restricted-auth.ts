@@ -26,7 +26,9 @@ export interface ApplicationRestrictedAuthOptions {
 const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
 
 /**
- * Application-restricted access to NHS APIs (CONTRACTS.md §2a): a signed-JWT `client_credentials`
+ * Application-restricted access to NHS APIs (signed JWT authentication,
+ * https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/application-restricted-restful-apis-signed-jwt-authentication):
+ * a signed-JWT `client_credentials`
  * grant. Tokens are cached until `refreshSkewS` before expiry; concurrent callers share one
  * in-flight token request. Failures throw `AuthError` with the platform's OAuth `error` as `code`.
  *

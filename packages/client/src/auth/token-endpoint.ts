@@ -26,8 +26,9 @@ export interface AppCredentials {
 }
 
 /**
- * The app's `client_assertion_type` + `client_assertion` form fields (CONTRACTS.md §2a): one signer
- * per app, importing the key once and signing a fresh assertion (new `jti`) per request.
+ * The app's `client_assertion_type` + `client_assertion` form fields (signed JWT authentication,
+ * https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/application-restricted-restful-apis-signed-jwt-authentication):
+ * one signer per app, importing the key once and signing a fresh assertion (new `jti`) per request.
  */
 export function appClientAssertion(
   credentials: AppCredentials,

@@ -5,7 +5,9 @@ import { fakeFetch, gatedFetch, networkFailure, type RecordedRequest } from '../
 import { AuthError } from './auth-error.js';
 import { tokenExchangeAuth } from './token-exchange.js';
 
-// CONTRACTS.md §2b (identity-service-api e2e/tests/oauth/test_token_exchange.py): RFC 8693 token
+// Separate authentication and authorisation (NHS API platform; the NHS login pattern:
+// https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/user-restricted-restful-apis-nhs-login-separate-authentication-and-authorisation;
+// NHSDigital/identity-service-api e2e/tests/oauth/test_token_exchange.py): RFC 8693 token
 // exchange of an NHS login / CIS2 id_token, the app authenticating with its RS512 client assertion.
 const TOKEN_URL = 'https://api.test/oauth2/token';
 const API_KEY = 'test-api-key';

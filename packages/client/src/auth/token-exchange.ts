@@ -40,8 +40,10 @@ export interface TokenExchangeAuthOptions {
 }
 
 /**
- * User-restricted access to NHS APIs with "separate authentication" (CONTRACTS.md §2b): the user's
- * NHS login or CIS2 id_token is exchanged (RFC 8693) at the API platform for an access token, the
+ * User-restricted access to NHS APIs with "separate authentication and authorisation" (for NHS login
+ * https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/user-restricted-restful-apis-nhs-login-separate-authentication-and-authorisation,
+ * for CIS2 https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/user-restricted-restful-apis-nhs-cis2-separate-authentication-and-authorisation):
+ * the user's NHS login or CIS2 id_token is exchanged (RFC 8693) at the API platform for an access token, the
  * app proving itself with the same signed client assertion as `applicationRestrictedAuth`. Tokens
  * are cached until `refreshSkewS` before expiry; concurrent callers share one request. Failures
  * throw `AuthError` with the platform's OAuth `error` as `code` (e.g. `invalid_request` with

@@ -5,7 +5,9 @@ import { startTestOp, type TestOp } from '../testing/test-op.js';
 import { Cis2Client, selectedRole } from './cis2-client.js';
 import type { Cis2NrbacRole } from './types.js';
 
-// CONTRACTS.md §2e: CIS2 at its real path, token endpoint `/access_token`, keys `/connect/jwk_uri`;
+// CIS2 Authentication's developer guidance ("Sign in journey",
+// https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/authorization-code-flow,
+// and "Scopes and claims"): CIS2 at its real path, token endpoint `/access_token`, keys `/connect/jwk_uri`;
 // acr AAL3_ANY, amr N3_SMARTCARD; `selectedrole` → `selected_roleid`; roles in UserInfo.
 const MOUNT = '/openam/oauth2/realms/root/realms/oidc';
 const CLIENT_ID = '999999999999.apps.national';

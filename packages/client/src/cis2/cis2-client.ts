@@ -9,7 +9,10 @@ import type { Cis2IdTokenClaims, Cis2NrbacRole, Cis2Scope, Cis2UserInfo } from '
 
 export type Cis2ClientOptions = OidcClientOptions;
 
-/** A CIS2 authorization request (CONTRACTS.md §2e). */
+/**
+ * A CIS2 authorization request
+ * (https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/authorization-code-flow).
+ */
 export interface Cis2AuthorizationRequest extends AuthorizationRequestBase {
   scope: Cis2Scope | readonly Cis2Scope[];
   /**

@@ -1,4 +1,7 @@
-/** CIS2 scopes (CONTRACTS.md §2e); other strings pass through. */
+/**
+ * CIS2 scopes (https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/scopes-and-claims);
+ * other strings pass through.
+ */
 export type Cis2Scope =
   | 'openid'
   | 'profile'
@@ -53,7 +56,7 @@ export interface Cis2NrbacRole {
   [field: string]: unknown;
 }
 
-/** CIS2 UserInfo (CONTRACTS.md §2e, identity-service-api `response_bank.py`). */
+/** CIS2 UserInfo (CIS2 "Scopes and claims", as above; example in NHSDigital/identity-service-api `response_bank.py`). */
 export interface Cis2UserInfo {
   sub: string;
   nhsid_useruid?: string;

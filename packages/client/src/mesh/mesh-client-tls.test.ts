@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeshError } from './errors.js';
 import { MeshClient } from './mesh-client.js';
 
-// Mutual TLS as the real service requires it (CONTRACTS §6; mesh-api.yaml "Get a TLS certificate"): a private CA
+// Mutual TLS as the real service requires it (mesh-api.yaml "Get a TLS certificate"): a private CA
 // signs the server's certificate and the client's (CN <local_id>.<ods>.api.mesh-client.nhs.uk); the server
 // refuses a connection without a client certificate from that CA. Certificates are made with openssl per run.
 let dir: string;

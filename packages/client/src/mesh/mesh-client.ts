@@ -27,9 +27,10 @@ const OCTET_STREAM = 'application/octet-stream';
 const MD5_HEX = /^[0-9a-f]{32}$/i;
 
 /**
- * Client for MESH v2 (`specs/mesh/mesh-api.yaml`, CONTRACTS §6): handshake, streaming chunked send and receive
- * of any size, inbox paging, acknowledge, tracking, endpoint lookup and workflow search. Every request carries a
- * fresh `NHSMESH` token, `Accept: application/vnd.mesh.v2+json`, `X-Request-ID` and `X-Correlation-ID`.
+ * Client for MESH v2 (NHSDigital/mesh-api-specification `specification/mesh-api.yaml`): handshake, streaming
+ * chunked send and receive of any size, inbox paging, acknowledge, tracking, endpoint lookup and workflow
+ * search. Every request carries a fresh `NHSMESH` token, `Accept: application/vnd.mesh.v2+json`,
+ * `X-Request-ID` and `X-Correlation-ID`.
  *
  * Failures throw `MeshError` (an `OperationOutcomeError`) with the HTTP status and, when MESH sent one, the DTS
  * event and code (`error.dts`). Reads, the acknowledge and chunks 2..n are retried after network failures and

@@ -8,7 +8,7 @@ export const MESH_DEFAULT_CHUNK_SIZE = 75 * 1024 * 1024;
 /** "The maximum amount of data allowed by MESH in a single request message is 100MB" (mesh-api.yaml "Outbox workflow"). */
 export const MESH_MAX_REQUEST_BYTES = 100 * 1000 * 1000;
 
-/** Client certificate, key and CA bundle for the real service's mutual TLS (CONTRACTS §6; mesh-api.yaml "Get a TLS certificate"). */
+/** Client certificate, key and CA bundle for the real service's mutual TLS (mesh-api.yaml "Get a TLS certificate"). */
 export interface MeshTlsOptions {
   /** PEM client certificate, CN `<local_id>.<ods_code>.api.mesh-client.nhs.uk`. */
   cert: string | Buffer;

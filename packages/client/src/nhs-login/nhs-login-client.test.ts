@@ -6,7 +6,8 @@ import { generatePkce, randomNonce, randomState } from '../oidc/pkce.js';
 import { startTestOp, type TestOp } from '../testing/test-op.js';
 import { NhsLoginClient } from './nhs-login-client.js';
 
-// CONTRACTS.md §2d (nhslogin scopes-and-claims.md, vectors-of-trust.md), against a real OpenID
+// NHS login (https://nhsconnect.github.io/nhslogin/scopes-and-claims/,
+// https://nhsconnect.github.io/nhslogin/vectors-of-trust/), against a real OpenID
 // provider (oidc-provider) configured like NHS login: private_key_jwt, RS512, PKCE S256.
 const CLIENT_ID = 'junction-test-rp';
 const REDIRECT_URI = 'http://127.0.0.1/auth/nhs-login/callback';

@@ -11,7 +11,7 @@ import type { NhsLoginIdTokenClaims, NhsLoginScope, NhsLoginUserInfo, VectorOfTr
 
 export type NhsLoginClientOptions = OidcClientOptions;
 
-/** An NHS login authorization request (CONTRACTS.md §2d `/authorize` parameters). */
+/** An NHS login authorization request (NHS login Interface Specification – Federation, `/authorize` parameters). */
 export interface NhsLoginAuthorizationRequest extends AuthorizationRequestBase {
   scope: NhsLoginScope | readonly NhsLoginScope[];
   /** Acceptable vectors of trust, sent as a JSON array; NHS login's default is `DEFAULT_NHS_LOGIN_VTR`. */
@@ -23,8 +23,8 @@ export interface NhsLoginAuthorizationRequest extends AuthorizationRequestBase {
 
 /**
  * Relying party for NHS login (patients): authorization code flow with PKCE, `private_key_jwt`
- * client authentication and RS512 id_tokens (CONTRACTS.md §2d). Endpoints come from the issuer's
- * discovery document. Failures throw `AuthError` (see `OidcErrorCode`).
+ * client authentication and RS512 id_tokens (NHS login Interface Specification – Federation). Endpoints
+ * come from the issuer's discovery document. Failures throw `AuthError` (see `OidcErrorCode`).
  *
  * @example
  * const nhsLogin = new NhsLoginClient({

@@ -1,4 +1,4 @@
-/** NHS login identity proofing levels (CONTRACTS.md §2d, nhslogin `vectors-of-trust.md`). */
+/** NHS login identity proofing levels (https://nhsconnect.github.io/nhslogin/vectors-of-trust/). */
 export type IdentityProofingLevel = 'P0' | 'P5' | 'P9';
 
 /**
@@ -10,7 +10,7 @@ export type VectorOfTrust = `${IdentityProofingLevel}.${string}`;
 /** What NHS login asks for when `vtr` is omitted. */
 export const DEFAULT_NHS_LOGIN_VTR: readonly VectorOfTrust[] = ['P9.Cp.Cd', 'P9.Cp.Ck', 'P9.Cm'];
 
-/** NHS login scopes (CONTRACTS.md §2d, nhslogin `scopes-and-claims.md`); other strings pass through. */
+/** NHS login scopes (https://nhsconnect.github.io/nhslogin/scopes-and-claims/); other strings pass through. */
 export type NhsLoginScope =
   | 'openid'
   | 'profile'
@@ -47,7 +47,7 @@ export interface NhsLoginIdTokenClaims {
   [claim: string]: unknown;
 }
 
-/** NHS login UserInfo, by scope (CONTRACTS.md §2d). */
+/** NHS login UserInfo, by scope (https://nhsconnect.github.io/nhslogin/scopes-and-claims/). */
 export interface NhsLoginUserInfo {
   sub: string;
   /** `profile` */

@@ -12,9 +12,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NhsLoginClient } from '../nhs-login/nhs-login-client.js';
 import { fakeFetch } from '../testing/fake-fetch.js';
 
-// id_token validation (CONTRACTS.md §2d: RS512-signed; OIDC Core §3.1.3.7): each way a token can be
-// wrong, made precisely by a scripted provider (discovery, JWKS and token endpoint through the
-// injected fetch) that signs what the test says, on a fixed clock.
+// id_token validation (RS512-signed per NHS login's Interface Specification – Federation; OIDC Core
+// §3.1.3.7): each way a token can be wrong, made precisely by a scripted provider (discovery, JWKS and
+// token endpoint through the injected fetch) that signs what the test says, on a fixed clock.
 const ISSUER = 'https://auth.test/nhs-login';
 const CLIENT_ID = 'junction-test-rp';
 const REDIRECT_URI = 'https://app.test/callback';

@@ -24,9 +24,18 @@ import { AuthError } from '../auth/auth-error.js';
 import { loadPrivateKey, type PrivateKeyInput } from '../auth/client-assertion.js';
 import { toAuthError } from './oidc-error.js';
 
-/** NHS login and CIS2 sign their tokens RS512 (CONTRACTS.md §2d, §2e); nothing else is accepted. */
+/**
+ * NHS login signs its tokens RS512 (NHS login Interface Specification – Federation); we hold CIS2 to the
+ * same (its default is RS256 unless the RP asks otherwise: CIS2 guidance "Signatures",
+ * https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/signatures).
+ * Nothing else is accepted.
+ */
 export const ID_TOKEN_ALG = 'RS512';
-/** The platform's assertion limit (CONTRACTS.md §2a) is a sound ceiling for the IdPs too. */
+/**
+ * The API platform's 5-minute client assertion limit (signed JWT authentication,
+ * https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/application-restricted-restful-apis-signed-jwt-authentication)
+ * is a sound ceiling for the IdPs too.
+ */
 const CLIENT_ASSERTION_TTL_S = 300;
 
 /** Options shared by `NhsLoginClient` and `Cis2Client`. */

@@ -5,7 +5,9 @@ import type { RecordedRequest } from './fake-fetch.js';
 
 /**
  * Expects `request` to be a form POST to the token URL carrying a client assertion the platform
- * accepts (CONTRACTS.md §2a, from identity-service-api validate-client-assertion-claims.js): RS512
+ * accepts (signed JWT authentication,
+ * https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/application-restricted-restful-apis-signed-jwt-authentication;
+ * NHSDigital/identity-service-api validate-client-assertion-claims.js): RS512
  * with `kid`, iss = sub = the API key, aud = the token URL, a 5 minute lifetime from `now` and a
  * UUID jti. Returns the form, for the checks of the grant itself.
  */

@@ -100,7 +100,8 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
     features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['test-op-cookie-key'] },
-    // NHS login's lifetimes (CONTRACTS.md §2d); also keeps oidc-provider from warning about defaults.
+    // NHS login's lifetimes (NHS login Interface Specification – Federation); also keeps oidc-provider
+    // from warning about defaults.
     ttl: {
       AuthorizationCode: 600,
       IdToken: 3600,
