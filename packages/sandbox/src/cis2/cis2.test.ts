@@ -1,4 +1,6 @@
-// CIS2 Authentication OP (CONTRACTS §2e; identity-service-api e2e/tests/conftest.py
+// CIS2 Authentication OP (CIS2 "Scopes and claims",
+// https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/scopes-and-claims;
+// NHSDigital/identity-service-api e2e/tests/conftest.py
 // `cis2_subject_token_claims` and e2e/tests/utils/response_bank.py userinfo). Real clock: oidc-provider reads it.
 import type { FastifyInstance } from 'fastify';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';

@@ -31,7 +31,8 @@ import { CIS2_TEST_USERS, type Cis2Role, type Cis2TestUser } from './test-users.
 /** CIS2 Authentication's realm path (e.g. https://am.nhsdev.auth-ptl.cis2.spineservices.nhs.uk/openam/oauth2/realms/root/realms/oidc). */
 export const CIS2_BASE_PATH = '/openam/oauth2/realms/root/realms/oidc';
 
-// CONTRACTS §2e (fixture `cis2_subject_token_claims`): smartcard authentication at AAL3.
+// NHSDigital/identity-service-api e2e/tests/conftest.py (fixture `cis2_subject_token_claims`): smartcard
+// authentication at AAL3.
 const ACR = 'AAL3_ANY';
 const AMR = ['N3_SMARTCARD'];
 const REALM = '/NHSIdentity/Healthcare';

@@ -27,7 +27,7 @@ export interface Cis2TestUser {
   roles: readonly Cis2Role[];
 }
 
-// National RBAC roles (CONTRACTS §2e: codes in the `S…:G…:R…` form of CIS2's userinfo). The
+// National RBAC roles (codes in the `S…:G…:R…` form of CIS2's userinfo, CIS2 "Scopes and claims"). The
 // activity lists are illustrative (a few of each role's B-coded activities), not the full baselines.
 const CLINICAL_PRACTITIONER = {
   roleCode: 'S8000:G8000:R8000',

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import type { MeshMailbox, MeshMessage, MeshSeed, MeshWorkflow } from './model.js';
 import defaultSeed from './seed/mesh-sandbox.json' with { type: 'json' };
 
-/** GP Connect Send Document (CONTRACTS.md §4): the ITK3 consultation report travels on this workflow. */
+/**
+ * GP Connect Send Document (nhsconnect/gpconnect-messaging `pages/senddocument`): the ITK3 consultation
+ * report travels on this workflow.
+ */
 export const GP_CONSULT_REPORT_WORKFLOW = 'GPFED_CONSULT_REPORT';
 /** Its acknowledgements, named by the `_ACK` convention MESH workflows use (as TEST_WORKFLOW_ACK). */
 export const GP_CONSULT_REPORT_ACK_WORKFLOW = 'GPFED_CONSULT_REPORT_ACK';

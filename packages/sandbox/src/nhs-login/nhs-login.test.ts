@@ -1,4 +1,5 @@
-// NHS login OP (CONTRACTS §2d; nhsconnect/nhslogin src/scopes-and-claims.md, src/vectors-of-trust.md).
+// NHS login OP (https://nhsconnect.github.io/nhslogin/scopes-and-claims/,
+// https://nhsconnect.github.io/nhslogin/vectors-of-trust/).
 // oidc-provider reads the real clock, so these tests use it rather than a fixed one.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';

@@ -39,7 +39,8 @@ import { parseVtr, vectorOfTrust } from './vectors-of-trust.js';
 /** NHS login's base path in the sandbox. */
 export const NHS_LOGIN_BASE_PATH = '/nhs-login';
 
-// CONTRACTS §2d: authorisation code 10 min, ID token 60 min, access token 5 min, refresh token 30 days.
+// NHS login Interface Specification – Federation: authorisation code 10 min, ID token 60 min, access
+// token 5 min, refresh token 30 days.
 const CODE_TTL_S = 600;
 const ID_TOKEN_TTL_S = 3600;
 const ACCESS_TOKEN_TTL_S = 300;

@@ -9,7 +9,8 @@ const TOKEN_LENGTH = 28;
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /**
- * What an access token lets its bearer do; PDS picks its access mode from it (CONTRACTS.md §1).
+ * What an access token lets its bearer do; PDS picks its access mode from it
+ * (`reference/specs/pds/specification/personal-demographics.yaml`, "Access modes").
  * `healthcare-worker` comes from a CIS2 id_token, `patient` from an NHS login one (token exchange).
  */
 export type AccessGrant =

@@ -1,4 +1,4 @@
-// PDS access modes (personal-demographics.yaml "Access modes"; CONTRACTS.md §1) driven end to end:
+// PDS access modes (personal-demographics.yaml "Access modes") driven end to end:
 // an id_token exchanged at /oauth2/token, then PDS with the bearer. Rules and strings from
 // personal-demographics-service-api proxies/live/apiproxy/targets/ig3.xml, resources/jsc/RestrictRequest.js
 // and policies/RaiseFault.*.xml; patient PATCH limits from components/paths/patient-patch.yaml.

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AccessGrant } from '../oauth/access-token-store.js';
 import { header } from './request-context.js';
 
-/** PDS's access modes (personal-demographics.yaml "Access modes"; CONTRACTS.md §1). */
+/** PDS's access modes (personal-demographics.yaml "Access modes"). */
 export type AccessMode = AccessGrant['accessMode'];
 
 /** What the caller may do, from the bearer token; `undefined` grant when PDS runs open like NHS's sandbox. */

@@ -159,7 +159,7 @@ describe('RelatedPerson and Coverage (relatedpersons-get.yaml, coverage-get.yaml
   });
 });
 
-describe('access control with verifyAccessToken (CONTRACTS.md §1 access modes)', () => {
+describe('access control with verifyAccessToken (personal-demographics.yaml "Access modes")', () => {
   const verifyAccessToken = (token: string) =>
     token === 'good-token' ? { accessMode: 'application-restricted' as const } : undefined;
   const bearer = { authorization: 'Bearer good-token' };
