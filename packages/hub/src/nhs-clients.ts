@@ -100,7 +100,9 @@ const SESSION_PDS_CACHE_MAX = 1_000;
 
 /**
  * User-restricted PDS for signed-in people: each session's id_token is exchanged at the API
- * platform (CONTRACTS.md §2b). One client per session (its token is cached by the client), in a
+ * platform ("separate authentication and authorisation",
+ * https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/user-restricted-restful-apis-nhs-login-separate-authentication-and-authorisation).
+ * One client per session (its token is cached by the client), in a
  * bounded map keyed by the id_token, which never leaves the process.
  */
 async function userRestrictedPds(

@@ -39,7 +39,7 @@ describe('junction dmd on the 2019 sample release', () => {
     expect(imported.code, imported.err()).toBe(0);
     const out = imported.out();
     expect(out).toMatch(/^dm\+d release 1 \(2019-04-01\) is now active; imported in \d+\.\d s from /);
-    // Counts as in the files (NOTES §1.5: the full April 2019 VTM and ingredient files).
+    // Counts as in the files (the full April 2019 VTM and ingredient files, reference/SOURCES.md).
     expect(out).toMatch(/^f_vtm2_3010419\.xml +VTM +2,859$/m);
     expect(out).toMatch(/^f_ingredient2_3010419\.xml +ING +3,482$/m);
     expect(out).toMatch(/^f_vmp2_3010419\.xml +VMPS\/VMP +7$/m);

@@ -17,7 +17,7 @@ export interface ApiKeyPrincipal {
 
 export type IdentityProofingLevel = 'P0' | 'P5' | 'P9';
 
-/** A person signed in with NHS login (CONTRACTS.md §2d). */
+/** A person signed in with NHS login (https://nhsconnect.github.io/nhslogin/). */
 export interface PatientPrincipal {
   kind: 'patient';
   /** NHS login `sub`. */
@@ -53,7 +53,7 @@ export interface ProxyDelegation {
   access: readonly ProxyAccess[];
 }
 
-/** A health or care worker signed in with CIS2, acting in the role they selected (CONTRACTS.md §2e). */
+/** A health or care worker signed in with CIS2, acting in the role they selected (CIS2 role selection). */
 export interface ClinicianPrincipal {
   kind: 'clinician';
   /** CIS2 `sub` / `nhsid_useruid`. */
@@ -145,8 +145,9 @@ interface ActionRule {
 /**
  * The action table. Patient levels follow issue #3: P5 (demographics matched to PDS) is enough to
  * see one's own demographics; P9 (photo ID) for anything clinical (GP record, prescriptions,
- * appointments) and for changing PDS, which only accepts patient-access tokens at P9 (CONTRACTS.md
- * §1 "Access modes"). Patients cannot trace (PDS: "Search is not available" in patient access).
+ * appointments) and for changing PDS, which only accepts patient-access tokens at P9
+ * (personal-demographics.yaml "Patient access"). Patients cannot trace (PDS: "Search is not available"
+ * in patient access).
  */
 const ACTIONS: Record<AccessAction, ActionRule> = {
   'patient.read': { scope: 'patient:read', perPatient: true, patientMinLevel: 'P5' },

@@ -414,7 +414,7 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
         acr: 'AAL3_ANY',
         amr: ['N3_SMARTCARD'],
       },
-      // CIS2 UserInfo names the person (CONTRACTS.md §2e): `name` family name first, as CIS2 sends it.
+      // CIS2 UserInfo names the person (CIS2 scopes and claims): `name` family name first, as CIS2 sends it.
       userinfo: {
         nhsid_useruid: '555254242106',
         name: 'Carter Alex Dr',
@@ -502,7 +502,7 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
     });
   });
 
-  it("names a CIS2 user by UserInfo's `name` as sent when given_name and family_name are absent, else not at all (CONTRACTS.md §2e)", async () => {
+  it("names a CIS2 user by UserInfo's `name` as sent when given_name and family_name are absent, else not at all (CIS2 scopes and claims)", async () => {
     const principalAfter = async (userinfo: Record<string, unknown>) => {
       cis2.next = {
         claims: { sub: '555254242106', selected_roleid: '555254240100' },

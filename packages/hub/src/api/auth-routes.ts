@@ -61,12 +61,16 @@ export interface AuthRoutesOptions {
 
 type Provider = 'nhs-login' | 'cis2';
 const PROVIDER_NAMES: Record<Provider, string> = { 'nhs-login': 'NHS login', cis2: 'CIS2' };
-/** Sign-ins under way expire like the providers' authorisation codes (CONTRACTS.md §2d: 10 min). */
+/**
+ * Sign-ins under way expire like NHS login's authorisation codes (10 min, NHS login Interface
+ * Specification – Federation).
+ */
 const AUTH_REQUEST_TTL_MS = 10 * 60_000;
 const NHS_LOGIN_SCOPE = ['openid', 'profile'];
 /**
- * `nhsperson` adds `nhsid_useruid` and the person's `title` to UserInfo (CONTRACTS.md §2e), so the
- * console can greet `Dr Alex Carter`; `nationalrbacaccess` lists the roles the selected one is found in.
+ * `nhsperson` adds `nhsid_useruid` and the person's `title` to UserInfo (CIS2 "Scopes and claims",
+ * https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/scopes-and-claims),
+ * so the console can greet `Dr Alex Carter`; `nationalrbacaccess` lists the roles the selected one is found in.
  */
 const CIS2_SCOPE = ['openid', 'profile', 'nhsperson', 'nationalrbacaccess'];
 const LEVELS: IdentityProofingLevel[] = ['P0', 'P5', 'P9'];
@@ -665,7 +669,7 @@ function actorOf(claims: NhsLoginIdTokenClaims): { sub: string; nhs_number: stri
   return { sub, nhs_number: nhsNumber };
 }
 
-/** The role picked at sign-in (`selected_roleid`), as UserInfo describes it (CONTRACTS.md §2e). */
+/** The role picked at sign-in (`selected_roleid`), as UserInfo describes it (CIS2 scopes and claims). */
 function clinicianOf(claims: Cis2IdTokenClaims, info: Cis2UserInfo): ClinicianPrincipal | undefined {
   const role = selectedRole(info, claims.selected_roleid);
   if (!role) return undefined;
@@ -687,7 +691,7 @@ const MAX_DISPLAY_NAME = 200;
 
 /**
  * A CIS2 user's name in reading order: `title`, `given_name`, `family_name` (the `profile` and
- * `nhsperson` scopes, CONTRACTS.md §2e), e.g. `Dr Alex Carter`; else `name` as CIS2 sends it, which
+ * `nhsperson` scopes of CIS2's scopes and claims), e.g. `Dr Alex Carter`; else `name` as CIS2 sends it, which
  * puts the family name first (`USERQ RANDOM Mr` in CIS2's UserInfo examples).
  */
 function displayNameOf(claims: { readonly [claim: string]: unknown }): string | undefined {

@@ -722,7 +722,7 @@ function tokenValue(token: string): string {
   const bar = token.lastIndexOf('|');
   const system = bar < 0 ? undefined : token.slice(0, bar);
   const value = bar < 0 ? token : token.slice(bar + 1);
-  // dm+d ids are SNOMED CT UK drug extension concept ids (NOTES §1.5): both systems name them.
+  // dm+d ids are SNOMED CT UK drug extension concept ids (namespace 1000001): both systems name them.
   if (system !== undefined && system !== '' && system !== DMD_SYSTEM && system !== SNOMED_SYSTEM) {
     throw new MedicineRequestError(
       400,

@@ -159,7 +159,7 @@ export async function patientRoutes(app: FastifyInstance, options: PatientRoutes
     if ((p.kind === 'api-key' || p.kind === 'clinician') && p.organisationOds) {
       ctx.endUserOrganisationOds = p.organisationOds;
     }
-    // CONTRACTS.md §2e: the selected role id goes in NHSD-Session-URID.
+    // The selected role id goes in NHSD-Session-URID (personal-demographics.yaml: "The user role ID (URID)").
     if (p.kind === 'clinician') ctx.sessionUrid = p.roleId;
     return ctx;
   };

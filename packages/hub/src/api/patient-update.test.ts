@@ -8,7 +8,7 @@ import type { FakePds } from '../testing/fake-pds.js';
 import { startTestHub } from '../testing/test-hub.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
-// PDS PATCH (specification/components/paths/patient-patch.yaml, CONTRACTS.md §1 "PATCH") through the hub.
+// PDS PATCH (reference/specs/pds/specification/components/paths/patient-patch.yaml) through the hub.
 const TIME = new Date('2025-05-06T07:08:09.000Z');
 const JSON_PATCH = 'application/json-patch+json';
 const GENDER = { patches: [{ op: 'replace', path: '/gender', value: 'male' }] };

@@ -124,7 +124,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe('/var/lib/junction');
   });
 
-  it('uses the published INT URLs (CONTRACTS.md §1) and requires key material outside the sandbox', () => {
+  it('uses the published INT URLs (personal-demographics.yaml servers) and requires key material outside the sandbox', () => {
     const config = loadConfig({
       JUNCTION_NHS_ENVIRONMENT: 'int',
       JUNCTION_NHS_API_KEY: 'app-key',

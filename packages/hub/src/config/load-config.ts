@@ -77,10 +77,10 @@ export interface HubConfig {
 }
 
 /**
- * One MESH mailbox of the hub (`JUNCTION_MESH_MAILBOXES`, a JSON array, or `JUNCTION_MESH_MAILBOXES_FILE`,
- * a JSON file holding one). CONTRACTS.md §6: the mailbox id and password, the environment's shared key, the
- * MESH host (INT `https://msg.intspineservices.nhs.uk`, LIVE `https://mesh-sync.spineservices.nhs.uk`, or the
- * sandbox) and, for the real service, the mutual TLS files.
+ * One MESH mailbox of the hub (`JUNCTION_MESH_MAILBOXES`, a JSON array, or `JUNCTION_MESH_MAILBOXES_FILE`, a
+ * JSON file holding one). As NHSDigital/mesh-api-specification mesh-api.yaml asks: the mailbox id and
+ * password, the environment's shared key, the MESH host (INT `https://msg.intspineservices.nhs.uk`, LIVE
+ * `https://mesh-sync.spineservices.nhs.uk`, or the sandbox) and, for the real service, the mutual TLS files.
  */
 export interface MeshMailboxConfig {
   mailboxId: string;
@@ -109,7 +109,7 @@ export interface MeshTlsFiles {
   servername?: string;
 }
 
-/** One OpenID provider the hub signs people in with (CONTRACTS.md §2d, §2e). */
+/** One OpenID provider the hub signs people in with (NHS login or CIS2 Authentication). */
 export interface OidcProviderConfig {
   issuer: string;
   clientId?: string;
@@ -172,7 +172,7 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_SANDBOX_PORT = 9000; // as the PDS Postman "local sandbox" environment
 const PDS_PATH = '/personal-demographics/FHIR/R4';
 
-/** Published API platform hosts (CONTRACTS.md §1 base URLs). */
+/** Published API platform hosts (the base URLs under personal-demographics.yaml `servers`). */
 const PLATFORM_HOSTS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
   int: 'https://int.api.service.nhs.uk',
   live: 'https://api.service.nhs.uk',
@@ -181,7 +181,10 @@ const PLATFORM_HOSTS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
 /** Sandbox mount points of the two OpenID providers (issue #3 brief; CIS2's is its real path). */
 const NHS_LOGIN_SANDBOX_PATH = '/nhs-login';
 const CIS2_SANDBOX_PATH = '/openam/oauth2/realms/root/realms/oidc';
-/** NHS login hosts (CONTRACTS.md §2d): sandpit for integration, auth.login.nhs.uk for live. */
+/**
+ * NHS login hosts: its sandpit for integration, auth.login.nhs.uk for live
+ * (https://nhsconnect.github.io/nhslogin/compare-environments).
+ */
 const NHS_LOGIN_ISSUERS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
   int: 'https://auth.sandpit.signin.nhs.uk',
   live: 'https://auth.login.nhs.uk',
@@ -193,7 +196,8 @@ const CIS2_ISSUERS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
 };
 /** A week of finished jobs: enough to look into last week's problems; ~120k mesh.poll rows at a 5 s poll. */
 const DEFAULT_JOBS_RETENTION_DAYS = 7;
-const DEFAULT_SESSION_TTL_S = 3600; // the NHS login id_token's lifetime (CONTRACTS.md §2d)
+/** The NHS login id_token's lifetime (NHS login Interface Specification – Federation). */
+const DEFAULT_SESSION_TTL_S = 3600;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

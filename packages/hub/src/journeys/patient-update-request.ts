@@ -3,7 +3,7 @@ import { OperationOutcomeError } from '@junction/core';
 
 /**
  * Validates a hub PATCH of a patient before anything is sent to PDS, with PDS's own statuses and
- * codes (`specification/components/paths/patient-patch.yaml`, CONTRACTS.md §1 "PATCH") so a product
+ * codes (`reference/specs/pds/specification/components/paths/patient-patch.yaml`) so a product
  * sees the same answer from the hub as from PDS. Business rules on what the patches change (which
  * fields, list ids, dates) stay with PDS: its answer is passed through.
  */

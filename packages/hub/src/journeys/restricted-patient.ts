@@ -2,7 +2,7 @@ import { SYSTEMS } from '@junction/core';
 import type { Patient } from '@medplum/fhirtypes';
 
 /**
- * Restricted ("S-flagged") patients: `meta.security` code `R` (CONTRACTS.md §1, PDS spec
+ * Restricted ("S-flagged") patients: `meta.security` code `R` (PDS spec
  * `patient-search.yaml` "Restricted patients"). PDS already strips their location-sensitive fields;
  * the hub strips them again so that no hub surface can show them, whatever upstream returns.
  */

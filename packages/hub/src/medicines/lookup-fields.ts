@@ -1,7 +1,10 @@
 import type { DmdLookupResolver } from './model.js';
 import type { LookupList } from './records.js';
 
-/** The lookup list each coded element takes its description from (NHSBSA dm+d data model; NOTES §1.3). */
+/**
+ * The lookup list each coded element takes its description from (NHSBSA dm+d data model:
+ * https://www.nhsbsa.nhs.uk/sites/default/files/2017-02/Technical_Specification_of_data_files_R2_v3.1_May_2015.pdf).
+ */
 export const DMD_LOOKUP_OF: Readonly<Record<string, LookupList>> = {
   BASISCD: 'BASIS_OF_NAME',
   BASIS_PREVCD: 'BASIS_OF_NAME',

@@ -5,7 +5,7 @@ import { DmdFormatError } from './xml-reader.js';
 const FILE = 'f_ampp2_3010419.xml';
 const row = (section: string, fields: Record<string, string>, line = 7) => ({ section, line, fields });
 
-describe('toDmdRecord (XSD shapes, NOTES §1.5 value rules)', () => {
+describe('toDmdRecord (XSD shapes, value rules of the NHSBSA data file specification)', () => {
   it('types an AMPP price row: ids as strings, pence as integers, codes keep their zeros', () => {
     const rec = toDmdRecord(
       'ampp',

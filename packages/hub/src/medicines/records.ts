@@ -7,7 +7,9 @@ import { DmdFormatError, type RawRow } from './xml-reader.js';
  * (reference/refdata/dmd/wardle-dmd-2021-08-26/: f_bnf1_…, HISTORIC_CODES/, VTM_INGREDIENTS/).
  * Field names are the XSD element names, so every column traces back to the spec.
  *
- * Value rules (NOTES §1.5):
+ * Value rules (NHSBSA Technical Specification of data files R2 v3.1,
+ * https://www.nhsbsa.nhs.uk/sites/default/files/2017-02/Technical_Specification_of_data_files_R2_v3.1_May_2015.pdf;
+ * SNOMED CT Release File Specification §6.3 for ids):
  * - id: SNOMED CT identifiers as strings (17-digit ids exceed 2^53);
  * - code: lookup codes as strings, zero padding kept ("0001");
  * - flag: present → true, absent → false (dm+d omits false flags; true is "1" or "0001");
@@ -218,7 +220,8 @@ const LOOKUP = Object.fromEntries(LOOKUP_LISTS.map((l) => [`${l}/INFO`, LOOKUP_I
 /** GTIN rows flattened: one per GTINDATA, with its AMPP's AMPPID (an APPID). */
 const GTINDATA = { AMPPID: 'id!', GTIN: 'gtin!', STARTDT: 'date!', ENDDT: 'date' } as const;
 
-// Supplementary ("bonus") files: NOTES §1.1.
+// Supplementary ("bonus") files, laid out as in wardle/dmd's fixtures
+// (reference/refdata/dmd/wardle-dmd-2021-08-26/).
 const BNF_VMP = { VPID: 'id!', BNF: 'text', ATC: 'text', DDD: 'float', DDD_UOMCD: 'id' } as const;
 const BNF_AMP = { APID: 'id!', BNF: 'text' } as const;
 const HISTORY = { IDCURRENT: 'id!', IDPREVIOUS: 'id!', STARTDT: 'date', ENDDT: 'date' } as const;
@@ -273,7 +276,7 @@ export const DMD_SCHEMAS = {
 type Schemas = typeof DMD_SCHEMAS;
 /** A file kind: the name part of `f_<kind><n>_<n><DDMMYY>.xml`. */
 export type DmdFileKind = keyof Schemas;
-/** The root element each file kind must have (NOTES §1.1). */
+/** The root element each file kind must have (its NHSBSA XSD, e.g. `vtm_v2_3.xsd`). */
 export const DMD_ROOTS: Readonly<Record<DmdFileKind, string>> = {
   vtm: 'VIRTUAL_THERAPEUTIC_MOIETIES',
   vmp: 'VIRTUAL_MED_PRODUCTS',

@@ -28,7 +28,7 @@ export interface DmdRelease {
   close(): Promise<void>;
 }
 
-/** The file name rule WD's importer uses (NOTES §1.1): kind, then the DDMMYY date. */
+/** The file name rule of wardle/dmd's importer (`src/com/eldrix/dmd/import.clj`): kind, then DDMMYY date. */
 const FILE_NAME = /^f_([a-z_]*)\d_\d(\d{6})\.xml$/;
 const LOAD_ORDER: readonly DmdFileKind[] = [
   'lookup',

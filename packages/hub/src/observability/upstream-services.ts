@@ -12,7 +12,8 @@ export interface UpstreamServiceInfo {
 }
 
 /**
- * Hosts of the published NHS environments (CONTRACTS.md §1, §2d, §6; mesh-api.yaml servers):
+ * Hosts of the published NHS environments (personal-demographics.yaml and mesh-api.yaml `servers`,
+ * https://nhsconnect.github.io/nhslogin/compare-environments):
  * the API platform (PDS, token endpoint), NHS login, CIS2 Authentication and MESH.
  */
 const KNOWN_HOSTS: Record<string, NhsEnvironment> = {

@@ -6,7 +6,7 @@ import type { PdsPort } from '../journeys/patient-lookup.js';
 /**
  * Test helper (not exported from the package): a fake PDS port for hub route tests.
  */
-// Synthetic patients; NHS numbers fixed by the PDS spec sandbox (CONTRACTS.md §1 "Sandbox test data").
+// Synthetic patients; NHS numbers fixed by the PDS spec sandbox (patient-get.yaml "Sandbox test scenarios").
 export const JANE: Patient = {
   resourceType: 'Patient',
   id: '9000000009',

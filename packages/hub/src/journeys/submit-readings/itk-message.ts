@@ -12,7 +12,7 @@ import type { NormalisedReading } from './validate.js';
  * Spec: nhsconnect/gpconnect-messaging, `_includes/senddocument/consultation_report.xml` (the example,
  * vendored in reference/specs/gpconnect/send-document/senddocument/), `definition.xml` (MessageDefinition
  * ITK-GPConnectSendDocument-MessageDefinition-1), and the requirements in `_data/senddoc_requirements.yml`
- * (GPCM-SD-0xx / -1xx, cited inline). CONTRACTS.md §4 "Send Document".
+ * (GPCM-SD-0xx / -1xx, cited inline).
  *
  * Deviations from the example, all deliberate:
  * - Elements are written in STU3 definition order (the XSD's order). The example has MessageHeader
@@ -128,8 +128,8 @@ export interface MeshSendMetadata {
   to: string;
   /**
    * `Mex-To` for MESH automated routing (GPCM-SD-063, integration_mesh.md "Message routing to registered
-   * practice"): `GPPROVIDER_<nhs>_<ddmmyyyy>_<surname>`. CONTRACTS.md §4 calls this the To_DTS; it is the
-   * MESH address, not the subject.
+   * practice"): `GPPROVIDER_<nhs>_<ddmmyyyy>_<surname>`, the
+   * MESH address of the recipient, not the subject.
    */
   toByDemographics: string;
   /** `Mex-Subject` (GPCM-SD-064): "Consultation report for {Patient Name} , NHS Number …". */

@@ -21,7 +21,8 @@ export const DMD_SYSTEM = 'https://dmd.nhs.uk';
 /**
  * SNOMED CT (FHIR R4 terminologies-systems: http://hl7.org/fhir/R4/snomedct.html). dm+d
  * identifiers of products, ingredients, units, forms, routes and suppliers are SNOMED CT
- * concept ids of the UK drug extension (NOTES §1.5), so each may also be coded here.
+ * concept ids of the UK drug extension (namespace 1000001; SNOMED CT Release File Specification §6.5),
+ * so each may also be coded here.
  */
 export const SNOMED_SYSTEM = 'http://snomed.info/sct';
 

@@ -92,7 +92,7 @@ describe.each(await testStores())('dm+d import ($dialect)', (factory) => {
       const want = await countTagsIn(OP_2019);
       for (const table of DMD_TABLES)
         expect([table.name, summary.tables[table.name]]).toEqual([table.name, want[table.name] ?? 0]);
-      expect(summary.tables.dmd_vtm).toBe(2859); // NOTES §1.5: the full April 2019 VTM file
+      expect(summary.tables.dmd_vtm).toBe(2859); // the full April 2019 VTM file (reference/SOURCES.md)
       expect(summary.tables.dmd_ingredient).toBe(3482);
       expect(summary.releaseDate).toBe('2019-04-01');
       expect(summary.warnings).toEqual([]);

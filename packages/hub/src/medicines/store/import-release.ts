@@ -517,7 +517,10 @@ function checkCounts(source: string, files: DmdImportSummary['files'], tables: R
   }
 }
 
-/** Relationships of the data model (NOTES §1.2) whose target is missing from the release. */
+/**
+ * Relationships of the data model (NHSBSA Technical Specification of data files R2 v3.1 §2) whose
+ * target is missing from the release.
+ */
 const REFERENCES: readonly { from: string; column: string; to: string; key: string }[] = [
   { from: 'dmd_vmp', column: 'vtmid', to: 'dmd_vtm', key: 'vtmid' },
   { from: 'dmd_amp', column: 'vpid', to: 'dmd_vmp', key: 'vpid' },

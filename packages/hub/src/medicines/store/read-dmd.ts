@@ -202,7 +202,7 @@ export class DmdReader {
 
   /**
    * The flat facts the search index needs, for every concept of the release. Rules (where the
-   * issue is silent, our reading of the NHSBSA data model and lookup lists, NOTES §1.4):
+   * issue is silent, our own reading of the NHSBSA data model and lookup lists):
    * - kind: an AMP licensed as a device (LICENSING_AUTHORITY 0002) is a device; a VMP is a device
    *   when it has AMPs and all are devices; packs follow their product; a VTM is a medicine.
    * - prescribable: VMP when VIRTUAL_PRODUCT_PRES_STATUS is 0001 (valid as a prescribable product);

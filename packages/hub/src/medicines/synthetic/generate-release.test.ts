@@ -58,7 +58,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('generateDmdRelease (issue #4 point 2; NOTES §1, §5)', () => {
+describe('generateDmdRelease (the NHSBSA dm+d release layout at a chosen scale)', () => {
   it('writes the 8 files with NHSBSA names, root elements, xmlns="" and the PPD comment', async () => {
     expect((await readdir(join(dir, 'a'))).sort()).toEqual([
       'f_amp2_3101125.xml',
@@ -243,7 +243,7 @@ describe('generateDmdRelease (issue #4 point 2; NOTES §1, §5)', () => {
     expect(result.valid).toBe(false);
   });
 
-  it('plans the full-size release with the real release counts and ratios (NOTES §1.6)', () => {
+  it('plans the full-size release with the counts and ratios of dm+d 11.1.0 (Nov 2025)', () => {
     const c = planDmdRelease({ seed: 1, scale: 1 });
     expect(c).toMatchObject({
       vtm: 3223,

@@ -35,7 +35,7 @@ import { row, XmlFileWriter } from './xml-file-writer.js';
 export interface GenerateDmdReleaseOptions {
   /** Integer seed; the same seed, scale and release date give byte-identical files. */
   seed: number;
-  /** 1.0 is the size of the real Nov 2025 release (NOTES §1.6); tests use ~0.002. */
+  /** 1.0 is the size of the real Nov 2025 release (`FULL_SIZE`); tests use ~0.002. */
   scale: number;
   /** Folder to write into (created if missing). */
   outDir: string;
@@ -71,7 +71,10 @@ function parseReleaseDate(releaseDate: string): { date: string; stamp: string } 
   return { date: releaseDate, stamp: `${m[3]}${m[2]}${m[1]?.slice(2)}` };
 }
 
-/** File names as NHSBSA ships them (NOTES §1.1): `f_vtm2_3DDMMYY.xml`, GTIN `f_gtin2_0DDMMYY.xml`. */
+/**
+ * File names as NHSBSA ships them (as in the releases under reference/refdata/dmd/): `f_vtm2_3DDMMYY.xml`,
+ * GTIN `f_gtin2_0DDMMYY.xml`.
+ */
 export function dmdFileNames(releaseDate: string): Record<DmdFileKind, string> {
   const { stamp } = parseReleaseDate(releaseDate);
   return {

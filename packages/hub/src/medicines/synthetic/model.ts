@@ -22,7 +22,10 @@ import {
   type UomKey,
 } from './vocabulary.js';
 
-/** Record counts of the real release, dm+d 11.1.0 of 10 Nov 2025 (NOTES §0, §1.6, §5). */
+/**
+ * Record counts of the real release, dm+d 11.1.0 of 10 Nov 2025, as counted by
+ * KhanInformatics/snomed-database-loader (`DMD/StandaloneImports/README.md`).
+ */
 export const FULL_SIZE = {
   vtm: 3223,
   ing: 4490,
@@ -201,7 +204,8 @@ export function layoutRelease(seed: number, scale: number): ReleaseLayout {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Identifiers: SNOMED CT ids with a Verhoeff check digit (NOTES §3.1, §5).
+// Identifiers: SNOMED CT ids with a Verhoeff check digit (SNOMED CT Release File Specification §6.4.2,
+// https://confluence.snomedtools.org/display/DOCRELFMT/6.4.2+Check-digit+Computation).
 
 const NAMESPACE_UK_DRUG = '1000001';
 /** Item-id bases, one per concept kind, so ids never collide across kinds. */
@@ -227,7 +231,7 @@ export function longId(kind: keyof typeof LONG_BASE, index: number): string {
 export function shortId(kind: keyof typeof SHORT_BASE, index: number): string {
   return withCheck(`${SHORT_BASE[kind] + index}00`);
 }
-/** VTM, VMP and ING ids mix both formats, roughly 55% short as in the samples (NOTES §1.6). */
+/** VTM, VMP and ING ids mix both formats, roughly 55% short as in the samples in reference/refdata/dmd/. */
 function mixedId(seed: number, kind: 'vtm' | 'vmp' | 'ing', index: number): string {
   return unit(seed, S.id, index, kind.length) < 0.55 ? shortId(kind, index) : longId(kind, index);
 }
@@ -578,7 +582,10 @@ export interface AmppFacts {
   readonly discontinued: boolean;
 }
 
-/** AMPP r of a VMP crosses one of its AMPs with one of its VMPPs (NOTES §1.2: the same VMP). */
+/**
+ * AMPP r of a VMP crosses one of its AMPs with one of its VMPPs (the same VMP: NHSBSA Technical
+ * Specification of data files R2 v3.1 §2).
+ */
 export function amppFacts(L: ReleaseLayout, r: number, vmpIndex: number): AmppFacts {
   const local = r - (L.amppStart[vmpIndex] ?? 0);
   const amps = (L.ampStart[vmpIndex + 1] ?? 0) - (L.ampStart[vmpIndex] ?? 0);

@@ -669,7 +669,10 @@ export const COLOURS = [
   { cd: '0003', desc: 'Blue' },
 ] as const;
 
-/** Small code lists copied verbatim from the 2019 lookup (NOTES §1.3, §1.4), in XSD order. */
+/**
+ * Small code lists copied verbatim from the 2019 lookup
+ * (`reference/refdata/dmd/openprescribing-2019-04-01/f_lookup2_3010419.xml`), in XSD order.
+ */
 export const SMALL_LISTS: Readonly<Record<string, readonly (readonly [string, string])[]>> = {
   COMBINATION_PACK_IND: [
     ['0001', 'Combination pack'],
