@@ -4,13 +4,19 @@ import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from source, so `npm test` needs no build step.
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const entry = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 export default defineConfig({
   resolve: {
     alias: {
       '@junction/core': src('core'),
+      // Subpath entry points before their package's own entry, which would otherwise take them too.
+      '@junction/client/auth': entry('client/src/auth/index.ts'),
+      '@junction/client/mesh': entry('client/src/mesh/index.ts'),
+      '@junction/client/pds': entry('client/src/pds/index.ts'),
       '@junction/client': src('client'),
       '@junction/sandbox': src('sandbox'),
+      '@junction/hub/vocabulary': entry('hub/src/vocabulary.ts'),
       '@junction/hub': src('hub'),
       '@junction/cli': src('cli'),
     },

@@ -37,14 +37,21 @@ describe('junction keys', () => {
 
     const listed = testRuntime();
     expect(await runCli(['keys', 'list', '--data-dir', dataDir], listed)).toBe(0);
-    expect(listed.out()).toContain('Pharmacy app');
+    // A table, like the other lists: a header, then one line per key.
+    const [header, row, ...rest] = listed.out().trimEnd().split('\n');
+    expect(header).toMatch(/^id +name +org +prefix +created +status +scopes$/);
+    expect(row).toMatch(new RegExp(`^${key.id} +Pharmacy app +.* active +`));
+    expect(rest).toEqual([]);
     expect(listed.out()).not.toContain(key.secret);
 
     const revoked = testRuntime();
     expect(await runCli(['keys', 'revoke', key.id, '--data-dir', dataDir], revoked)).toBe(0);
     const after = testRuntime();
-    await runCli(['keys', 'list', '--data-dir', dataDir], after);
+    await runCli(['keys', 'list', '--json', '--data-dir', dataDir], after);
     expect(JSON.parse(after.out())[0].revokedAt).toBeTruthy();
+    const table = testRuntime();
+    await runCli(['keys', 'list', '--data-dir', dataDir], table);
+    expect(table.out()).toMatch(new RegExp(`^${key.id} .* revoked \\d{4}-`, 'm'));
   });
 
   it('refuses a key without a name or with an unknown scope, in plain words', async () => {

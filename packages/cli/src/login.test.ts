@@ -179,7 +179,7 @@ describe('junction login', () => {
     );
     expect(code).toBe(1);
     expect(down.err()).toBe(
-      `junction: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED): is \`junction start\` running?\n`,
+      `junction: cannot reach the hub at http://127.0.0.1:${closed} (connection refused)\n`,
     );
     const notUrl = testRuntime();
     expect(await runCli(['login', '--provider', 'cis2', '--hub', 'localhost'], notUrl)).toBe(1);

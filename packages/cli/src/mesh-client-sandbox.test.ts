@@ -11,9 +11,9 @@ import { createSandboxServer, defaultMeshSeed } from '@junction/sandbox';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-// The client's MESH module against the sandbox's MESH (both built from ../shared/specs/mesh/mesh-api.yaml; the
-// sandbox's default seed is NHS's mesh-sandbox data: X26ABC1..3, password `password`, shared key `TestKey`,
-// TEST_WORKFLOW X26ABC1 → X26ABC2, canned inbox messages). Real HTTP over loopback, no test doubles.
+// The client's MESH module against the sandbox's MESH (both built from NHSDigital/mesh-api-specification,
+// specification/mesh-api.yaml; the sandbox's default seed is NHS's mesh-sandbox data: X26ABC1..3, password
+// `password`, shared key `TestKey`, TEST_WORKFLOW X26ABC1 → X26ABC2, canned inbox messages). Real HTTP over loopback, no test doubles.
 let sandbox: FastifyInstance;
 let baseUrl: string;
 let spool: string;

@@ -2,59 +2,41 @@ import type { Readable, Writable } from 'node:stream';
 import { isOperationOutcome, OperationOutcomeError } from '@junction/core';
 import {
   API_KEY_SCOPES,
-  ConfigError,
   DEFAULT_API_KEY_SCOPES,
   JOB_STATUSES,
   PROXY_ACCESS,
   PROXY_RELATIONSHIPS,
-} from '@junction/hub';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type AdminCreateFlags, adminCreate, adminDisable, adminList } from './commands/admin.js';
-import {
-  type DmdImportFlags,
-  type DmdSearchFlags,
-  dmdImport,
-  dmdReleases,
-  dmdSearch,
-  dmdShow,
-} from './commands/dmd.js';
-import { type JobsListFlags, jobsList, jobsRetry, jobsShow } from './commands/jobs.js';
-import {
-  type MeshConnectionFlags,
-  type MeshGetFlags,
-  type MeshInboxFlags,
-  type MeshSendFlags,
-  meshAck,
-  meshGet,
-  meshInbox,
-  meshSend,
-  meshTrack,
-  parseChunkSize,
-  parseFromChunk,
-} from './commands/mesh.js';
-import {
-  type PdsConnectionOptions,
-  type PdsSearchFlags,
-  pdsClientFrom,
-  requestContextFrom,
-  searchParamsFrom,
-} from './commands/pds.js';
-import { runSandbox } from './commands/sandbox.js';
-import { DEMO_DMD_FOLDER, type RunningJunction, startJunction } from './commands/start.js';
-import {
-  auditVerify,
-  type KeyCreateFlags,
-  keysCreate,
-  keysList,
-  keysRevoke,
-  type ProxyGrantFlags,
-  proxiesGrant,
-  proxiesList,
-  proxiesRevoke,
-} from './commands/store-commands.js';
+} from '@junction/hub/vocabulary';
+import { Command, CommanderError, Option } from 'commander';
+import type { AdminCreateFlags } from './commands/admin.js';
+import type { DmdImportFlags, DmdSearchFlags } from './commands/dmd.js';
+import type { JobsListFlags } from './commands/jobs.js';
+import type { MeshConnectionFlags, MeshGetFlags, MeshInboxFlags, MeshSendFlags } from './commands/mesh.js';
+import type { PdsConnectionOptions, PdsSearchFlags } from './commands/pds.js';
+import type { RunningJunction } from './commands/start.js';
+import type { KeyCreateFlags, ProxyGrantFlags } from './commands/store-commands.js';
 import { CliError, type CliIo, printJson } from './io.js';
-import { DEFAULT_HUB_URL, LOGIN_PROVIDERS, type LoginFlags, login } from './login/login.js';
+import { LOGIN_PROVIDERS, type LoginFlags, login } from './login/login.js';
+import { collect, parseChunkSize, parseCount, parseFromChunk, parsePort } from './option-parsers.js';
+import { DEFAULT_HUB_PORT } from './start-record.js';
 import type { StoreFlags } from './store-flags.js';
+
+/*
+ * Each command's code, and with it the hub, the sandbox and the store's database drivers, is loaded
+ * only when that command runs: reading a command line or printing help loads commander and the
+ * lists the help shows (`@junction/hub/vocabulary`), so `junction --help` and the PDS and MESH
+ * client commands start in tens of milliseconds rather than seconds.
+ */
+const load = {
+  admin: () => import('./commands/admin.js'),
+  dmd: () => import('./commands/dmd.js'),
+  jobs: () => import('./commands/jobs.js'),
+  mesh: () => import('./commands/mesh.js'),
+  pds: () => import('./commands/pds.js'),
+  sandbox: () => import('./commands/sandbox.js'),
+  start: () => import('./commands/start.js'),
+  store: () => import('./commands/store-commands.js'),
+};
 
 export interface CliRuntime extends CliIo {
   /** Resolves when a long-running command (`start`, `sandbox`) should stop, e.g. on SIGINT. */
@@ -90,6 +72,10 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
   }
 }
 
+/** The help of --data-dir on the commands that talk to a running `junction start`. */
+const START_DATA_DIR_HELP =
+  'the data folder of the `junction start` to talk to, where it records its ports (default ./data, or JUNCTION_DATA_DIR)';
+
 function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Command {
   const program = new Command('junction')
     .description('Junction: an NHS integration hub, its SDK and a local NHS sandbox')
@@ -101,7 +87,9 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
     .command('start')
     .description('run the hub and the sandbox together on the embedded SQLite store')
     .addOption(
-      new Option('-p, --port <port>', 'hub port (0 = any free port)').argParser(parsePort).default(8080),
+      new Option('-p, --port <port>', 'hub port (0 = any free port)')
+        .argParser(parsePort)
+        .default(DEFAULT_HUB_PORT),
     )
     .addOption(
       new Option('--sandbox-port <port>', 'sandbox port (default: hub port + 1)').argParser(parsePort),
@@ -125,6 +113,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
         stateless?: boolean;
         openSandbox?: boolean;
       } & StoreFlags) => {
+        const { DEMO_DMD_FOLDER, startJunction } = await load.start();
         const running = await startJunction(rt.env, { ...opts, sandboxAuth: openSandbox !== true });
         rt.stdout(
           [
@@ -145,7 +134,8 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
             'Trace a patient through the hub:',
             `  curl -H 'Authorization: Bearer ${running.demoApiKey}' ${running.hubUrl}/fhir/R4/Patient/9000000009`,
             '',
-            ...dmdLines(running),
+            ...dmdLines(running, DEMO_DMD_FOLDER),
+            `The junction pds, mesh and login commands find this run in ${running.startRecordFile}.`,
             'Press Ctrl+C to stop.',
             '',
           ].join('\n'),
@@ -157,7 +147,7 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
 
   program
     .command('sandbox')
-    .description('run the NHS sandbox alone (PDS FHIR R4, API platform OAuth2)')
+    .description('run the NHS sandbox alone (PDS FHIR R4, API platform OAuth2, MESH)')
     .addOption(new Option('-p, --port <port>', 'port (0 = any free port)').argParser(parsePort).default(9000))
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option(
@@ -169,10 +159,24 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
     .addOption(
       new Option('--synthetic-patients <n>', 'generated patients beside the spec ones').argParser(parseCount),
     )
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--tls-client-ca <file>',
+      'mutual TLS, as the real MESH: refuse clients without a certificate from this CA',
+    )
+    .option(
+      '--mesh-seed <file>',
+      "MESH mailboxes and workflows: a JSON seed, or a folder in NHS mesh-sandbox's layout",
+    )
+    .option(
+      '--any-workflow',
+      'MESH accepts unregistered workflow ids, as NHS mesh-sandbox (default: SEND 17)',
+    )
     .action(async (opts) => {
-      const running = await runSandbox(opts);
+      const running = await (await load.sandbox()).runSandbox(opts);
       rt.stdout(
-        `Sandbox is running at ${running.url}\n  PDS:   ${running.url}/personal-demographics/FHIR/R4\n  OAuth: ${running.url}/oauth2/token\nPress Ctrl+C to stop.\n`,
+        `Sandbox is running at ${running.url}\n  PDS:   ${running.url}/personal-demographics/FHIR/R4\n  OAuth: ${running.url}/oauth2/token\n  MESH:  ${running.url}/messageexchange\nPress Ctrl+C to stop.\n`,
       );
       await rt.untilStopped();
       await running.close();
@@ -181,18 +185,22 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
   const pds = program.command('pds').description('talk to any PDS FHIR R4 base URL (sandbox, INT, live)');
   const withPdsOptions = (cmd: Command) =>
     cmd
-      .option('--base-url <url>', 'PDS base URL (default: the local sandbox on port 9000)')
+      .option(
+        '--base-url <url>',
+        'PDS base URL (default: the sandbox PDS of the running `junction start`, signed in as its local app)',
+      )
       .option('--token-url <url>', 'API platform token URL (signed-JWT auth)')
       .option('--api-key <key>', 'API platform application key')
       .option('--private-key-file <file>', 'RS512 private key (PEM) registered with the app')
       .option('--kid <kid>', 'key id of that key in the JWKS')
       .option('--correlation-id <id>', 'X-Correlation-ID to send')
-      .option('--end-user-organisation <ods>', 'NHSD-End-User-Organisation-ODS to send');
+      .option('--end-user-organisation <ods>', 'NHSD-End-User-Organisation-ODS to send')
+      .option('--data-dir <dir>', START_DATA_DIR_HELP);
 
   withPdsOptions(pds.command('get <nhsNumber>').description('read a patient by NHS number')).action(
     async (nhsNumber: string, opts: PdsConnectionOptions) => {
-      const client = await pdsClientFrom(opts);
-      const { patient } = await client.getPatient(nhsNumber, requestContextFrom(opts));
+      const { withPds } = await load.pds();
+      const { patient } = await withPds(rt, opts, (client, ctx) => client.getPatient(nhsNumber, ctx));
       printJson(rt, patient);
     },
   );
@@ -215,8 +223,9 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
       .option('--history', '_history=true')
       .addOption(new Option('--max-results <n>', '_max-results (1..50)').argParser(parseCount)),
   ).action(async (opts: PdsConnectionOptions & PdsSearchFlags) => {
-    const client = await pdsClientFrom(opts);
-    const result = await client.searchPatients(searchParamsFrom(opts), requestContextFrom(opts));
+    const { searchParamsFrom, withPds } = await load.pds();
+    const params = searchParamsFrom(opts);
+    const result = await withPds(rt, opts, (client, ctx) => client.searchPatients(params, ctx));
     if (result.tooManyMatches) {
       rt.stderr('PDS: too many matches (TOO_MANY_MATCHES); narrow the search.\n');
       setExitCode(2);
@@ -234,7 +243,8 @@ function buildProgram(rt: CliRuntime, setExitCode: (code: number) => void): Comm
         .choices(LOGIN_PROVIDERS)
         .makeOptionMandatory(),
     )
-    .option('--hub <url>', 'the hub to sign in at', DEFAULT_HUB_URL)
+    .option('--hub <url>', "the hub to sign in at (default: the running `junction start`'s)")
+    .option('--data-dir <dir>', START_DATA_DIR_HELP)
     .option(
       '--user <id>',
       'SANDBOX ONLY: sign in as this synthetic test user without a browser (NHS login: NHS number, email or sub; CIS2: user id or email)',
@@ -282,13 +292,16 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
         [],
       )
       .addHelpText('after', `\nScopes: ${API_KEY_SCOPES.join(', ')}`),
-  ).action((opts: KeyCreateFlags) => keysCreate(rt, opts));
+  ).action(async (opts: KeyCreateFlags) => (await load.store()).keysCreate(rt, opts));
   withStoreOptions(keys.command('revoke <id>').description('revoke an API key')).action(
-    (id: string, opts: StoreFlags) => keysRevoke(rt, id, opts),
+    async (id: string, opts: StoreFlags) => (await load.store()).keysRevoke(rt, id, opts),
   );
-  withStoreOptions(keys.command('list').description('list API keys (never their secrets)')).action(
-    (opts: StoreFlags) => keysList(rt, opts),
-  );
+  withStoreOptions(
+    keys
+      .command('list')
+      .description('list API keys (never their secrets)')
+      .option('--json', 'print the keys as JSON'),
+  ).action(async (opts: StoreFlags & { json?: boolean }) => (await load.store()).keysList(rt, opts));
 
   const admin = program
     .command('admin')
@@ -303,15 +316,20 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
         'after',
         '\nWithout --password-file the password is asked for at a prompt. Passwords are 12–128 characters.',
       ),
-  ).action((opts: AdminCreateFlags) => adminCreate(rt, opts));
-  withStoreOptions(admin.command('list').description('list admin accounts (never their passwords)')).action(
-    (opts: StoreFlags) => adminList(rt, opts),
-  );
+  ).action(async (opts: AdminCreateFlags) => (await load.admin()).adminCreate(rt, opts));
+  withStoreOptions(
+    admin
+      .command('list')
+      .description('list admin accounts (never their passwords)')
+      .option('--json', 'print the accounts as JSON'),
+  ).action(async (opts: StoreFlags & { json?: boolean }) => (await load.admin()).adminList(rt, opts));
   withStoreOptions(
     admin
       .command('disable <username>')
       .description('disable an account: no more sign-ins, its sessions end now'),
-  ).action((username: string, opts: StoreFlags) => adminDisable(rt, username, opts));
+  ).action(async (username: string, opts: StoreFlags) =>
+    (await load.admin()).adminDisable(rt, username, opts),
+  );
 
   const proxies = program
     .command('proxies')
@@ -333,22 +351,25 @@ CIS2 included. Use the token as "Authorization: Bearer jss_…".`,
           .join('; ')}.
 The proxy also needs the identity proofing level each action needs (P9 for the GP record).`,
       ),
-  ).action((opts: ProxyGrantFlags) => proxiesGrant(rt, opts));
+  ).action(async (opts: ProxyGrantFlags) => (await load.store()).proxiesGrant(rt, opts));
   withStoreOptions(
     proxies.command('revoke <id>').description('end a proxy delegation now (audited as proxy.revoke)'),
-  ).action((id: string, opts: StoreFlags) => proxiesRevoke(rt, id, opts));
+  ).action(async (id: string, opts: StoreFlags) => (await load.store()).proxiesRevoke(rt, id, opts));
   withStoreOptions(
     proxies
       .command('list')
       .description('list proxy delegations, revoked and expired ones included')
       .option('--patient <nhsNumber>', 'only those for this patient')
-      .option('--proxy <nhsNumber>', 'only those of this proxy'),
-  ).action((opts: StoreFlags & { patient?: string; proxy?: string }) => proxiesList(rt, opts));
+      .option('--proxy <nhsNumber>', 'only those of this proxy')
+      .option('--json', 'print the delegations as JSON'),
+  ).action(async (opts: StoreFlags & { patient?: string; proxy?: string; json?: boolean }) =>
+    (await load.store()).proxiesList(rt, opts),
+  );
 
   const audit = program.command('audit').description('the audit trail of patient data access');
   withStoreOptions(
     audit.command('verify').description('check the hash chain and name the first broken record'),
-  ).action(async (opts: StoreFlags) => setExitCode(await auditVerify(rt, opts)));
+  ).action(async (opts: StoreFlags) => setExitCode(await (await load.store()).auditVerify(rt, opts)));
 
   const dmd = program
     .command('dmd')
@@ -363,7 +384,7 @@ The proxy also needs the identity proofing level each action needs (P9 for the G
         '--take-over',
         'treat an import still marked as running as dead (its process was killed); if it is alive after all, it fails rather than switch',
       ),
-  ).action((source: string, opts: DmdImportFlags) => dmdImport(rt, source, opts));
+  ).action(async (source: string, opts: DmdImportFlags) => (await load.dmd()).dmdImport(rt, source, opts));
   withStoreOptions(
     dmd
       .command('search <text...>')
@@ -383,19 +404,21 @@ The proxy also needs the identity proofing level each action needs (P9 for the G
       .option('--route <code>', 'DRUG_ROUTE code, e.g. 26643006 (oral)')
       .addOption(new Option('--limit <n>', 'most matches (1–100, default 20)').argParser(parseCount))
       .option('--json', 'print the matches as JSON'),
-  ).action((words: string[], opts: DmdSearchFlags) => dmdSearch(rt, words, opts));
+  ).action(async (words: string[], opts: DmdSearchFlags) => (await load.dmd()).dmdSearch(rt, words, opts));
   withStoreOptions(
     dmd
       .command('show <code>')
       .description('one concept by id, previous id or GTIN, with its parents and children')
       .option('--json', 'print the concept as JSON'),
-  ).action((code: string, opts: StoreFlags & { json?: boolean }) => dmdShow(rt, code, opts));
+  ).action(async (code: string, opts: StoreFlags & { json?: boolean }) =>
+    (await load.dmd()).dmdShow(rt, code, opts),
+  );
   withStoreOptions(
     dmd
       .command('releases')
       .description('import history, newest first (active, superseded, failed)')
       .option('--json', 'print the history as JSON'),
-  ).action((opts: StoreFlags & { json?: boolean }) => dmdReleases(rt, opts));
+  ).action(async (opts: StoreFlags & { json?: boolean }) => (await load.dmd()).dmdReleases(rt, opts));
 
   const mesh = program
     .command('mesh')
@@ -404,8 +427,9 @@ The proxy also needs the identity proofing level each action needs (P9 for the G
     cmd
       .option(
         '--base-url <url>',
-        'MESH host, with or without /messageexchange (default: the sandbox of `junction start`, http://127.0.0.1:8081)',
+        'MESH host, with or without /messageexchange (default: the sandbox of the running `junction start`)',
       )
+      .option('--data-dir <dir>', START_DATA_DIR_HELP)
       .option('--mailbox <id>', 'your mailbox id (default on loopback: X26ABC1)')
       .option('--password <password>', 'the mailbox password (default on loopback: password)')
       .option(
@@ -442,7 +466,7 @@ The sandbox credentials are defaults only for a loopback base URL; any other MES
         ),
       )
       .addHelpText('after', meshEnvHelp),
-  ).action((file: string, opts: MeshSendFlags) => meshSend(rt, file, opts));
+  ).action(async (file: string, opts: MeshSendFlags) => (await load.mesh()).meshSend(rt, file, opts));
   withMeshOptions(
     mesh
       .command('inbox')
@@ -450,7 +474,7 @@ The sandbox credentials are defaults only for a loopback base URL; any other MES
       .option('--workflow <filter>', 'workflow_filter: WORKFLOW1, !WORKFLOW1, WORKFL*, !*_ACK*')
       .option('--json', 'print {mailboxId, messages} as JSON')
       .addHelpText('after', meshEnvHelp),
-  ).action((opts: MeshInboxFlags) => meshInbox(rt, opts));
+  ).action(async (opts: MeshInboxFlags) => (await load.mesh()).meshInbox(rt, opts));
   withMeshOptions(
     mesh
       .command('get <messageId>')
@@ -459,20 +483,22 @@ The sandbox credentials are defaults only for a loopback base URL; any other MES
       .option('--verify-checksum', 'check the content against an MD5 mex-Content-Checksum')
       .option('--json', 'print the metadata as JSON (on stderr)')
       .addHelpText('after', meshEnvHelp),
-  ).action((id: string, opts: MeshGetFlags) => meshGet(rt, id, opts));
+  ).action(async (id: string, opts: MeshGetFlags) => (await load.mesh()).meshGet(rt, id, opts));
   withMeshOptions(
     mesh
       .command('ack <messageId...>')
       .description('acknowledge downloaded messages, removing them from the inbox')
       .addHelpText('after', meshEnvHelp),
-  ).action((ids: string[], opts: MeshConnectionFlags) => meshAck(rt, ids, opts));
+  ).action(async (ids: string[], opts: MeshConnectionFlags) => (await load.mesh()).meshAck(rt, ids, opts));
   withMeshOptions(
     mesh
       .command('track <messageId>')
       .description('the delivery status of a message you sent')
       .option('--json', "print MESH's tracking answer as JSON")
       .addHelpText('after', meshEnvHelp),
-  ).action((id: string, opts: MeshConnectionFlags & { json?: boolean }) => meshTrack(rt, id, opts));
+  ).action(async (id: string, opts: MeshConnectionFlags & { json?: boolean }) =>
+    (await load.mesh()).meshTrack(rt, id, opts),
+  );
 
   const jobs = program
     .command('jobs')
@@ -484,15 +510,21 @@ The sandbox credentials are defaults only for a loopback base URL; any other MES
       .addOption(new Option('--status <status>', 'only jobs in this status').choices(JOB_STATUSES))
       .option('--kind <kind>', 'only jobs of this kind, e.g. mesh.send')
       .option('--correlation-id <id>', 'only jobs of this correlation id')
+      .option(
+        '--include-periodic',
+        'also list successful runs of periodic jobs (mesh.poll), left out by default (a --kind or --correlation-id lists them too)',
+      )
       .addOption(new Option('--limit <n>', 'most jobs (1–1000, default 50)').argParser(parseCount))
       .option('--json', 'print the jobs as JSON'),
-  ).action((opts: JobsListFlags) => jobsList(rt, opts));
+  ).action(async (opts: JobsListFlags) => (await load.jobs()).jobsList(rt, opts));
   withStoreOptions(
     jobs
       .command('show <id>')
       .description('one job with its payload, result and full history')
       .option('--json', 'print the job and its events as JSON'),
-  ).action((id: string, opts: StoreFlags & { json?: boolean }) => jobsShow(rt, id, opts));
+  ).action(async (id: string, opts: StoreFlags & { json?: boolean }) =>
+    (await load.jobs()).jobsShow(rt, id, opts),
+  );
   withStoreOptions(
     jobs
       .command('retry <id>')
@@ -503,7 +535,9 @@ The sandbox credentials are defaults only for a loopback base URL; any other MES
         ),
       )
       .option('--json', 'print the job as JSON'),
-  ).action((id: string, opts: StoreFlags & { attempts?: number; json?: boolean }) => jobsRetry(rt, id, opts));
+  ).action(async (id: string, opts: StoreFlags & { attempts?: number; json?: boolean }) =>
+    (await load.jobs()).jobsRetry(rt, id, opts),
+  );
 
   return program;
 }
@@ -521,10 +555,6 @@ function reportError(io: CliIo, error: unknown): number {
     io.stderr(`junction: ${error.message}\n`);
     return error.exitCode;
   }
-  if (error instanceof ConfigError) {
-    io.stderr(`junction: ${error.message}\n`);
-    return 1;
-  }
   if (error instanceof OperationOutcomeError) {
     io.stderr(`junction: HTTP ${error.status} ${error.message}\n`);
     if (isOperationOutcome(error.outcome)) printJson({ ...io, stdout: io.stderr }, error.outcome);
@@ -535,28 +565,11 @@ function reportError(io: CliIo, error: unknown): number {
   return 1;
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new InvalidArgumentError('a port is 0–65535');
-  return port;
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 /** What `start` says about the medicines dictionary it serves. */
-function dmdLines(running: RunningJunction): string[] {
+function dmdLines(running: RunningJunction, demoFolder: string): string[] {
   const release = running.dmdRelease;
   if (!release) return ['Medicines (dm+d): none imported; run `junction dmd import <zip|folder>`', ''];
-  const demo = release.source.endsWith(DEMO_DMD_FOLDER);
+  const demo = release.source.endsWith(demoFolder);
   return [
     `Medicines (dm+d): release ${release.id} of ${release.releaseDate ?? 'unknown date'}${
       demo ? ' (a small synthetic demo; import the NHSBSA release with `junction dmd import <zip>`)' : ''

@@ -66,16 +66,23 @@ describe('junction proxies', () => {
     expect(all.code, all.err).toBe(0);
     expect(JSON.parse(all.out).access).toEqual(PROXY_ACCESS_KINDS);
 
-    const forChild = await cli('proxies', 'list', '--patient', CHILD);
+    const forChild = await cli('proxies', 'list', '--patient', CHILD, '--json');
     expect(forChild.code).toBe(0);
     expect(JSON.parse(forChild.out)).toEqual([delegation]);
-    expect(JSON.parse((await cli('proxies', 'list')).out)).toHaveLength(2);
+    expect(JSON.parse((await cli('proxies', 'list', '--json')).out)).toHaveLength(2);
+    // Without --json, a table like the other lists.
+    const table = (await cli('proxies', 'list', '--patient', CHILD)).out.trimEnd().split('\n');
+    expect(table).toEqual([
+      expect.stringMatching(/^id +proxy +patient +relationship +status +from +until +access$/),
+      expect.stringMatching(new RegExp(`^${delegation.id} +${PARENT} +${CHILD} +parent +active `)),
+    ]);
 
     const revoked = await cli('proxies', 'revoke', delegation.id);
     expect(revoked).toEqual({ code: 0, out: `revoked ${delegation.id}\n`, err: '' });
-    expect(JSON.parse((await cli('proxies', 'list', '--patient', CHILD)).out)[0].revokedAt).toMatch(
+    expect(JSON.parse((await cli('proxies', 'list', '--patient', CHILD, '--json')).out)[0].revokedAt).toMatch(
       /^\d{4}-/,
     );
+    expect((await cli('proxies', 'list', '--patient', CHILD)).out).toMatch(/ revoked \d{4}-/);
 
     const audit = await cli('audit', 'verify');
     expect(audit).toMatchObject({ code: 0, out: expect.stringContaining('3 record(s)') });
@@ -172,7 +179,7 @@ describe('junction start records the sandbox parent as a proxy', () => {
 
   const list = async () => {
     const rt = testRuntime();
-    expect(await runCli(['proxies', 'list', '--data-dir', dataDir], rt)).toBe(0);
+    expect(await runCli(['proxies', 'list', '--json', '--data-dir', dataDir], rt)).toBe(0);
     return JSON.parse(rt.out()) as { id: string; proxyNhsNumber: string; patientNhsNumber: string }[];
   };
 

@@ -7,12 +7,18 @@ import { decide, listAuditEvents, openStore, type Principal } from '@junction/hu
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The console's end-to-end harness runs axe-core (a devDependency of the console) the same way.
+import { type AxeViolation, runAxe } from '../../console/e2e/harness.js';
 import { runCli } from './program.js';
 import { testRuntime } from './test-runtime.js';
 
 // Issue #3's "done when": the whole sign-in, for a P9 patient and for a clinician choosing one of
 // two roles, in a real headless Chromium against the sandbox and hub that `junction start` runs.
 // Debian's Chromium, never one downloaded by a test tool (CI installs it: .ci/run ensure_chromium).
+// The page's own globals inside page.evaluate (this is Node code, without the DOM lib).
+declare const document: { activeElement: { id: string; className: string } | null };
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
+
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -80,6 +86,37 @@ describe.runIf(hasChromium)('sign-in in headless Chromium against `junction star
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
+  /** A sandbox sign-in page meets WCAG 2.2 A and AA as far as axe-core can tell: no violation at all. */
+  async function expectAccessible(page: Page, name: string) {
+    const { violations, passes } = await runAxe(page);
+    expect(passes, `axe checked nothing on ${name}`).toBeGreaterThan(0);
+    expect(violations.map(describeViolation), `axe violations on ${name}`).toEqual([]);
+  }
+
+  /** Opens a sandbox sign-in page, fresh profile, and collects what the browser complains of there (a CSP refusal, say). */
+  async function signInPage(path: string) {
+    const { context, page } = await freshPage();
+    const complaints: string[] = [];
+    page.on('console', (m) => {
+      // The sandbox's pages only: the hub's own pages (its callback, a favicon) are not under test here.
+      const from = m.location().url;
+      if (from.startsWith(`${hubUrl}/`)) return;
+      if (m.type() === 'error' || m.type() === 'warning') complaints.push(m.text());
+    });
+    page.on('pageerror', (e) => complaints.push(String(e)));
+    await page.goto(`${hubUrl}${path}`);
+    return { context, page, complaints };
+  }
+
+  /** The page is styled by the design system's stylesheet, which the sandbox served (not a bare HTML page). */
+  async function expectNhsukStyles(page: Page) {
+    const header = page.getByRole('banner');
+    // nhsuk-frontend's header: NHS blue (#005eb8) behind white text.
+    await expect(header.evaluate((e) => getComputedStyle(e).backgroundColor)).resolves.toBe(
+      'rgb(0, 94, 184)',
+    );
+  }
+
   /** GET on the hub in the browser (the session cookie goes with it); the status and JSON body. */
   async function browse(page: Page, path: string, screenshot: string) {
     const response = await page.goto(`${hubUrl}${path}`);
@@ -95,17 +132,48 @@ describe.runIf(hasChromium)('sign-in in headless Chromium against `junction star
   it(
     'signs a P9 patient in with NHS login; they read their own record and not another’s',
     async () => {
-      const { context, page } = await freshPage();
-      await page.goto(`${hubUrl}/auth/nhs-login/login`);
+      const { context, page, complaints } = await signInPage('/auth/nhs-login/login');
       // The hub sent the browser to the sandbox's NHS login (another origin), with PKCE and vtr.
       expect(new URL(page.url()).pathname).toMatch(/^\/nhs-login\/interaction\//);
-      await expect(page.title()).resolves.toBe('Sign in with NHS login (sandbox)');
+      await expect(page.title()).resolves.toBe('Choose a test user – NHS login (sandbox)');
+      await expect(page.getByRole('banner').textContent()).resolves.toContain('NHS login (sandbox)');
+      await expectNhsukStyles(page);
+      // Each test user with their NHS number (3 3 4) and proofing level as the radio's description.
+      const jane = page.getByRole('radio', { name: 'Jane Smith', exact: true });
+      await expect(jane.getAttribute('aria-describedby')).resolves.toBeTruthy();
+      const janeHint = page.locator(`#${await jane.getAttribute('aria-describedby')}`);
+      // biome-ignore lint/performance/useDomNodeTextContent: the lines a person sees (the <br> between them) are the point
+      await expect(janeHint.innerText()).resolves.toBe(
+        'NHS number 900 000 0009\nIdentity proofing level P9 (high): photo ID and physical comparison',
+      );
+      await expectAccessible(page, 'NHS login sign-in page');
       await shot(page, 'nhs-login-1-sign-in-page');
 
+      // Nothing chosen: the error summary (focused) and the field's own message, both naming what to do.
+      expect(complaints).toEqual([]);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await expect(page.title()).resolves.toBe('Error: Choose a test user – NHS login (sandbox)');
+      // The one complaint: the page came back as a 400, as a refused form should.
+      expect(complaints).toEqual([
+        'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+      ]);
+      complaints.length = 0;
+      const summary = page.getByRole('alert');
+      await expect(summary.textContent()).resolves.toContain('Select the test user to sign in as');
+      await expect(page.evaluate(() => document.activeElement?.className)).resolves.toBe(
+        'nhsuk-error-summary',
+      );
+      await expectAccessible(page, 'NHS login sign-in page with an error');
+      await shot(page, 'nhs-login-1b-nothing-chosen');
+      await summary.getByRole('link', { name: 'Select the test user to sign in as' }).click();
+      await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('user');
+
+      await page.getByRole('radio', { name: 'Jane Smith', exact: true }).check();
       await Promise.all([
         page.waitForURL(`${hubUrl}/auth/nhs-login/callback?**`),
-        page.getByRole('button', { name: 'Sign in as Jane Smith, NHS number 9000000009' }).click(),
+        page.getByRole('button', { name: 'Continue' }).click(),
       ]);
+      expect(complaints).toEqual([]);
       await shot(page, 'nhs-login-2-back-at-hub');
       const cookie = await sessionCookieOf(context);
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: false });
@@ -136,22 +204,30 @@ describe.runIf(hasChromium)('sign-in in headless Chromium against `junction star
 
   /** Dr Alex Carter, the sandbox CIS2 user with two roles at two organisations, signs in with one. */
   async function signInAsCarter(roleLabel: string, name: string) {
-    const { context, page } = await freshPage();
-    await page.goto(`${hubUrl}/auth/cis2/login`);
+    const { context, page, complaints } = await signInPage('/auth/cis2/login');
     expect(new URL(page.url()).pathname).toMatch(
       /^\/openam\/oauth2\/realms\/root\/realms\/oidc\/interaction\//,
     );
-    await expect(page.title()).resolves.toBe('CIS2 smartcard sign-in (sandbox)');
+    await expect(page.title()).resolves.toBe('Choose a smartcard – NHS Care Identity Service 2 (sandbox)');
+    await expect(page.getByRole('banner').textContent()).resolves.toContain(
+      'NHS Care Identity Service 2 (sandbox)',
+    );
+    await expectNhsukStyles(page);
+    await expectAccessible(page, 'CIS2 smartcard page');
     await shot(page, `${name}-1-smartcard`);
-    await page.getByRole('button', { name: 'Insert smartcard of Dr Alex Carter' }).click();
+    await page.getByRole('radio', { name: 'Dr Alex Carter' }).check();
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Select your role', level: 1 }).waitFor();
-    await page.getByLabel(roleLabel).check();
+    await expect(page.title()).resolves.toBe('Select your role – NHS Care Identity Service 2 (sandbox)');
+    await expectAccessible(page, 'CIS2 role selection');
+    await page.getByRole('radio', { name: roleLabel }).check();
     await shot(page, `${name}-2-role`);
     await Promise.all([
       page.waitForURL(`${hubUrl}/auth/cis2/callback?**`),
       page.getByRole('button', { name: 'Continue' }).click(),
     ]);
     await shot(page, `${name}-3-back-at-hub`);
+    expect(complaints).toEqual([]);
     expect((await sessionCookieOf(context))?.value).toMatch(/^jss_/);
     const session = await browse(page, '/auth/session', `${name}-4-session`);
     expect(session.status).toBe(200);
@@ -166,10 +242,7 @@ describe.runIf(hasChromium)('sign-in in headless Chromium against `junction star
   it(
     'signs a clinician in with CIS2 under each of their two roles; the chosen role is the one that counts',
     async () => {
-      const clinical = await signInAsCarter(
-        'Clinical Practitioner Access Role at SANDBOX GP PRACTICE (Y12345)',
-        'cis2-clinical',
-      );
+      const clinical = await signInAsCarter('Clinical Practitioner Access Role (R8000)', 'cis2-clinical');
       expect(clinical).toMatchObject({
         kind: 'clinician',
         uid: '555000000001',
@@ -178,10 +251,7 @@ describe.runIf(hasChromium)('sign-in in headless Chromium against `junction star
         organisationOds: 'Y12345',
       });
 
-      const admin = await signInAsCarter(
-        'Admin/Clinical Support Access Role at SANDBOX COMMUNITY HEALTH TRUST (Y23456)',
-        'cis2-admin',
-      );
+      const admin = await signInAsCarter('Admin/Clinical Support Access Role (R8008)', 'cis2-admin');
       expect(admin).toMatchObject({
         kind: 'clinician',
         uid: '555000000001',
@@ -215,6 +285,10 @@ describe.runIf(hasChromium)('sign-in in headless Chromium against `junction star
     BROWSER_TIMEOUT_MS,
   );
 });
+
+function describeViolation(v: AxeViolation): string {
+  return `[${v.impact}] ${v.id}: ${v.help} (${v.nodes.map((n) => n.html.slice(0, 120)).join(' | ')})`;
+}
 
 function spineCode(body: unknown): string | undefined {
   return (body as OperationOutcome).issue?.[0]?.details?.coding?.[0]?.code;

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
+import { START_RECORD_FILE } from './start-record.js';
 import { testRuntime } from './test-runtime.js';
 
 // Issue #2's "done when" for PATCH: a bad NHS number, a missing header, an unknown patient, a stale
@@ -55,6 +56,14 @@ describe('junction start --open-sandbox: PDS PATCH through the hub', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const toMale = { patches: [{ op: 'replace', path: '/gender', value: 'male' }] };
+
+  it('records no app for the CLI, and junction pds reads the open PDS without a token', async () => {
+    const record = JSON.parse(await readFile(join(dataDir, START_RECORD_FILE), 'utf8'));
+    expect(record.sandboxApp).toBeUndefined();
+    const pds = testRuntime();
+    expect(await runCli(['pds', 'get', '9000000009', '--data-dir', dataDir], pds), pds.err()).toBe(0);
+    expect(JSON.parse(pds.out())).toMatchObject({ resourceType: 'Patient', id: '9000000009' });
+  });
 
   it('says the sandbox is open', () => {
     expect(out).toMatch(/sandbox PDS:.*open/);

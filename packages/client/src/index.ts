@@ -1,22 +1,4 @@
-export {
-  type ApplicationRestrictedAuthOptions,
-  applicationRestrictedAuth,
-} from './auth/application-restricted-auth.js';
-export { AuthError } from './auth/auth-error.js';
-export {
-  CLIENT_ASSERTION_ALG,
-  CLIENT_ASSERTION_TTL_S,
-  type ClientAssertionOptions,
-  loadPrivateKey,
-  type PrivateKeyInput,
-  signClientAssertion,
-} from './auth/client-assertion.js';
-export {
-  ID_TOKEN_TYPE,
-  TOKEN_EXCHANGE_GRANT,
-  type TokenExchangeAuthOptions,
-  tokenExchangeAuth,
-} from './auth/token-exchange.js';
+export * from './auth/index.js';
 export {
   type Cis2AuthorizationRequest,
   Cis2Client,
@@ -35,32 +17,7 @@ export {
 export { DEFAULT_RETRY, parseRetryAfterMs, type RetryMode, type RetryOptions } from './http/retry.js';
 export { realSleep } from './http/sleep.js';
 export type { AccessTokenProvider, RequestContext, Sleep } from './http/types.js';
-export {
-  MESH_AUTH_SCHEME,
-  type MeshAuthorizationInput,
-  meshAuthorization,
-  meshTimestamp,
-} from './mesh/auth.js';
-export type { MeshBody, MeshFileBody } from './mesh/chunks.js';
-export { MeshError, type MeshErrorDetail } from './mesh/errors.js';
-export { MeshClient } from './mesh/mesh-client.js';
-export { MESH_V2_JSON, type MeshRetryMode } from './mesh/transport.js';
-export {
-  MESH_DEFAULT_CHUNK_SIZE,
-  MESH_MAX_REQUEST_BYTES,
-  type MeshClientOptions,
-  type MeshInboxOptions,
-  type MeshMailboxMatch,
-  type MeshMessageMetadata,
-  type MeshReceived,
-  type MeshReceiveOptions,
-  type MeshReceiveProgress,
-  type MeshSendProgress,
-  type MeshSendRequest,
-  type MeshSendResult,
-  type MeshTlsOptions,
-  type MeshTracking,
-} from './mesh/types.js';
+export * from './mesh/index.js';
 export {
   type NhsLoginAuthorizationRequest,
   NhsLoginClient,
@@ -83,16 +40,4 @@ export {
   type OidcClientOptions,
   type OidcTokens,
 } from './oidc/relying-party.js';
-export { PdsClient, type PdsClientOptions } from './pds/pds-client.js';
-export { toPdsQuery } from './pds/search-params.js';
-export type {
-  JsonPatchOperation,
-  PdsCoverageResult,
-  PdsCreatePatientRequest,
-  PdsCreateResult,
-  PdsPatientResult,
-  PdsRelatedPersonsResult,
-  PdsSearchParams,
-  PdsSearchResult,
-  PdsUpdateOptions,
-} from './pds/types.js';
+export * from './pds/index.js';

@@ -10,6 +10,7 @@ import { createHub, loadConfig, randomAdminPassword, resetAdminAccount } from '@
 import { zipSync } from 'fflate';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
+import { DMD_2019 } from '../../hub/src/testing/reference.js';
 
 /*
  * The console's end-to-end harness: `junction start` as a user runs it (in-process through the CLI's
@@ -32,12 +33,12 @@ export const VIEWPORTS = {
   tablet: { width: 768, height: 1024 },
 } as const;
 
-/** Dr Alex Carter, the sandbox CIS2 smartcard user (uid 555000000001) with two roles. */
+/** Dr Alex Carter's two roles (sandbox CIS2 user 555000000001), as the role selection page labels them. */
 export const CIS2_ROLES = {
-  /** R8008: runs the hub (overview, messages, jobs, audit) and traces patients. */
-  adminClinicalSupport: 'Admin/Clinical Support Access Role at SANDBOX COMMUNITY HEALTH TRUST (Y23456)',
-  /** R8000: a clinician: patients, medicines, messages; no operations or audit. */
-  clinicalPractitioner: 'Clinical Practitioner Access Role at SANDBOX GP PRACTICE (Y12345)',
+  /** R8008 at SANDBOX COMMUNITY HEALTH TRUST (Y23456): runs the hub (overview, messages, jobs, audit) and traces patients. */
+  adminClinicalSupport: 'Admin/Clinical Support Access Role (R8008)',
+  /** R8000 at SANDBOX GP PRACTICE (Y12345): a clinician: patients, medicines, messages; no operations or audit. */
+  clinicalPractitioner: 'Clinical Practitioner Access Role (R8000)',
 } as const;
 
 export interface RunningJunction {
@@ -258,9 +259,10 @@ export async function signInWithCis2(page: Page, consoleUrl: string, roleLabel: 
   await page.goto(consoleUrl);
   await page.getByRole('link', { name: /sign in with cis2/i }).click();
   await page.waitForURL(/\/openam\/oauth2\/realms\/root\/realms\/oidc\/interaction\//);
-  await page.getByRole('button', { name: 'Insert smartcard of Dr Alex Carter' }).click();
+  await page.getByRole('radio', { name: 'Dr Alex Carter' }).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Select your role', level: 1 }).waitFor();
-  await page.getByLabel(roleLabel).check();
+  await page.getByRole('radio', { name: roleLabel }).check();
   await Promise.all([
     page.waitForURL(`${consoleUrl}**`),
     page.getByRole('button', { name: 'Continue' }).click(),
@@ -314,6 +316,49 @@ export async function expectText(locator: Locator, text: string | RegExp, timeou
       timeout: timeoutMs,
     })
     .toMatch(text);
+}
+
+/**
+ * The lines a machine value (`.app-breakable`: ids, URLs, action names) is laid out on, read from
+ * the browser's layout character by character; and that each line but the last ends at one of its
+ * separators (`.`, `/`, `-`, `_`), where BreakableText's `<wbr>`s let it wrap, never mid-part.
+ * Returns every value's lines, so a test can also see that something did wrap.
+ */
+export async function expectWrapsAtSeparators(scope: Locator): Promise<string[][]> {
+  const all: string[][] = [];
+  for (const value of await scope.locator('.app-breakable').all()) {
+    const lines = await value.evaluate((element) => {
+      // biome-ignore lint/suspicious/noExplicitAny: the DOM, untyped in this Node program
+      const doc = (globalThis as any).document;
+      const out: string[] = [];
+      let current = '';
+      let top: number | undefined;
+      // NodeFilter.SHOW_TEXT
+      const walker = doc.createTreeWalker(element, 4);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.data.length; i++) {
+          const range = doc.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          const rect = range.getClientRects()[0];
+          if (!rect) continue;
+          if (top !== undefined && rect.top > top + rect.height / 2) {
+            out.push(current);
+            current = '';
+          }
+          top = rect.top;
+          current += node.data[i];
+        }
+      }
+      out.push(current);
+      return out;
+    });
+    for (const line of lines.slice(0, -1)) {
+      expect(line, `"${lines.join('')}" wrapped mid-part: ${JSON.stringify(lines)}`).toMatch(/[./_-]$/);
+    }
+    all.push(lines);
+  }
+  return all;
 }
 
 /** Follows a link of the console's primary navigation; the new page's h1 is awaited. */
@@ -441,14 +486,10 @@ export function screenshotter(suite: string) {
 }
 
 /**
- * A small real dm+d release (the 2019-04-01 sample in the shared reference data, beside the
- * checkout), zipped in the test as NHSBSA ships releases: the console's import upload takes a zip.
+ * A small real dm+d release (the 2019-04-01 sample, reference/refdata/dmd/openprescribing-2019-04-01),
+ * zipped in the test as NHSBSA ships releases: the console's import upload takes a zip.
  */
-export const REFDATA_DMD_ZIP = {
-  folder: fileURLToPath(
-    new URL('../../../../shared/refdata/dmd/openprescribing-2019-04-01/', import.meta.url),
-  ),
-};
+export const REFDATA_DMD_ZIP = { folder: DMD_2019 };
 
 /** The files of `folder` (not its subfolders) as one zip, deflated. */
 export async function zipFolder(folder: string): Promise<Buffer> {

@@ -237,7 +237,19 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** One run of a recurring series (a MESH poll): its successful runs are left out of lists unless asked for. */
+  periodic?: boolean;
   events?: { at: string; event: string; attempt: number; owner: string | null; detail: string | null }[];
+}
+
+/** `GET /jobs`: the jobs, a count per status, and the successful periodic runs left out, per series. */
+export interface JobList {
+  jobs: Job[];
+  counts: Record<Job['status'], number>;
+  hiddenPeriodic?: {
+    succeeded: number;
+    series: { kind: string; payload: unknown; succeeded: number; lastSucceededAt: string | null }[];
+  };
 }
 
 export interface AuditEvent {

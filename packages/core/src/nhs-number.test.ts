@@ -10,7 +10,8 @@ import {
   syntheticNhsNumbers,
 } from './nhs-number.js';
 
-// Vectors: shared/refdata/NOTES.md §4 (NHS Data Dictionary modulus 11 algorithm).
+// Vectors: the NHS Data Dictionary's modulus 11 algorithm for the NHS number
+// (https://www.datadictionary.nhs.uk/attributes/nhs_number.html), computed and checked by hand.
 const VALID = [
   '9434765919',
   '9434765870',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isValidSctId, isVerhoeffValid, parseSctId, verhoeffCheckDigit } from './snomed-id.js';
 
-// Vectors: shared/refdata/NOTES.md §3.3, checked against SNOMED RF2 spec §6.4.2 tables.
+// Vectors: SNOMED CT ids (the root, core and UK modules, dm+d ids such as those in reference/refdata/dmd/),
+// checked against the Verhoeff tables of the SNOMED RF2 spec §6.4.2.
 const VALID = [
   '138875005',
   '404684003',

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { mountCis2 } from './cis2/cis2.js';
-import { type MeshPluginOptions, meshPlugin } from './mesh/index.js';
+import { MESH_BASE_PATH, type MeshPluginOptions, meshPlugin } from './mesh/index.js';
 import { mountNhsLogin } from './nhs-login/nhs-login.js';
 import { AccessTokenStore } from './oauth/access-token-store.js';
 import { oauthPlugin } from './oauth/oauth-plugin.js';
@@ -34,18 +34,24 @@ export interface SandboxOptions {
   publicUrl?: string;
   /**
    * MESH v2 at `/messageexchange`: seed (default NHS's MESH sandbox seed), shared key, data dir
-   * (default a temp dir per server), message expiry, test-only admin routes. The PDS patients' GP
+   * (default a temp dir per server), message expiry, test-only admin routes (`/admin/...` and
+   * `/messageexchange/admin/...`), NHS's sandbox's any-workflow sending. The PDS patients' GP
    * practices always get mailboxes registered for GPFED_CONSULT_REPORT.
    */
   mesh?: Omit<MeshPluginOptions, 'now' | 'gpPractices'>;
-  /** Serve HTTPS with this certificate and key (PEM), as the real MESH and API platform are HTTPS only. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Serve HTTPS with this certificate and key (PEM), as the real MESH and API platform are HTTPS only.
+   * With `clientCa`, mutual TLS as the real MESH requires it (mesh-api.yaml "Get a TLS certificate"):
+   * a client must present a certificate issued by that CA, or the TLS handshake fails and no request
+   * is read (for every API the sandbox serves on that port).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
 }
 
 /** Base paths of the real services, which the sandbox keeps. */
 export const PDS_BASE_PATH = '/personal-demographics/FHIR/R4';
 export const OAUTH_BASE_PATH = '/oauth2';
-export const MESH_BASE_PATH = '/messageexchange';
+export { MESH_BASE_PATH };
 
 /**
  * Builds the sandbox server (not listening yet): PDS FHIR R4 at `/personal-demographics/FHIR/R4`,
@@ -59,7 +65,7 @@ export async function createSandboxServer(options: SandboxOptions = {}): Promise
   const now = options.now ?? (() => new Date());
   const app = Fastify({
     logger: loggerOption(options.logger),
-    ...(options.tls && { https: { cert: options.tls.cert, key: options.tls.key } }),
+    ...(options.tls && { https: httpsOptions(options.tls) }),
   }) as unknown as FastifyInstance;
   const apps = options.auth?.apps ?? [];
   const tokens = new AccessTokenStore({ now });
@@ -87,7 +93,6 @@ export async function createSandboxServer(options: SandboxOptions = {}): Promise
   if (options.auth) pdsOptions.verifyAccessToken = (token) => tokens.verify(token);
   await app.register(pdsPlugin, { prefix: PDS_BASE_PATH, ...pdsOptions });
   await app.register(meshPlugin, {
-    prefix: MESH_BASE_PATH,
     ...options.mesh,
     gpPractices: gpPracticeCodes(options.pds, now),
     now,
@@ -112,6 +117,12 @@ function gpPracticeCodes(pds: SandboxOptions['pds'], now: () => Date): Set<strin
     }
   }
   return codes;
+}
+
+function httpsOptions(tls: NonNullable<SandboxOptions['tls']>) {
+  const { cert, key, clientCa } = tls;
+  if (clientCa === undefined) return { cert, key };
+  return { cert, key, ca: clientCa, requestCert: true, rejectUnauthorized: true };
 }
 
 function loggerOption(logger: SandboxOptions['logger']): NonNullable<FastifyServerOptions['logger']> {

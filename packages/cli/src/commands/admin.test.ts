@@ -48,12 +48,18 @@ describe('junction admin', () => {
     expect(await signInStatus('ops.lead', PASSWORD)).toBe(200);
 
     const listed = testRuntime();
-    expect(await runCli(['admin', 'list', '--data-dir', dataDir], listed)).toBe(0);
+    expect(await runCli(['admin', 'list', '--json', '--data-dir', dataDir], listed)).toBe(0);
     const accounts = JSON.parse(listed.out());
     expect(accounts).toEqual([
       expect.objectContaining({ username: 'ops.lead', lastSignInAt: expect.any(String) }),
     ]);
     expect(listed.out()).not.toMatch(/scrypt|password_hash/);
+    const table = testRuntime();
+    expect(await runCli(['admin', 'list', '--data-dir', dataDir], table)).toBe(0);
+    expect(table.out().trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^username +status +created +password changed +last sign-in +id$/),
+      expect.stringMatching(new RegExp(`^ops\\.lead +active +\\S+ +\\S+ +\\d{4}-\\S+ +${accounts[0].id}$`)),
+    ]);
 
     const disabled = testRuntime();
     expect(await runCli(['admin', 'disable', 'ops.lead', '--data-dir', dataDir], disabled)).toBe(0);

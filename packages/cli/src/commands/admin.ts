@@ -8,6 +8,7 @@ import {
   disableAdminAccount,
   listAdminAccounts,
 } from '@junction/hub';
+import { table } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import type { StoreFlags } from '../store-flags.js';
 import { withStore } from './store-commands.js';
@@ -42,8 +43,28 @@ export async function adminCreate(io: AdminIo, flags: AdminCreateFlags): Promise
   printJson(io, created);
 }
 
-export async function adminList(io: CliIo, flags: StoreFlags): Promise<void> {
-  printJson(io, await withStore(io, flags, (store) => listAdminAccounts(store)));
+/** `junction admin list`: a table (JSON with --json), never a password. */
+export async function adminList(io: CliIo, flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const accounts = await withStore(io, flags, (store) => listAdminAccounts(store));
+  if (flags.json) {
+    printJson(io, accounts);
+    return;
+  }
+  if (accounts.length === 0) {
+    io.stdout('no admin accounts; `junction admin create --username <name>` makes one\n');
+    return;
+  }
+  const rows = accounts.map((a) => [
+    a.username,
+    a.disabledAt ? `disabled ${a.disabledAt}` : 'active',
+    a.createdAt,
+    a.passwordChangedAt,
+    a.lastSignInAt ?? 'never',
+    a.id,
+  ]);
+  io.stdout(
+    `${table(['username', 'status', 'created', 'password changed', 'last sign-in', 'id'], rows).join('\n')}\n`,
+  );
 }
 
 /** `junction admin disable`: the account can no longer sign in and its sessions end now. */

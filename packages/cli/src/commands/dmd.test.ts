@@ -1,16 +1,13 @@
-import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDmdRelease } from '@junction/hub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DMD_2019 as SAMPLE } from '../../../hub/src/testing/reference.js';
 import { runCli } from '../program.js';
 import { type TestRuntime, testRuntime } from '../test-runtime.js';
 
-// The real 2019-04-01 sample release (README.txt there lists its VMPs), beside the repo.
-const SAMPLE = join(__dirname, '../../../../../shared/refdata/dmd/openprescribing-2019-04-01');
-const haveSample = existsSync(SAMPLE);
-if (!haveSample) console.warn(`skipping dm+d CLI tests: ${SAMPLE} is absent (clone shared/ beside the repo)`);
+// The real 2019-04-01 sample release (reference/refdata/dmd/; README.txt there lists its VMPs).
 
 const DICLOFENAC_GEL = '22480211000001104'; // VMP, README.txt
 const DICLOFENAC_VTM = '32889211000001103';
@@ -22,7 +19,7 @@ async function cli(args: string[], rt: TestRuntime = testRuntime()): Promise<Tes
   return Object.assign(rt, { code });
 }
 
-describe.skipIf(!haveSample)('junction dmd on the 2019 sample release', () => {
+describe('junction dmd on the 2019 sample release', () => {
   let dataDir: string;
   let store: string[];
   const temp: string[] = [];
@@ -96,6 +93,20 @@ describe.skipIf(!haveSample)('junction dmd on the 2019 sample release', () => {
     );
     expect(all.out()).toMatch(/^AMP +30926911000001106 +Diclofenac 2\.32% gel +invalid/m);
     expect(all.out()).not.toMatch(/^VTM /m);
+  });
+
+  it('says "first N of M" when --limit cuts the list, and gives the total in JSON', async () => {
+    const all = await cli(['dmd', 'search', 'diclofenac', '--json', ...store]);
+    const { total, hits } = JSON.parse(all.out());
+    expect(hits.length).toBeGreaterThan(2);
+    expect(total).toBe(hits.length);
+    const cut = await cli(['dmd', 'search', 'diclofenac', '--limit', '2', ...store]);
+    expect(cut.out().split('\n')[0]).toBe(
+      `release 1, 2019-04-01: first 2 of ${total} matches for "diclofenac" (--limit shows up to 100)`,
+    );
+    expect(cut.out().trimEnd().split('\n')).toHaveLength(1 + 1 + 2);
+    const whole = await cli(['dmd', 'search', 'diclofenac', ...store]);
+    expect(whole.out().split('\n')[0]).toBe(`release 1, 2019-04-01: ${total} matches for "diclofenac"`);
   });
 
   it('prints JSON with --json, and looks a digits-only text up as an id or GTIN', async () => {

@@ -18,7 +18,7 @@ import {
   importDmdRelease,
   listDmdReleases,
 } from '@junction/hub';
-import { formatBytes } from '../format.js';
+import { formatBytes, table } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import { percent, progressBar, TtyLine } from '../progress.js';
 import type { StoreFlags } from '../store-flags.js';
@@ -199,6 +199,9 @@ export function formatImportSummary(s: DmdImportSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The largest page the hub's search returns. */
+const MAX_SEARCH_LIMIT = 100;
+
 export interface DmdSearchFlags extends StoreFlags {
   type?: string[];
   kind?: string;
@@ -225,15 +228,19 @@ export async function dmdSearch(io: CliIo, words: string[], flags: DmdSearchFlag
     checkCode(snap.lookup, 'ROUTE', '--route', flags.route);
     const result = await dmd.search(text, options);
     if (!result) throw new CliError(NO_RELEASE);
+    // Every match, where the page holds only the best --limit (a code found by its previous id or
+    // GTIN is one hit the name index does not count).
+    const total = Math.max(result.hits.length, result.snapshot.index.count(text, options));
     if (flags.json) {
       printJson(io, {
         release: { id: result.release.id, releaseDate: result.release.releaseDate },
         query: text,
+        total,
         hits: result.hits.map((h) => ({ ...h.entry, score: h.score, matched: h.matched })),
       });
       return;
     }
-    io.stdout(formatHits(text, result.release, result.hits, snap.lookup));
+    io.stdout(formatHits(text, result.release, result.hits, total, snap.lookup));
   });
 }
 
@@ -248,8 +255,8 @@ function searchOptionsFrom(flags: DmdSearchFlags): DmdSearchOptions {
   }
   if (flags.kind !== undefined && flags.kind !== 'medicine' && flags.kind !== 'device')
     throw new CliError(`--kind is medicine or device, not '${flags.kind}'`);
-  if (flags.limit !== undefined && (flags.limit < 1 || flags.limit > 100))
-    throw new CliError('--limit is 1 to 100');
+  if (flags.limit !== undefined && (flags.limit < 1 || flags.limit > MAX_SEARCH_LIMIT))
+    throw new CliError(`--limit is 1 to ${MAX_SEARCH_LIMIT}`);
   for (const [flag, value] of [
     ['--form', flags.form],
     ['--route', flags.route],
@@ -287,9 +294,16 @@ function formatHits(
   text: string,
   release: DmdReleaseInfo,
   hits: DmdSearchHit[],
+  total: number,
   lookup: DmdLookupResolver,
 ): string {
-  const head = `release ${describeRelease(release)}: ${hits.length === 0 ? 'no' : hits.length} match${hits.length === 1 ? '' : 'es'} for "${text}"`;
+  const shown =
+    total > hits.length
+      ? `first ${hits.length} of ${count(total)} matches`
+      : `${hits.length === 0 ? 'no' : hits.length} match${hits.length === 1 ? '' : 'es'}`;
+  const more =
+    total > hits.length && hits.length < MAX_SEARCH_LIMIT ? ` (--limit shows up to ${MAX_SEARCH_LIMIT})` : '';
+  const head = `release ${describeRelease(release)}: ${shown} for "${text}"${more}`;
   if (hits.length === 0) return `${head}\n`;
   const rows = hits.map((h) => [h.entry.type, h.entry.id, h.entry.name, flagsOf(h.entry, lookup)]);
   return `${[head, ...table(['type', 'id', 'name', 'flags'], rows)].join('\n')}\n`;
@@ -466,15 +480,4 @@ export async function dmdReleases(io: CliIo, flags: StoreFlags & { json?: boolea
 
 function count(n: number): string {
   return n.toLocaleString('en-GB');
-}
-
-/** Plain aligned columns (no borders): readable in a terminal and easy to grep. */
-function table(header: string[], rows: string[][], rightAligned: number[] = []): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
 }

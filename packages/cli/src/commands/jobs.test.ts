@@ -231,4 +231,55 @@ describe.each(await testStores())('junction jobs on $dialect', (factory) => {
       expect(unknown.err).toBe('junction: no job with id no-such-job (see `junction jobs list`)\n');
     },
   );
+
+  itDb(
+    'leaves out successful runs of periodic jobs (mesh.poll), saying how many and when each series last succeeded; --include-periodic or --kind lists them; a dead poll always shows',
+    async () => {
+      const polls = new JobRunner(t.store, {
+        logger: quiet,
+        handlers: {
+          'mesh.poll': async (job) => {
+            const { mailboxId } = job.payload as { mailboxId: string };
+            if (mailboxId === 'X26ZZZ9')
+              throw new PermanentJobError(`MESH mailbox ${mailboxId} is not configured`);
+            return { received: 0 };
+          },
+        },
+      });
+      // As the hub's poll schedule enqueues them: one attempt, periodic.
+      const poll = async (mailboxId: string) => {
+        const { job } = await enqueueJob(t.store, {
+          kind: 'mesh.poll',
+          payload: { mailboxId },
+          maxAttempts: 1,
+          periodic: true,
+        });
+        await polls.runOnce();
+        return job.id;
+      };
+      const ok1 = await poll('X26ABC2');
+      const ok2 = await poll('X26ABC2');
+      const deadPoll = await poll('X26ZZZ9');
+      const shown = JSON.parse((await run(['jobs', 'show', ok2, '--json'])).out) as JobWithEvents;
+      expect(shown.status).toBe('succeeded');
+
+      const list = await run(['jobs', 'list']);
+      expect(list.code, list.err).toBe(0);
+      expect(list.out).not.toContain(ok1);
+      expect(list.out).not.toContain(ok2);
+      expect(list.out).toMatch(new RegExp(`^${deadPoll} +mesh\\.poll +dead +1/1 .*not configured`, 'm'));
+      expect(list.out).toContain(
+        '\nnot listed: 2 successful run(s) of periodic jobs (--include-periodic lists them)\n' +
+          `  mesh.poll {"mailboxId":"X26ABC2"}: 2, last succeeded ${shown.finishedAt}\n`,
+      );
+      const all = await run(['jobs', 'list', '--include-periodic']);
+      expect(all.out).toContain(ok1);
+      expect(all.out).toContain(ok2);
+      expect(all.out).not.toContain('not listed');
+      const succeededCount = (out: string) => Number(/succeeded (\d+)/.exec(out)?.[1]);
+      expect(succeededCount(all.out)).toBe(succeededCount(list.out) + 2);
+      const byKind = JSON.parse((await run(['jobs', 'list', '--kind', 'mesh.poll', '--json'])).out) as Job[];
+      expect(byKind.map((j) => j.id)).toEqual(expect.arrayContaining([ok1, ok2, deadPoll]));
+    },
+  );
 });

@@ -1,12 +1,13 @@
 import {
-  countJobs,
   getJob,
   JobError,
+  type JobListing,
   type JobStatus,
   type JobWithEvents,
-  listJobs,
+  jobListing,
   retryJob,
 } from '@junction/hub';
+import { table } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import type { StoreFlags } from '../store-flags.js';
 import { withStore } from './store-commands.js';
@@ -21,21 +22,26 @@ export interface JobsListFlags extends StoreFlags {
   status?: JobStatus;
   kind?: string;
   correlationId?: string;
+  includePeriodic?: boolean;
   limit?: number;
   json?: boolean;
 }
 
-/** `junction jobs list`: newest first; a count per status heads the table. */
+/**
+ * `junction jobs list`: newest first; a count per status heads the table. Successful runs of
+ * periodic jobs (a `mesh.poll` per mailbox every few seconds) are left out as the hub's `GET /jobs`
+ * leaves them out (`jobListing`), with a line saying how many and when each series last succeeded.
+ */
 export async function jobsList(io: CliIo, flags: JobsListFlags): Promise<void> {
-  const { jobs, counts } = await withStore(io, flags, async (store) => ({
-    jobs: await listJobs(store, {
+  const { jobs, counts, hiddenPeriodic } = await withStore(io, flags, (store) =>
+    jobListing(store, {
       ...(flags.status !== undefined && { status: flags.status }),
       ...(flags.kind !== undefined && { kind: flags.kind }),
       ...(flags.correlationId !== undefined && { correlationId: flags.correlationId }),
+      ...(flags.includePeriodic && { includePeriodic: true }),
       ...(flags.limit !== undefined && { limit: flags.limit }),
     }),
-    counts: await countJobs(store, flags.kind !== undefined ? { kind: flags.kind } : {}),
-  }));
+  );
   if (flags.json) {
     printJson(io, jobs);
     return;
@@ -65,7 +71,19 @@ export async function jobsList(io: CliIo, flags: JobsListFlags): Promise<void> {
     const limit = flags.limit ?? 50;
     if (jobs.length >= limit) lines.push(`(first ${jobs.length}; --limit for more, up to 1000)`);
   }
+  if (hiddenPeriodic) lines.push(...hiddenLines(hiddenPeriodic));
   io.stdout(`${lines.join('\n')}\n`);
+}
+
+/** What the list left out: the count, then each series (kind and payload) with its last success. */
+function hiddenLines(hidden: NonNullable<JobListing['hiddenPeriodic']>): string[] {
+  return [
+    `not listed: ${hidden.succeeded} successful run(s) of periodic jobs (--include-periodic lists them)`,
+    ...hidden.series.map(
+      (s) =>
+        `  ${s.kind} ${JSON.stringify(s.payload)}: ${s.succeeded}, last succeeded ${s.lastSucceededAt ?? '?'}`,
+    ),
+  ];
 }
 
 /** `junction jobs show <id>`: the job, its payload and result, and every event of its history. */
@@ -143,14 +161,4 @@ export async function jobsRetry(
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function table(header: string[], rows: string[][], rightAligned: number[] = []): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
 }

@@ -371,7 +371,7 @@ describe('junction mesh against the sandbox MESH', () => {
     });
     expect(run.code).toBe(1);
     expect(run.err().trimEnd().split('\n').at(-1)).toBe(
-      `junction: MESH send message failed (Error ECONNREFUSED) at http://127.0.0.1:${port} (is \`junction start\` running? --base-url sets another)`,
+      `junction: cannot reach MESH at http://127.0.0.1:${port} (connection refused)`,
     );
   });
 

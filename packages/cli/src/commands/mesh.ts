@@ -3,6 +3,7 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { RequestContext } from '@junction/client';
 import {
   MESH_DEFAULT_CHUNK_SIZE,
   type MeshBody,
@@ -11,21 +12,23 @@ import {
   type MeshMessageMetadata,
   type MeshTlsOptions,
   type MeshTracking,
-  type RequestContext,
-} from '@junction/client';
-import { InvalidArgumentError } from 'commander';
+} from '@junction/client/mesh';
 import { formatBytes } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import { percent, progressBar, TtyLine } from '../progress.js';
+import {
+  cannotReach,
+  DEFAULT_SANDBOX_URL,
+  type FoundStart,
+  findStart,
+  networkFailure,
+} from '../start-record.js';
 
 /*
  * `junction mesh …`: talk to any MESH v2 base URL (the local sandbox, INT, live) as one mailbox, through the
  * client's MeshClient (specs/mesh/mesh-api.yaml). Nothing here touches the hub's store: `get` and `ack` act on
  * the mailbox itself, so do not point them at a mailbox a running hub polls.
  */
-
-/** The sandbox MESH that `junction start` runs (hub port 8080 + 1), without `/messageexchange`. */
-export const DEFAULT_MESH_BASE_URL = 'http://127.0.0.1:8081';
 
 /**
  * The credentials of NHS's MESH sandbox seed (mesh-sandbox data/mailboxes.jsonl: X26ABC1, password `password`;
@@ -55,6 +58,8 @@ export interface MeshConnectionFlags {
   ca?: string;
   /** Uncompressed bytes per chunk (default the client's 75 MiB). */
   chunkSize?: number;
+  /** The data folder where `junction start` recorded its ports (default ./data). */
+  dataDir?: string;
 }
 
 /** What the mesh commands need beyond text output: raw stdin and stdout, and Ctrl-C. */
@@ -74,17 +79,27 @@ export interface MeshRuntime extends CliIo {
 /** Exit code of a transfer stopped by Ctrl-C (128 + SIGINT). */
 const INTERRUPTED_EXIT_CODE = 130;
 
-/** The connection a command uses: flags, then `JUNCTION_MESH_*`, then the sandbox's defaults on loopback. */
+/**
+ * The connection a command uses: flags, then `JUNCTION_MESH_*`, then the sandbox MESH of the running
+ * `junction start` recorded in the data folder (or start's default port), with the sandbox's
+ * credentials on loopback.
+ */
 export async function meshClientFrom(
   io: CliIo,
   flags: MeshConnectionFlags,
-): Promise<{ mesh: MeshClient; baseUrl: string }> {
+): Promise<{ mesh: MeshClient; baseUrl: string; found?: FoundStart }> {
   const env = (name: keyof typeof MESH_ENV) => {
     const v = io.env[MESH_ENV[name]];
     return v === undefined || v === '' ? undefined : v;
   };
   const pick = (name: keyof typeof MESH_ENV) => flags[name] ?? env(name);
-  const baseUrl = normaliseBaseUrl(pick('baseUrl') ?? DEFAULT_MESH_BASE_URL);
+  const given = pick('baseUrl');
+  let found: FoundStart | undefined;
+  if (given === undefined) {
+    found = await findStart(flags.dataDir, io.env);
+    if (found.stale) io.stderr(`junction: ${found.stale}\n`);
+  }
+  const baseUrl = normaliseBaseUrl(given ?? found?.record?.meshBaseUrl ?? DEFAULT_SANDBOX_URL);
   const local = isLoopback(baseUrl);
   const required = (name: 'mailbox' | 'password' | 'sharedKey'): string => {
     const v = pick(name) ?? (local ? SANDBOX_MESH_DEFAULTS[name] : undefined);
@@ -107,7 +122,7 @@ export async function meshClientFrom(
       ...(tls && { tls }),
       ...(flags.chunkSize !== undefined && { chunkSize: flags.chunkSize }),
     });
-    return { mesh, baseUrl };
+    return { mesh, baseUrl, ...(found && { found }) };
   } catch (error) {
     // The client's argument checks (mailbox id characters, chunk size range).
     if (error instanceof RangeError) throw new CliError(error.message.replace(/^MeshClient: /, ''));
@@ -174,7 +189,7 @@ async function withMesh<T>(
   flags: MeshConnectionFlags,
   run: (mesh: MeshClient, ctx: RequestContext) => Promise<T>,
 ): Promise<T> {
-  const { mesh, baseUrl } = await meshClientFrom(rt, flags);
+  const { mesh, baseUrl, found } = await meshClientFrom(rt, flags);
   const controller = new AbortController();
   let finished = false;
   void rt.untilStopped?.().then(() => {
@@ -184,7 +199,7 @@ async function withMesh<T>(
     return await run(mesh, { signal: controller.signal });
   } catch (error) {
     if (controller.signal.aborted) throw new CliError('interrupted', INTERRUPTED_EXIT_CODE);
-    throw plainMeshError(error, mesh.mailboxId, baseUrl);
+    throw plainMeshError(error, mesh.mailboxId, baseUrl, found);
   } finally {
     finished = true;
     await mesh.close();
@@ -193,10 +208,20 @@ async function withMesh<T>(
 
 /**
  * A MeshError as one line: `<operation> failed: HTTP 417, SEND 12 Unregistered to address`, with a hint for a 403
- * (authorisation: mesh-api.yaml "Authorisation") and for a MESH that did not answer at all.
+ * (authorisation: mesh-api.yaml "Authorisation"); a MESH that did not answer at all is named with the URL tried
+ * (and, when the URL was not given, where `junction start` was looked for).
  */
-export function plainMeshError(error: unknown, mailboxId: string, baseUrl: string): unknown {
+export function plainMeshError(
+  error: unknown,
+  mailboxId: string,
+  baseUrl: string,
+  found?: FoundStart,
+): unknown {
   if (!(error instanceof MeshError)) return error;
+  const unanswered = error.status === 502 || error.status === 504 ? networkFailure(error) : undefined;
+  if (unanswered !== undefined) {
+    return new CliError(cannotReach(found ? "the sandbox's MESH" : 'MESH', baseUrl, unanswered, found));
+  }
   const diagnostics = error.outcome.issue?.[0]?.diagnostics ?? error.message;
   // The client's diagnostics: "<operation> failed with HTTP <status>[: <event> <code> <text>]" for an answer,
   // "<operation> failed (<cause>)" / "<operation> timed out" for none, "<operation>: <what>" for a local failure.
@@ -211,7 +236,7 @@ export function plainMeshError(error: unknown, mailboxId: string, baseUrl: strin
       line += ` (mailbox ${mailboxId}: check the mailbox id, password and shared key, and the clock)`;
     }
   } else if (error.status === 502 || error.status === 504) {
-    line += ` at ${baseUrl}${isLoopback(baseUrl) ? ' (is `junction start` running? --base-url sets another)' : ''}`;
+    line += ` at ${baseUrl}`;
   }
   return new CliError(line);
 }
@@ -578,20 +603,4 @@ function formatTracking(t: MeshTracking): string {
   return TRACKING_FIELDS.filter(([k]) => t[k] !== undefined && t[k] !== null && t[k] !== '')
     .map(([k, label]) => `${`${label}:`.padEnd(16)}${String(t[k])}\n`)
     .join('');
-}
-
-/** `--from-chunk`: a chunk number, 2 or more (chunk 1 is what creates the message). */
-export function parseFromChunk(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 2) {
-    throw new InvalidArgumentError('a chunk number of 2 or more');
-  }
-  return Number(value);
-}
-
-/** `--chunk-size`: bytes, or with a K/M suffix (KiB/MiB). */
-export function parseChunkSize(value: string): number {
-  const m = /^(\d+)\s*([kKmM])?(i?B)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('a number of bytes, e.g. 1048576 or 20M');
-  const unit = m[2]?.toLowerCase() === 'k' ? 1024 : m[2]?.toLowerCase() === 'm' ? 1024 * 1024 : 1;
-  return Number(m[1]) * unit;
 }

@@ -1,17 +1,19 @@
 import { readFile } from 'node:fs/promises';
+import type { AccessTokenProvider, PdsSearchParams, RequestContext } from '@junction/client';
+import { PdsClient } from '@junction/client/pds';
+import { OperationOutcomeError } from '@junction/core';
+import { CliError, type CliIo } from '../io.js';
 import {
-  type AccessTokenProvider,
-  applicationRestrictedAuth,
-  PdsClient,
-  type PdsSearchParams,
-  type RequestContext,
-} from '@junction/client';
-import { CliError } from '../io.js';
-
-/** The local sandbox's PDS, where `junction sandbox` listens by default. */
-export const DEFAULT_PDS_BASE_URL = 'http://127.0.0.1:9000/personal-demographics/FHIR/R4';
+  cannotReach,
+  DEFAULT_SANDBOX_URL,
+  type FoundStart,
+  findStart,
+  networkFailure,
+  PDS_PATH,
+} from '../start-record.js';
 
 export interface PdsConnectionOptions {
+  /** Any PDS FHIR R4 base URL; without it, the sandbox PDS of the running `junction start`. */
   baseUrl?: string;
   /** Application-restricted auth: all four together, or none (the open sandbox). */
   tokenUrl?: string;
@@ -20,12 +22,63 @@ export interface PdsConnectionOptions {
   kid?: string;
   correlationId?: string;
   endUserOrganisation?: string;
+  /** The data folder where `junction start` recorded its ports (default ./data). */
+  dataDir?: string;
 }
 
-/** Builds a PDS client for any base URL: the local sandbox, NHS INT or live. */
-export async function pdsClientFrom(options: PdsConnectionOptions): Promise<PdsClient> {
-  const auth = await authFrom(options);
-  return new PdsClient({ baseUrl: options.baseUrl ?? DEFAULT_PDS_BASE_URL, ...(auth && { auth }) });
+/** A PDS client and where it points, for error messages. */
+export interface PdsConnection {
+  client: PdsClient;
+  baseUrl: string;
+  /** How the running `junction start` was looked for, when the base URL was not given. */
+  found?: FoundStart;
+}
+
+/**
+ * Builds a PDS client for any base URL: the local sandbox, NHS INT or live. Without --base-url it is
+ * the sandbox PDS of the `junction start` recorded in the data folder, signed in as the API platform
+ * app that start registered for the CLI with that sandbox alone (as any PDS client signs in to INT:
+ * a signed JWT for a token), or, with no record, start's default port.
+ */
+export async function pdsConnectionFrom(io: CliIo, options: PdsConnectionOptions): Promise<PdsConnection> {
+  const flagged = await authFromFlags(options);
+  if (options.baseUrl !== undefined) {
+    return { client: pdsClient(options.baseUrl, flagged), baseUrl: options.baseUrl };
+  }
+  const found = await findStart(options.dataDir, io.env);
+  if (found.stale) io.stderr(`junction: ${found.stale}\n`);
+  const baseUrl = found.record?.pdsBaseUrl ?? `${DEFAULT_SANDBOX_URL}${PDS_PATH}`;
+  const app = found.record?.sandboxApp;
+  const auth =
+    flagged ??
+    (app &&
+      (await signedJwtAuth({
+        tokenUrl: app.tokenUrl,
+        apiKey: app.apiKey,
+        kid: app.kid,
+        privateKey: app.privateKeyPem,
+      })));
+  return { client: pdsClient(baseUrl, auth), baseUrl, found };
+}
+
+function pdsClient(baseUrl: string, auth: AccessTokenProvider | undefined): PdsClient {
+  return new PdsClient({ baseUrl, ...(auth && { auth }) });
+}
+
+/** Runs PDS calls; a PDS that does not answer is one line naming the URL tried. */
+export async function withPds<T>(
+  io: CliIo,
+  options: PdsConnectionOptions,
+  run: (client: PdsClient, ctx: RequestContext) => Promise<T>,
+): Promise<T> {
+  const { client, baseUrl, found } = await pdsConnectionFrom(io, options);
+  try {
+    return await run(client, requestContextFrom(options));
+  } catch (error) {
+    const reason = error instanceof OperationOutcomeError ? networkFailure(error) : undefined;
+    if (reason === undefined) throw error;
+    throw new CliError(cannotReach(found ? "the sandbox's PDS" : 'PDS', baseUrl, reason, found));
+  }
 }
 
 export function requestContextFrom(options: PdsConnectionOptions): RequestContext {
@@ -35,7 +88,18 @@ export function requestContextFrom(options: PdsConnectionOptions): RequestContex
   };
 }
 
-async function authFrom(options: PdsConnectionOptions): Promise<AccessTokenProvider | undefined> {
+/** API platform signed-JWT auth, its JOSE library loaded only when a PDS wants a token. */
+async function signedJwtAuth(options: {
+  tokenUrl: string;
+  apiKey: string;
+  kid: string;
+  privateKey: string;
+}): Promise<AccessTokenProvider> {
+  const { applicationRestrictedAuth } = await import('@junction/client/auth');
+  return applicationRestrictedAuth(options);
+}
+
+async function authFromFlags(options: PdsConnectionOptions): Promise<AccessTokenProvider | undefined> {
   const parts = {
     tokenUrl: options.tokenUrl,
     apiKey: options.apiKey,
@@ -58,7 +122,7 @@ async function authFrom(options: PdsConnectionOptions): Promise<AccessTokenProvi
   } catch (error) {
     throw new CliError(`cannot read the private key: ${(error as Error).message}`);
   }
-  return applicationRestrictedAuth({
+  return signedJwtAuth({
     tokenUrl: parts.tokenUrl as string,
     apiKey: parts.apiKey as string,
     kid: parts.kid as string,

@@ -35,12 +35,25 @@ import {
   registeredAppFromJwks,
 } from '@junction/sandbox';
 import type { FastifyInstance } from 'fastify';
+import {
+  DEFAULT_HUB_PORT,
+  PDS_PATH,
+  removeStartRecord,
+  START_RECORD_FILE,
+  type StartRecord,
+  writeStartRecord,
+} from '../start-record.js';
 import { type StoreFlags, storeOverrides } from '../store-flags.js';
 
 /** The name given to the API key `junction start` makes, so the next start can retire it. */
 export const DEMO_KEY_NAME = 'demo (junction start)';
 /** The API platform app the hub acts as against the local sandbox. */
 const DEMO_APP_KEY = 'junction-local-hub';
+/**
+ * The app `junction pds` signs in as against this sandbox (its own, so the hub's key never leaves
+ * the hub's process): its key is in the start record, readable by the owner only.
+ */
+const LOCAL_CLI_APP_KEY = 'junction-local-cli';
 /** The hub's client_id at the sandbox NHS login and CIS2 (the `aud` of the id_tokens it gets). */
 export const LOCAL_HUB_CLIENT_ID = 'junction-local-hub';
 
@@ -138,6 +151,8 @@ export interface RunningJunction {
   console: { url: string; built: boolean };
   /** The dm+d release the hub serves (the synthetic demo one on a first start), or null. */
   dmdRelease: DmdReleaseInfo | null;
+  /** Where the other `junction` commands find this run (`<dataDir>/junction-start.json`) until it stops. */
+  startRecordFile: string;
   close(): Promise<void>;
 }
 
@@ -157,7 +172,7 @@ export async function startJunction(
   const host = options.host ?? '127.0.0.1';
   const sandboxAuth = options.sandboxAuth ?? true;
   const hubEnv = withoutLocalCredentials(env);
-  const requestedHubPort = options.port ?? 8080;
+  const requestedHubPort = options.port ?? DEFAULT_HUB_PORT;
   // The providers need the hub's callback URLs before the sandbox is built, so the hub's port is
   // settled first: a free port is held until the hub takes it, so the sandbox cannot get it.
   const reservation = await reservePort(host, requestedHubPort);
@@ -173,6 +188,7 @@ export async function startJunction(
     const hubUrl = early.publicUrl;
     const rp = createLocalRelyingParty(hubUrl);
     const localApp = sandboxAuth ? (options.localApp ?? createLocalApp()) : undefined;
+    const cliApp = sandboxAuth ? createLocalApp(LOCAL_CLI_APP_KEY) : undefined;
     const app: RegisteredApp | undefined = localApp && {
       ...localApp.registered,
       nhsLoginClientId: rp.clientId,
@@ -180,7 +196,7 @@ export async function startJunction(
     };
     sandbox = await createSandboxServer({
       pds: { mode: options.stateless ? 'stateless' : 'stateful' },
-      ...(app && { auth: { apps: [app] } }),
+      ...(app && cliApp && { auth: { apps: [app, cliApp.registered] } }),
       nhsLogin: { clients: [rp.nhsLogin] },
       cis2: { clients: [rp.cis2] },
       // Messages kept beside the hub's data, so they outlive a restart; admin routes for developers.
@@ -197,7 +213,7 @@ export async function startJunction(
       nhsEnvironment: 'sandbox',
       // The port the sandbox got, so the hub knows its own sandbox (the console tags it "sandbox").
       sandboxPort: Number(new URL(sandboxUrl).port),
-      pds: { baseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4` },
+      pds: { baseUrl: `${sandboxUrl}${PDS_PATH}` },
       // Mailboxes added in the console's Settings are sealed with this key; kept beside the data.
       ...(!hubEnv.JUNCTION_SECRETS_KEY && { secretsKey: await localSecretsKey(early.dataDir) }),
       apiPlatform: localApp
@@ -237,14 +253,35 @@ export async function startJunction(
       throw error;
     }
     const running = sandbox;
+    const pdsBaseUrl = `${sandboxUrl}${PDS_PATH}`;
+    // The other `junction` commands find this run's ports (and PDS sign-in) here, in the data folder.
+    const record: StartRecord = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      hubUrl,
+      sandboxUrl,
+      pdsBaseUrl,
+      meshBaseUrl: sandboxUrl,
+      ...(cliApp && {
+        sandboxApp: { tokenUrl, apiKey: cliApp.apiKey, kid: cliApp.kid, privateKeyPem: cliApp.privateKeyPem },
+      }),
+    };
+    try {
+      await mkdir(config.dataDir, { recursive: true });
+      await writeStartRecord(config.dataDir, record);
+    } catch (error) {
+      await hub.close();
+      throw error;
+    }
     const dmdRelease = await activeDmdRelease(hub.store);
     // Build the search index now rather than on the first search; a failure shows on that search.
     if (dmdRelease) void hub.dmd.current().catch(() => {});
     return {
       dmdRelease,
+      startRecordFile: join(config.dataDir, START_RECORD_FILE),
       hubUrl,
       sandboxUrl,
-      pdsBaseUrl: `${sandboxUrl}/personal-demographics/FHIR/R4`,
+      pdsBaseUrl,
       demoApiKey,
       admin,
       sandboxAuth,
@@ -254,6 +291,7 @@ export async function startJunction(
         built: consoleDir !== undefined && existsSync(join(consoleDir, 'index.html')),
       },
       close: async () => {
+        await removeStartRecord(config.dataDir, record.pid);
         await hub.close();
         await running.close();
       },

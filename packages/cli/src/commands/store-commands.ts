@@ -1,5 +1,6 @@
 import {
   API_KEY_SCOPES,
+  type ApiKeyInfo,
   type ApiKeyScope,
   createApiKey,
   grantProxyDelegation,
@@ -11,12 +12,14 @@ import {
   PROXY_RELATIONSHIPS,
   type ProxyAccess,
   ProxyDelegationError,
+  type ProxyDelegationInfo,
   type ProxyRelationship,
   revokeApiKey,
   revokeProxyDelegation,
   type Store,
   verifyAuditChain,
 } from '@junction/hub';
+import { table } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
 import { type StoreFlags, storeOverrides } from '../store-flags.js';
 
@@ -71,8 +74,33 @@ export async function keysRevoke(io: CliIo, id: string, flags: StoreFlags): Prom
   io.stdout(`revoked ${id}\n`);
 }
 
-export async function keysList(io: CliIo, flags: StoreFlags): Promise<void> {
-  printJson(io, await withStore(io, flags, (store) => listApiKeys(store)));
+/** `junction keys list`: a table (JSON with --json), never a secret. */
+export async function keysList(io: CliIo, flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const keys = await withStore(io, flags, (store) => listApiKeys(store));
+  if (flags.json) {
+    printJson(io, keys);
+    return;
+  }
+  if (keys.length === 0) {
+    io.stdout('no API keys; `junction keys create --name <product>` makes one\n');
+    return;
+  }
+  const rows = keys.map((k) => [
+    k.id,
+    k.name,
+    k.organisationOds ?? '',
+    k.prefix,
+    k.createdAt,
+    k.revokedAt ? `revoked ${k.revokedAt}` : 'active',
+    scopesOf(k),
+  ]);
+  io.stdout(`${table(['id', 'name', 'org', 'prefix', 'created', 'status', 'scopes'], rows).join('\n')}\n`);
+}
+
+/** A key's scopes for a table: every scope the hub knows is "all (21)", the demo key's; else the list. */
+function scopesOf(key: ApiKeyInfo): string {
+  const all = API_KEY_SCOPES.every((scope) => key.scopes.includes(scope));
+  return all ? `all (${key.scopes.length})` : key.scopes.join(', ');
 }
 
 /** `junction audit verify`: exit code 0 when the chain is whole, 1 naming the first broken record. */
@@ -138,18 +166,48 @@ export async function proxiesRevoke(io: CliIo, id: string, flags: StoreFlags): P
   io.stdout(`revoked ${id}\n`);
 }
 
+/** `junction proxies list`: a table (JSON with --json), revoked and expired delegations included. */
 export async function proxiesList(
   io: CliIo,
-  flags: StoreFlags & { patient?: string; proxy?: string },
+  flags: StoreFlags & { patient?: string; proxy?: string; json?: boolean },
 ): Promise<void> {
   const filter = {
     ...(flags.patient !== undefined && { patientNhsNumber: flags.patient }),
     ...(flags.proxy !== undefined && { proxyNhsNumber: flags.proxy }),
   };
-  printJson(
-    io,
-    await withStore(io, flags, (store) => refusedPlainly(() => listProxyDelegations(store, filter))),
+  const delegations = await withStore(io, flags, (store) =>
+    refusedPlainly(() => listProxyDelegations(store, filter)),
   );
+  if (flags.json) {
+    printJson(io, delegations);
+    return;
+  }
+  if (delegations.length === 0) {
+    io.stdout('no proxy delegations\n');
+    return;
+  }
+  const now = new Date().toISOString();
+  const rows = delegations.map((d) => [
+    d.id,
+    d.proxyNhsNumber,
+    d.patientNhsNumber,
+    d.relationship,
+    statusOf(d, now),
+    d.validFrom,
+    d.validUntil ?? '',
+    d.access.join(', '),
+  ]);
+  io.stdout(
+    `${table(['id', 'proxy', 'patient', 'relationship', 'status', 'from', 'until', 'access'], rows).join('\n')}\n`,
+  );
+}
+
+/** Whether a delegation lets the proxy act now, as the policy reads it (revoked, not yet, ended). */
+function statusOf(d: ProxyDelegationInfo, now: string): string {
+  if (d.revokedAt) return `revoked ${d.revokedAt}`;
+  if (d.validFrom > now) return 'not yet';
+  if (d.validUntil !== null && d.validUntil <= now) return 'ended';
+  return 'active';
 }
 
 const DAY_MS = 86_400_000;

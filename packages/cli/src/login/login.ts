@@ -1,19 +1,21 @@
-import { CIS2_TEST_USERS, type Cis2TestUser, NHS_LOGIN_TEST_USERS } from '@junction/sandbox';
+import type { Cis2TestUser, NhsLoginTestUser } from '@junction/sandbox';
 import { CliError, type CliIo, printJson } from '../io.js';
+import { cannotReach, DEFAULT_HUB_URL, type FoundStart, findStart, networkFailure } from '../start-record.js';
 import { CookieJar } from './cookie-jar.js';
 
 export type LoginProvider = 'nhs-login' | 'cis2';
 export const LOGIN_PROVIDERS: readonly LoginProvider[] = ['nhs-login', 'cis2'];
 const PROVIDER_NAMES: Record<LoginProvider, string> = { 'nhs-login': 'NHS login', cis2: 'CIS2' };
-/** `junction start`'s default hub. */
-export const DEFAULT_HUB_URL = 'http://127.0.0.1:8080';
 /** Hub → provider → sign-in page, and back: a handful of redirects; more means a loop. */
 const MAX_REDIRECTS = 10;
 const SESSION_TOKEN_PREFIX = 'jss_';
 
 export interface LoginFlags {
   provider: LoginProvider;
+  /** The hub; without it, the one of the `junction start` recorded in the data folder. */
   hub?: string;
+  /** The data folder where `junction start` recorded its ports (default ./data). */
+  dataDir?: string;
   /** A sandbox test user: drives the sandbox sign-in page over HTTP instead of a browser. */
   user?: string;
   /** CIS2: the role to select (role profile id, national RBAC code or R-code, or ODS code). */
@@ -43,7 +45,12 @@ interface WhoAmI {
  * otherwise the user opens the sign-in URL in any browser and pastes the token it shows.
  */
 export async function login(io: LoginIo, flags: LoginFlags): Promise<void> {
-  const hub = hubUrlOf(flags.hub ?? DEFAULT_HUB_URL);
+  let found: FoundStart | undefined;
+  if (flags.hub === undefined) {
+    found = await findStart(flags.dataDir, io.env);
+    if (found.stale) io.stderr(`junction: ${found.stale}\n`);
+  }
+  const hub = hubUrlOf(flags.hub ?? found?.record?.hubUrl ?? DEFAULT_HUB_URL);
   const http = io.fetch ?? fetch;
   const signInUrl = new URL(`/auth/${flags.provider}/login`, hub);
   signInUrl.searchParams.set('response', 'token');
@@ -63,7 +70,10 @@ export async function login(io: LoginIo, flags: LoginFlags): Promise<void> {
 
   let token: string;
   if (flags.user !== undefined) {
-    token = await signInAsTestUser(http, signInUrl, flags.provider, flags.user, flags.role ?? flags.for);
+    token = await signInAsTestUser(http, signInUrl, flags.provider, flags.user, flags.role ?? flags.for, {
+      hub,
+      found,
+    });
   } else {
     io.stderr(
       `Open this URL in a browser (on any device) and sign in with ${PROVIDER_NAMES[flags.provider]}:\n  ${signInUrl}\n` +
@@ -80,7 +90,7 @@ export async function login(io: LoginIo, flags: LoginFlags): Promise<void> {
     token = pasted;
   }
 
-  const who = await whoAmI(http, hub, token);
+  const who = await whoAmI(http, hub, token, found);
   if (flags.json) {
     printJson(io, { ...who, sessionToken: token });
     return;
@@ -123,10 +133,14 @@ async function signInAsTestUser(
   userId: string,
   /** CIS2: the role; NHS login: the NHS number of the person acted for. */
   choice: string | undefined,
+  where: Where,
 ): Promise<string> {
-  const form = new URLSearchParams(formFields(provider, userId, choice));
+  // The sandbox's seed, loaded only here: a sign-in in a browser needs none of it.
+  const { CIS2_TEST_USERS, NHS_LOGIN_TEST_USERS } = await import('@junction/sandbox');
+  const users: TestUsers = { nhsLogin: NHS_LOGIN_TEST_USERS, cis2: CIS2_TEST_USERS };
+  const form = new URLSearchParams(formFields(users, provider, userId, choice));
   const jar = new CookieJar();
-  const page = await follow(http, jar, signInUrl, { method: 'GET' });
+  const page = await follow(http, jar, signInUrl, { method: 'GET' }, where);
   if (isHub(page.url, signInUrl)) throw hubRefused(provider, page.response, await page.response.text());
   const html = await page.response.text();
   const title = /<title>([^<]*)<\/title>/i.exec(html)?.[1] ?? '';
@@ -137,21 +151,27 @@ async function signInAsTestUser(
   }
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   if (!action) throw new CliError(`the sandbox sign-in page at ${page.url.origin} has no sign-in form`);
-  if (!html.includes(`name="user" value="${form.get('user')}"`))
+  if (!choicesOf(html, 'user').includes(form.get('user') ?? ''))
     throw new CliError(`the sandbox sign-in page does not offer user '${userId}'`);
 
-  const done = await follow(http, jar, new URL(unescapeHtml(action), page.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
+  const done = await follow(
+    http,
+    jar,
+    new URL(unescapeHtml(action), page.url),
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    },
+    where,
+  );
   if (!isHub(done.url, signInUrl)) {
     const body = await done.response.text();
-    if (/<h1>Select your role<\/h1>/.test(body))
-      throw new CliError(`choose a role with --role: ${rolesOf(cis2User(userId))}`);
-    const alert = /<p role="alert">([^<]*)<\/p>/.exec(body)?.[1];
+    if (/<h1\b[^>]*>\s*Select your role\s*<\/h1>/.test(body))
+      throw new CliError(`choose a role with --role: ${rolesOf(cis2User(users, userId))}`);
+    const problem = firstError(body);
     throw new CliError(
-      `the sandbox sign-in page refused the sign-in (HTTP ${done.response.status})${alert ? `: ${alert}` : ''}`,
+      `the sandbox sign-in page refused the sign-in (HTTP ${done.response.status})${problem ? `: ${unescapeHtml(problem)}` : ''}`,
     );
   }
   const body = await done.response.text();
@@ -166,15 +186,20 @@ async function signInAsTestUser(
  * The sandbox's form fields for the user (and role, or person acted for) named on the command line.
  * A proxy is asked "Whose record are you using?": `for` answers it (`self` unless --for).
  */
-function formFields(provider: LoginProvider, userId: string, choice: string | undefined): [string, string][] {
+function formFields(
+  users: TestUsers,
+  provider: LoginProvider,
+  userId: string,
+  choice: string | undefined,
+): [string, string][] {
   const roleId = choice;
   if (provider === 'nhs-login') {
     const wanted = userId.trim().toLowerCase();
-    const user = NHS_LOGIN_TEST_USERS.find(
+    const user = users.nhsLogin.find(
       (u) => u.sub === wanted || u.nhsNumber === wanted.replace(/\s/g, '') || u.email === wanted,
     );
     if (!user) {
-      const known = NHS_LOGIN_TEST_USERS.map(
+      const known = users.nhsLogin.map(
         (u) => `${u.nhsNumber ?? u.email} (${u.label}, ${u.identityProofingLevel})`,
       );
       throw new CliError(
@@ -205,7 +230,7 @@ function formFields(provider: LoginProvider, userId: string, choice: string | un
       ['for', wantedFor],
     ];
   }
-  const user = cis2User(userId);
+  const user = cis2User(users, userId);
   if (roleId === undefined) {
     if (user.roles.length > 1) throw new CliError(`choose a role with --role: ${rolesOf(user)}`);
     return [['user', user.sub]];
@@ -229,11 +254,17 @@ function formFields(provider: LoginProvider, userId: string, choice: string | un
   ];
 }
 
-function cis2User(userId: string): Cis2TestUser {
+/** The sandbox's synthetic test users, who `--user` names. */
+interface TestUsers {
+  nhsLogin: readonly NhsLoginTestUser[];
+  cis2: readonly Cis2TestUser[];
+}
+
+function cis2User(users: TestUsers, userId: string): Cis2TestUser {
   const wanted = userId.trim().toLowerCase();
-  const user = CIS2_TEST_USERS.find((u) => u.sub === wanted || u.email === wanted);
+  const user = users.cis2.find((u) => u.sub === wanted || u.email === wanted);
   if (user) return user;
-  const known = CIS2_TEST_USERS.map((u) => `${u.sub} (${u.title} ${u.givenName} ${u.familyName})`);
+  const known = users.cis2.map((u) => `${u.sub} (${u.title} ${u.givenName} ${u.familyName})`);
   throw new CliError(`no sandbox CIS2 user '${userId}'; give a user id or email: ${known.join('; ')}`);
 }
 
@@ -243,12 +274,19 @@ function rolesOf(user: Cis2TestUser): string {
     .join('; ');
 }
 
+/** The hub signed in at, and how it was found when --hub did not name it (for errors naming the URL tried). */
+interface Where {
+  hub: URL;
+  found: FoundStart | undefined;
+}
+
 /** Follows redirects by hand (as a browser, keeping cookies) until a page that is not one. */
 async function follow(
   http: typeof fetch,
   jar: CookieJar,
   start: URL,
   init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
+  where: Where,
 ): Promise<{ url: URL; response: Response }> {
   let url = start;
   let request = init;
@@ -263,9 +301,8 @@ async function follow(
         ...(request.body !== undefined && { body: request.body }),
       });
     } catch (error) {
-      throw new CliError(
-        `cannot reach ${url.origin} (${networkReason(error)}): is \`junction start\` running?`,
-      );
+      const what = url.origin === where.hub.origin ? 'the hub' : 'the sign-in page';
+      throw new CliError(cannotReach(what, url.origin, networkReason(error), where.found));
     }
     jar.store(url, response);
     const location = response.headers.get('location');
@@ -277,13 +314,18 @@ async function follow(
   throw new CliError(`sign-in went round more than ${MAX_REDIRECTS} redirects; giving up`);
 }
 
-async function whoAmI(http: typeof fetch, hub: URL, token: string): Promise<WhoAmI> {
+async function whoAmI(
+  http: typeof fetch,
+  hub: URL,
+  token: string,
+  found: FoundStart | undefined,
+): Promise<WhoAmI> {
   const url = new URL('/auth/session', hub);
   let response: Response;
   try {
     response = await http(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
   } catch (error) {
-    throw new CliError(`cannot reach the hub at ${hub.origin} (${networkReason(error)})`);
+    throw new CliError(cannotReach('the hub', hub.origin, networkReason(error), found));
   }
   const body = safeJson(await response.text());
   if (!response.ok) {
@@ -351,10 +393,25 @@ function safeJson(text: string): unknown {
 }
 
 function networkReason(error: unknown): string {
+  const failure = networkFailure(error);
+  if (failure !== undefined) return failure;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The values of the radios (or buttons) named `name` a sandbox sign-in page offers. */
+function choicesOf(html: string, name: string): string[] {
+  return [...html.matchAll(/<(?:input|button)\b[^>]*>/g)]
+    .filter((m) => m[0].includes(` name="${name}"`) && !m[0].includes('type="hidden"'))
+    .map((m) => unescapeHtml(/\bvalue="([^"]*)"/.exec(m[0])?.[1] ?? ''));
+}
+
+/** The first problem in a sign-in page's error summary (NHS.UK design system), if it shows one. */
+function firstError(html: string): string | undefined {
+  const summary = /class="nhsuk-error-summary__list">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+  return /<a [^>]*>\s*([^<]*?)\s*<\/a>/.exec(summary)?.[1] || undefined;
 }
 
 function unescapeHtml(value: string): string {

@@ -5,12 +5,13 @@ import { OperationOutcomeError, spineOutcome } from '@junction/core';
 import type { Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeReply, fakeFetch, networkFailure, recordingSleep, UUID_V4 } from '../testing/fake-fetch.js';
+import { referencePath } from '../testing/reference.js';
 import { PdsClient, type PdsClientOptions } from './pds-client.js';
 import type { PdsCreatePatientRequest } from './types.js';
 
-// Fixtures are the published PDS spec's own examples and karate stubs (../shared/specs/pds).
-const PDS_SPEC = new URL('../../../../../shared/specs/pds/', import.meta.url);
-const fixture = (path: string): unknown => JSON.parse(readFileSync(new URL(path, PDS_SPEC), 'utf8'));
+// Fixtures are the published PDS spec's own examples and karate stubs (reference/specs/pds).
+const fixture = (path: string): unknown =>
+  JSON.parse(readFileSync(referencePath(`specs/pds/${path}`), 'utf8'));
 const PATIENT = fixture('specification/components/examples/Patient.json') as Patient;
 const PATIENT_SEARCH = fixture('specification/components/examples/PatientSearch.json');
 const RELATED = fixture('specification/components/examples/RelatedPersonBundle.json');

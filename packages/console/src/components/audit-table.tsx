@@ -1,12 +1,25 @@
 import { Table, Tag } from 'nhsuk-react-components';
 import { Fragment } from 'react';
 import type { AuditEvent } from '../api';
+import { BreakableText } from './breakable-text';
 import { formatDateTime, formatNhsNumber } from './format';
 
-function actorOf(e: AuditEvent): string {
-  const a = e.actor;
-  const who = a.name ?? a.id ?? a.kind;
-  return [who, a.role, a.organisation].filter(Boolean).join(', ');
+/**
+ * Who acted: their name (an API key's, a hub admin's username, a CIS2 user's name) with their id
+ * beside it when that differs (a key id, a CIS2 user id), then what kind of caller, role and
+ * organisation.
+ */
+function Actor({ actor: a }: { actor: AuditEvent['actor'] }) {
+  const about = [a.kind, a.role, a.organisation].filter(Boolean).join(', ');
+  return (
+    <>
+      {a.name ?? (a.id ? <BreakableText text={a.id} /> : a.kind)}
+      {a.name && a.id && a.id !== a.name && (
+        <BreakableText text={a.id} className="nhsuk-u-display-block nhsuk-u-font-size-16" />
+      )}
+      <span className="nhsuk-u-display-block nhsuk-u-font-size-16">{about}</span>
+    </>
+  );
 }
 
 /**
@@ -24,29 +37,6 @@ export function OutcomeTag({ outcome }: { outcome: string }) {
   if (outcome === 'success') return <Tag modifier="green">Success</Tag>;
   if (outcome === 'denied') return <Tag modifier="orange">Denied</Tag>;
   return <Tag modifier="red">{outcome.charAt(0).toUpperCase() + outcome.slice(1)}</Tag>;
-}
-
-/**
- * An action name (`patient.read`, `medicines.import`) that may wrap only after its dots, never
- * inside a word: a `<wbr>` after each dot.
- */
-export function ActionName({ action }: { action: string }) {
-  const parts = action.split('.');
-  return (
-    <code className="app-action">
-      {parts.map((part, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string, in order
-        <Fragment key={i}>
-          {part}
-          {i < parts.length - 1 && (
-            <>
-              .<wbr />
-            </>
-          )}
-        </Fragment>
-      ))}
-    </code>
-  );
 }
 
 /** Audit records, newest first, as an NHS.UK table. */
@@ -76,12 +66,10 @@ export function AuditTable({
           <Table.Row key={e.seq}>
             <Table.Cell className="app-nowrap">{formatDateTime(e.at)}</Table.Cell>
             <Table.Cell>
-              {actorOf(e)}
-              <br />
-              <span className="nhsuk-body-s">{e.actor.kind}</span>
+              <Actor actor={e.actor} />
             </Table.Cell>
             <Table.Cell className="app-action-cell">
-              <ActionName action={e.action} />
+              <BreakableText text={e.action} code />
             </Table.Cell>
             <Table.Cell>
               <OutcomeTag outcome={e.outcome} />
@@ -100,7 +88,9 @@ export function AuditTable({
                     ))}
               </Table.Cell>
             )}
-            <Table.Cell className="app-id nhsuk-body-s">{e.correlationId}</Table.Cell>
+            <Table.Cell className="nhsuk-body-s">
+              <BreakableText text={e.correlationId} />
+            </Table.Cell>
           </Table.Row>
         ))}
       </Table.Body>

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { ActionHolders } from '../api';
 import { principalName, useSession } from '../session';
+import { BreakableText } from './breakable-text';
 import { Page } from './page';
 import { visibleSections } from './sections';
 import { useApi } from './use-api';
@@ -38,7 +39,7 @@ function Permission({ action, holders }: { action: string; holders: ActionHolder
   const everyRole = new Set(holders?.flatMap((h) => h.roles.map((r) => r.code)));
   return (
     <>
-      <code className="app-action">{action}</code>
+      <BreakableText text={action} code />
       {held && ` (${heldBy(held, everyRole)})`}
     </>
   );

@@ -3,6 +3,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { asApiError, changeBaseUrl, type HubSettings, resetSetting, type ServiceBaseUrl } from '../api';
 import { EnvironmentTag } from '../pages/overview';
+import { BreakableText } from './breakable-text';
 import { errorOf, type FieldError, FieldErrors } from './error-box';
 import { SECONDARY_LINE } from './format';
 import {
@@ -10,7 +11,6 @@ import {
   hubFieldErrors,
   type SettingsApplied,
   SourceText,
-  UrlText,
   underlyingValue,
   useSettingsChange,
 } from './settings-changes';
@@ -77,7 +77,7 @@ export function BaseUrlsSection({
                 <EnvironmentTag environment={e.environment} />
               </Table.Cell>
               <Table.Cell>
-                <UrlText url={e.baseUrl} />
+                <BreakableText text={e.baseUrl} />
               </Table.Cell>
               <Table.Cell>
                 <span className="nhsuk-u-font-size-16">
@@ -196,7 +196,7 @@ function BaseUrlForm({
       </h3>
       <FieldErrors errors={errors} />
       <p className="nhsuk-body">
-        Now: <span className="app-mono">{service.baseUrl}</span>
+        Now: <BreakableText text={service.baseUrl} />
       </p>
       <Radios
         id={`${prefix}-choice`}
@@ -213,7 +213,7 @@ function BaseUrlForm({
             value={env}
             checked={choice === env}
             onChange={() => setChoice(env)}
-            hint={<span className="app-mono">{service.published[env]}</span>}
+            hint={<BreakableText text={service.published[env] ?? ''} />}
           >
             {label}
           </Radios.Item>
@@ -257,8 +257,8 @@ function BaseUrlForm({
         <>
           <p className="nhsuk-body" id={`${prefix}-reset-hint`}>
             Changed in the console. Forget that change to use the value the hub was started with again: its
-            environment variable <span className="app-mono">{service.variable}</span>, a value given when it
-            was started (junction start or a command-line flag), or the default.
+            environment variable <BreakableText text={service.variable} />, a value given when it was started
+            (junction start or a command-line flag), or the default.
           </p>
           <Button
             type="button"

@@ -1,6 +1,7 @@
 import { NotificationBanner } from 'nhsuk-react-components';
-import { Fragment, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ApiError, HubSettings, SettingSource } from '../api';
+import { BreakableText } from './breakable-text';
 import type { FieldError } from './error-box';
 import { formatDateAtTime } from './format';
 
@@ -61,7 +62,7 @@ export function SourceText({
   if (source === 'environment') {
     return (
       <>
-        Environment variable <span className="app-id">{variable}</span>
+        Environment variable <BreakableText text={variable} />
       </>
     );
   }
@@ -89,25 +90,6 @@ export function underlyingValue(source: SettingSource, variable: string, nhsEnvi
     case 'console':
       return 'the value changed in the console';
   }
-}
-
-/**
- * A URL that wraps after its slashes (and mid-part only if a part is wider than its column), so a
- * narrow table column shows `…/personal-demographics/` rather than `…:3` and `6873/…`.
- */
-export function UrlText({ url }: { url: string }) {
-  const parts = url.split(/(?<=\/)(?!\/)/);
-  return (
-    <span className="app-id">
-      {parts.map((part, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string, in order
-        <Fragment key={i}>
-          {i > 0 && <wbr />}
-          {part}
-        </Fragment>
-      ))}
-    </span>
-  );
 }
 
 /** A form field the hub's diagnostics may name (`baseUrl`, `tls.certPath`): its input id and label. */

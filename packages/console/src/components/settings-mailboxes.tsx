@@ -19,6 +19,7 @@ import {
   stopMailbox,
 } from '../api';
 import { EnvironmentTag } from '../pages/overview';
+import { BreakableText } from './breakable-text';
 import { errorOf, type FieldError, FieldErrors } from './error-box';
 import { formatDateAtTime } from './format';
 import {
@@ -27,7 +28,6 @@ import {
   hubFieldErrors,
   type SettingsApplied,
   SourceText,
-  UrlText,
   useSettingsChange,
 } from './settings-changes';
 
@@ -127,7 +127,7 @@ export function MailboxesSection({
                 <Table.Cell>
                   <EnvironmentTag environment={m.environment} />
                   <span className="nhsuk-u-display-block nhsuk-u-font-size-16">
-                    <UrlText url={m.baseUrl} />
+                    <BreakableText text={m.baseUrl} />
                   </span>
                 </Table.Cell>
                 <Table.Cell className="app-nowrap">{formatSeconds(m.pollIntervalMs)}</Table.Cell>
@@ -195,7 +195,7 @@ export function MailboxesSection({
             {removed.map((r) => (
               <Table.Row key={r.mailboxId}>
                 <Table.Cell>
-                  <span className="app-mono">{r.mailboxId}</span>
+                  <BreakableText text={r.mailboxId} />
                 </Table.Cell>
                 <Table.Cell>
                   By {r.changedBy} on {formatDateAtTime(r.changedAt)}

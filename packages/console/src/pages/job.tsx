@@ -2,6 +2,7 @@ import { Button, SummaryList, Table } from 'nhsuk-react-components';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { type ApiError, api, asApiError, type Job } from '../api';
+import { BreakableText } from '../components/breakable-text';
 import { ErrorBox } from '../components/error-box';
 import { formatDateTime } from '../components/format';
 import { Page } from '../components/page';
@@ -45,12 +46,7 @@ export default function JobPage() {
                 ['Attempts', `${j.attempts} of ${j.maxAttempts}`],
                 ['Reason (last error)', j.lastError ?? '—'],
                 ['Next attempt not before', formatDateTime(j.runAfter)],
-                [
-                  'Correlation id',
-                  <span key="c" className="app-mono">
-                    {j.correlationId}
-                  </span>,
-                ],
+                ['Correlation id', <BreakableText key="c" text={j.correlationId} />],
                 ['Created', formatDateTime(j.createdAt)],
                 ['Finished', formatDateTime(j.finishedAt)],
               ] as const

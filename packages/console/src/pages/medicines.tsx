@@ -2,6 +2,7 @@ import { Button, Checkboxes, InsetText, Select, Table, Tag, TextInput } from 'nh
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ApiError, api, asApiError, type DmdHit, type DmdImport, type DmdRelease } from '../api';
+import { BreakableText } from '../components/breakable-text';
 import { ErrorBox } from '../components/error-box';
 import { formatDate, formatDateTime } from '../components/format';
 import { Page } from '../components/page';
@@ -255,7 +256,9 @@ function Releases({ releases }: { releases: Loaded<ReleasesAnswer> }) {
                 {data.history.map((r) => (
                   <Table.Row key={r.id}>
                     <Table.Cell>{formatDate(r.releaseDate)}</Table.Cell>
-                    <Table.Cell className="app-mono">{r.source}</Table.Cell>
+                    <Table.Cell>
+                      <BreakableText text={r.source} />
+                    </Table.Cell>
                     <Table.Cell>
                       {statusTag(r.status)}
                       {r.error && <p className="nhsuk-body-s nhsuk-u-margin-top-1">{r.error}</p>}
@@ -346,16 +349,24 @@ function Import({ onFinished }: { onFinished: () => void }) {
       <h2 id="import-heading">Import a release</h2>
       <ErrorBox error={error} />
       <form onSubmit={submit} noValidate>
-        <div className="nhsuk-form-group">
+        {/* The NHS.UK design system's file upload (nhsuk-frontend 10 `file-upload`) as it renders without
+            its script: the native input, styled. Its script's drop-zone button is left out: its name puts
+            a comma between the status and "Choose file", which axe reports as a label-in-name failure
+            (WCAG 2.5.3). */}
+        <div className="nhsuk-form-group nhsuk-file-upload">
           <label className="nhsuk-label" htmlFor="release-zip">
             dm+d release zip (from the NHSBSA via TRUD)
           </label>
+          <div className="nhsuk-hint" id="release-zip-hint">
+            A full release, such as nhsbsa_dmd_3.1.0_20190401000001.zip
+          </div>
           <input
-            className="nhsuk-file-upload"
+            className="nhsuk-file-upload__input"
             id="release-zip"
             name="release"
             type="file"
             accept=".zip,application/zip"
+            aria-describedby="release-zip-hint"
             ref={file}
           />
         </div>

@@ -1,6 +1,7 @@
 import { SummaryList, Table } from 'nhsuk-react-components';
 import { Link, useParams } from 'react-router';
 import type { MeshMessage } from '../api';
+import { BreakableText } from '../components/breakable-text';
 import { ErrorBox } from '../components/error-box';
 import { formatDateTime, SECONDARY_LINE } from '../components/format';
 import { Page } from '../components/page';
@@ -64,7 +65,7 @@ export default function MessagePage() {
                 )
               }
             />
-            <Row label="Correlation id" value={<span className="app-mono">{m.correlationId}</span>} />
+            <Row label="Correlation id" value={<BreakableText text={m.correlationId} />} />
             {m.dts?.code && <Row label="DTS error" value={`${m.dts.event ?? ''} ${m.dts.code}`} />}
             {m.error && <Row label="Error" value={m.error} />}
             <Row label="Created" value={formatDateTime(m.createdAt)} />

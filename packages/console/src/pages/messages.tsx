@@ -1,7 +1,16 @@
-import { Button, InsetText, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
+import { Button, Checkboxes, InsetText, Select, Table, Tag, TextInput } from 'nhsuk-react-components';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { type ApiError, api, asApiError, type Job, type Mailbox, type MeshMessage } from '../api';
+import {
+  type ApiError,
+  api,
+  asApiError,
+  type Job,
+  type JobList,
+  type Mailbox,
+  type MeshMessage,
+} from '../api';
+import { BreakableText } from '../components/breakable-text';
 import { ErrorBox } from '../components/error-box';
 import { formatDateTime } from '../components/format';
 import { Page } from '../components/page';
@@ -95,7 +104,7 @@ function Mailboxes() {
                 <Table.Cell>
                   <strong>{m.mailboxId}</strong>
                   <br />
-                  <span className="nhsuk-body-s app-mono">{m.baseUrl}</span>
+                  <BreakableText text={m.baseUrl} className="nhsuk-body-s" />
                 </Table.Cell>
                 <Table.Cell>
                   {m.lastPoll ? (
@@ -249,7 +258,7 @@ function MessageLog() {
                 <Table.Cell className="app-nowrap">
                   {m.from ?? '?'} → {m.to ?? '?'}
                 </Table.Cell>
-                <Table.Cell className="app-mono">{m.workflowId ?? '—'}</Table.Cell>
+                <Table.Cell>{m.workflowId ? <BreakableText text={m.workflowId} /> : '—'}</Table.Cell>
                 <Table.Cell>
                   <StatusTag status={m.status} />
                   {m.dts?.code && (
@@ -309,10 +318,43 @@ function noJobs(status: string): string {
   return `No jobs are ${status}.`;
 }
 
+/** What a periodic series' payload says in words: its values (a MESH poll's mailbox id). */
+function seriesOf(payload: unknown): string {
+  if (typeof payload !== 'object' || payload === null) return JSON.stringify(payload);
+  return Object.values(payload)
+    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+    .join(', ');
+}
+
+/** The successful periodic runs the list leaves out: how many, and each series' last success. */
+function HiddenPeriodic({ hidden }: { hidden: NonNullable<JobList['hiddenPeriodic']> }) {
+  return (
+    <div className="nhsuk-body" id="jobs-hidden-periodic">
+      <p className="nhsuk-u-margin-bottom-1">
+        {hidden.succeeded.toLocaleString('en-GB')} successful {hidden.succeeded === 1 ? 'run' : 'runs'} of
+        periodic jobs (MESH polls) not listed:
+      </p>
+      <ul className="nhsuk-list nhsuk-list--bullet nhsuk-body-s">
+        {hidden.series.map((s) => (
+          <li key={`${s.kind} ${JSON.stringify(s.payload)}`}>
+            <BreakableText text={s.kind} code /> {seriesOf(s.payload)}: {s.succeeded.toLocaleString('en-GB')},
+            last succeeded {formatDateTime(s.lastSucceededAt)}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function Jobs() {
   const session = useSession();
   const [status, setStatus] = useState('dead');
-  const jobs = useApi<{ jobs: Job[] }>('/jobs', { status, limit: 50 });
+  const [showPeriodic, setShowPeriodic] = useState(false);
+  const jobs = useApi<JobList>('/jobs', {
+    status,
+    limit: 50,
+    include: showPeriodic ? 'periodic' : undefined,
+  });
   useAutoRefresh(jobs.reload);
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState('');
@@ -344,12 +386,26 @@ function Jobs() {
           </Select.Option>
         ))}
       </Select>
+      <Checkboxes id="job-options" small>
+        <Checkboxes.Item
+          id="job-show-periodic"
+          value="periodic"
+          checked={showPeriodic}
+          onChange={(e) => setShowPeriodic(e.currentTarget.checked)}
+          hint="A MESH poll of each mailbox every few seconds: failed ones are always listed"
+        >
+          Show successful periodic jobs (MESH polls)
+        </Checkboxes.Item>
+      </Checkboxes>
       <ErrorBox error={error} />
       <ErrorBox error={jobs.error} noFocus />
       <div role="status" aria-live="polite">
         {notice && <p className="nhsuk-body">{notice}</p>}
       </div>
-      {jobs.data && jobs.data.jobs.length === 0 && <p className="nhsuk-body">{noJobs(status)}</p>}
+      {jobs.data?.hiddenPeriodic && <HiddenPeriodic hidden={jobs.data.hiddenPeriodic} />}
+      {jobs.data && jobs.data.jobs.length === 0 && (
+        <p className="nhsuk-body">{jobs.data.hiddenPeriodic ? 'No other jobs match.' : noJobs(status)}</p>
+      )}
       {jobs.data && jobs.data.jobs.length > 0 && (
         <Table
           responsive
@@ -371,9 +427,11 @@ function Jobs() {
             {jobs.data.jobs.map((j) => (
               <Table.Row key={j.id}>
                 <Table.Cell>
-                  <Link to={`/jobs/${j.id}`}>{j.kind}</Link>
+                  <Link to={`/jobs/${j.id}`}>
+                    <BreakableText text={j.kind} code />
+                  </Link>
                   <br />
-                  <span className="nhsuk-body-s app-mono">{j.id}</span>
+                  <BreakableText text={j.id} className="nhsuk-body-s" />
                 </Table.Cell>
                 <Table.Cell>
                   <StatusTag status={j.status} />

@@ -1,6 +1,7 @@
 import { InsetText, Select, Table, Tag } from 'nhsuk-react-components';
 import { type ReactNode, useState } from 'react';
 import type { Overview, ServiceStats } from '../api';
+import { BreakableText } from '../components/breakable-text';
 import { BarChart } from '../components/chart';
 import { ErrorBox } from '../components/error-box';
 import { formatCount, formatDateTime, formatMinutes, formatMs, formatPercent } from '../components/format';
@@ -117,7 +118,7 @@ export default function OverviewPage() {
                     <Table.Cell>
                       <strong>{s.name}</strong>
                       <br />
-                      <span className="nhsuk-body-s app-mono">{s.baseUrl}</span>
+                      <BreakableText text={s.baseUrl} className="nhsuk-body-s" />
                     </Table.Cell>
                     <Table.Cell>
                       <EnvironmentTag environment={s.environment} />

@@ -10,11 +10,12 @@ import {
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ApiError, type ApiKey, api, asApiError, type HubSettings } from '../api';
+import { BreakableText } from '../components/breakable-text';
 import { ErrorBox, errorProp, FieldErrors } from '../components/error-box';
 import { formatDateTime } from '../components/format';
 import { Page } from '../components/page';
 import { BaseUrlsSection } from '../components/settings-base-urls';
-import { type SettingsApplied, UrlText } from '../components/settings-changes';
+import type { SettingsApplied } from '../components/settings-changes';
 import { MailboxesSection } from '../components/settings-mailboxes';
 import { useApi } from '../components/use-api';
 import { useSession } from '../session';
@@ -142,7 +143,7 @@ function ApiKeys() {
                 <Table.Cell>
                   {k.name}
                   <br />
-                  <span className="nhsuk-body-s app-mono">{k.id}</span>
+                  <BreakableText text={k.id} className="nhsuk-body-s" />
                 </Table.Cell>
                 <Table.Cell>{k.organisationOds ?? '—'}</Table.Cell>
                 <Table.Cell className="nhsuk-body-s">{k.scopes.join(', ')}</Table.Cell>
@@ -278,7 +279,9 @@ function HubSettingsSection({
             </SummaryList.Row>
             <SummaryList.Row>
               <SummaryList.Key>Hub address</SummaryList.Key>
-              <SummaryList.Value className="app-mono">{s.publicUrl}</SummaryList.Value>
+              <SummaryList.Value>
+                <BreakableText text={s.publicUrl} />
+              </SummaryList.Value>
             </SummaryList.Row>
             <SummaryList.Row>
               <SummaryList.Key>Store</SummaryList.Key>
@@ -288,14 +291,14 @@ function HubSettingsSection({
               <SummaryList.Key>NHS login</SummaryList.Key>
               <SummaryList.Value>
                 {s.signIn.nhsLogin.configured ? 'Configured' : 'Not configured'}:{' '}
-                <UrlText url={s.signIn.nhsLogin.issuer} />
+                <BreakableText text={s.signIn.nhsLogin.issuer} />
               </SummaryList.Value>
             </SummaryList.Row>
             <SummaryList.Row>
               <SummaryList.Key>CIS2</SummaryList.Key>
               <SummaryList.Value>
                 {s.signIn.cis2.configured ? 'Configured' : 'Not configured'}:{' '}
-                <UrlText url={s.signIn.cis2.issuer} />
+                <BreakableText text={s.signIn.cis2.issuer} />
               </SummaryList.Value>
             </SummaryList.Row>
           </SummaryList>

@@ -67,8 +67,9 @@ export interface ClinicianPrincipal {
   organisationOds: string;
   /**
    * The person's name for display (e.g. `Dr Alex Carter`), from UserInfo or the id_token. Shown to
-   * its owner (`GET /auth/session`) and nowhere else: the policy never uses it, and it is neither
-   * logged nor written to the audit trail, which records the user by `uid`.
+   * its owner (`GET /auth/session`) and, beside their `uid`, to audit readers (`clinician-names.ts`,
+   * kept at sign-in); the policy never uses it, and it is neither logged nor written into the audit
+   * records, which name the user by `uid`.
    */
   name?: string;
 }

@@ -4,6 +4,7 @@ import type { Selectable } from 'kysely';
 import { appendAuditEvent } from '../audit/append-audit-event.js';
 import type { ProxyDelegationsTable, Store } from '../store/database.js';
 import { PROXY_ACCESS_KINDS, type ProxyAccess, type ProxyDelegation } from './policy.js';
+import { PROXY_RELATIONSHIPS, type ProxyRelationship } from './proxy-relationships.js';
 
 /**
  * Proxy access (issue #3): a parent acting for a child, a carer for an adult. In the NHS the GP
@@ -13,9 +14,7 @@ import { PROXY_ACCESS_KINDS, type ProxyAccess, type ProxyDelegation } from './po
  * (`proxy.grant`, `proxy.revoke`; NHS numbers only).
  */
 
-/** The relationships a proxy may have to the patient. */
-export const PROXY_RELATIONSHIPS = ['parent', 'legal-guardian', 'carer', 'power-of-attorney'] as const;
-export type ProxyRelationship = (typeof PROXY_RELATIONSHIPS)[number];
+export { PROXY_RELATIONSHIPS, type ProxyRelationship } from './proxy-relationships.js';
 
 export interface ProxyDelegationInfo {
   id: string;

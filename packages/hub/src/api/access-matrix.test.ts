@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminAccount } from '../access/admin-accounts.js';
 import { API_KEY_SCOPES, createApiKey, revokeApiKey } from '../access/api-keys.js';
@@ -10,6 +8,7 @@ import { createHub, type Hub } from '../create-hub.js';
 import { importDmdRelease } from '../medicines/store/import-release.js';
 import { fakeCis2, fakeNhsLogin } from '../testing/fake-identity-providers.js';
 import { fakePds } from '../testing/fake-pds.js';
+import { DMD_2019 } from '../testing/reference.js';
 import {
   clinician,
   expiredSessionFor,
@@ -30,8 +29,6 @@ import { type TestStore, testStores } from '../testing/test-stores.js';
  */
 
 const TIME = new Date('2025-05-06T07:08:09.000Z');
-/** The real 2019 dm+d sample, so that allowed medicine reads answer 200 rather than 503. */
-const DMD_SAMPLE = join(__dirname, '../../../../../shared/refdata/dmd/openprescribing-2019-04-01');
 const now = () => TIME;
 
 /** A caller: how its credential is made, and the patient it asks about on per-patient routes. */
@@ -339,6 +336,8 @@ const MATRIX: Record<string, RouteRow> = {
   // Anyone may try to sign in (no body here: 400), but not from another site's page (login CSRF).
   'POST /auth/admin/login': { allow: SCENARIOS.map((s) => s.name).filter((s) => !s.includes('cross-site')) },
   'POST /auth/logout': { allow: ALL_SESSIONS.filter((s) => !s.includes('cross-site')) },
+  // The root sends a browser to the console and names the API's entry points to anyone else.
+  'GET /': { allow: 'public' },
   'GET /healthz': { allow: 'public' },
   'GET /metrics': { allow: 'public' },
   'GET /openapi.json': { allow: 'public' },
@@ -370,8 +369,8 @@ describe.each(await testStores())('authorisation matrix on $dialect', (factory) 
     });
     // The parent's proxy access comes from the store's proxy_delegations, as in production.
     await grantParentProxy(t.store, now);
-    if (!existsSync(DMD_SAMPLE)) throw new Error(`the dm+d sample release is missing: ${DMD_SAMPLE}`);
-    await importDmdRelease(t.store, DMD_SAMPLE, { retainPreviousMs: 0 });
+    // The real 2019 dm+d sample, so that allowed medicine reads answer 200 rather than 503.
+    await importDmdRelease(t.store, DMD_2019, { retainPreviousMs: 0 });
   });
   afterAll(async () => {
     await hub?.close();

@@ -467,9 +467,25 @@ describe.each(await testStores())('sign-in and sessions on $dialect', (factory) 
       decision: 'allowed',
       decision_rule: 'clinician.role',
     });
-    // The person's name is for their own screen: never in a log line or an audit row.
+    // The person's name is never in a log line or an audit row (which names them by user id)...
     expect(logs.join('\n')).not.toContain('Carter');
     expect(JSON.stringify(rows)).not.toContain('Carter');
+    // ...but audit readers (R8008 holds audit.read) see it beside the user id, as the latest sign-in gave it.
+    const trail = await inject({ url: '/audit/events?user=555254242106', headers: cookie });
+    expect(trail.statusCode).toBe(200);
+    const actors = (trail.json().events as { actor: Record<string, string> }[]).map((e) => e.actor);
+    expect(actors.length).toBeGreaterThan(1);
+    for (const actor of actors) {
+      expect(actor).toEqual({
+        kind: 'clinician',
+        id: '555254242106',
+        name: 'Dr Alex Carter',
+        role: 'S8001:G8002:R8008',
+        organisation: 'B86041',
+      });
+    }
+    const csv = await inject({ url: '/audit/events.csv?user=555254242106', headers: cookie });
+    expect(csv.body).toMatch(/,clinician,555254242106,Dr Alex Carter,S8001:G8002:R8008,B86041,/);
 
     // A selected role that is not among the user's roles (or none): no session.
     cis2.next = {

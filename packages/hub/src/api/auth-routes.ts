@@ -18,6 +18,7 @@ import { isValidNhsNumber, OperationOutcomeError } from '@junction/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { signInAdmin } from '../access/admin-accounts.js';
 import { type DelegationsFor, SESSION_COOKIE } from '../access/authenticate.js';
+import { recordClinicianName } from '../access/clinician-names.js';
 import { isSameOriginRequest } from '../access/csrf.js';
 import {
   type AdminPrincipal,
@@ -294,6 +295,10 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
         notAfter: new Date(tokens.claims.exp * 1000),
         now,
       });
+      // Who the user id is, for audit readers; the audit records keep the id only.
+      if (principal.kind === 'clinician' && principal.name !== undefined) {
+        await recordClinicianName(store, principal.uid, principal.name, now);
+      }
       const actingFor = principal.kind === 'patient' ? principal.actingFor : undefined;
       const decision = {
         allow: true,

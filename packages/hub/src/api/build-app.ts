@@ -29,6 +29,7 @@ import { operationsRoutes } from './operations-routes.js';
 import { overviewRoutes } from './overview-routes.js';
 import { type PatientRoutesOptions, patientRoutes, safeError } from './patient-routes.js';
 import { correlationIdFrom, requestIdFrom } from './request-context.js';
+import { rootRoute } from './root-route.js';
 import { settingsRoutes } from './settings-routes.js';
 import { type SubmissionRoutesOptions, submissionRoutes } from './submission-routes.js';
 
@@ -83,6 +84,7 @@ export interface BuildAppOptions {
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { store, metrics, now } = options;
+  const version = options.version ?? '0.1.0';
   // Every NHS API call goes through the one recorder (timing, per-minute statistics, health).
   const calls = options.calls ?? new UpstreamCalls({ store, metrics, now });
   const pds = recordedPds(options.pds, calls);
@@ -179,7 +181,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       openapi: '3.0.3',
       info: {
         title: 'Junction hub API',
-        version: options.version ?? '0.1.0',
+        version,
         description:
           'The hub API for products. FHIR R4 resources from NHS national services; errors are OperationOutcomes. Every patient access is audited.',
       },
@@ -213,6 +215,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rootRoute, { version });
 
   const access = accessControl({
     store,

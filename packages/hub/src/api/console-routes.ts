@@ -9,6 +9,7 @@ import {
   listApiKeys,
   revokeApiKey,
 } from '../access/api-keys.js';
+import { clinicianNames } from '../access/clinician-names.js';
 import type { AuditRecord } from '../audit/audit-hash.js';
 import { type ListAuditEventsOptions, listAuditEvents } from '../audit/list-audit-events.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
@@ -223,7 +224,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
       });
       await auditRead(request, caller, filters, 200);
       const last = records.length === limit ? records[records.length - 1] : undefined;
-      return { events: records.map(publicEvent), ...(last && { next: String(last.seq) }) };
+      return { events: await publicEvents(store, records), ...(last && { next: String(last.seq) }) };
     }),
   );
 
@@ -309,14 +310,29 @@ function publicKey(key: ApiKeyInfo) {
   };
 }
 
-/** One audit record as the console shows it. */
-function publicEvent(r: AuditRecord) {
+/**
+ * Audit records as the console shows them: the actor's name beside their id (an API key's name, a
+ * hub admin's username, a CIS2 user's name from their latest sign-in); never a patient's name.
+ */
+async function publicEvents(store: Store, records: readonly AuditRecord[]) {
+  const clinicians = records.flatMap((r) =>
+    r.actorKind === 'clinician' && r.actorUserId !== null ? [r.actorUserId] : [],
+  );
+  const names = await clinicianNames(store, clinicians);
+  return records.map((r) => publicEvent(r, names));
+}
+
+function publicEvent(r: AuditRecord, clinicianNames: ReadonlyMap<string, string>) {
   const actor: Record<string, string> = {};
   if (r.actorKind !== null) actor.kind = r.actorKind;
   else actor.kind = r.actorKeyId !== null ? 'api-key' : 'unauthenticated';
   const id = r.actorKeyId ?? r.actorUserId;
   if (id !== null) actor.id = id;
-  const name = r.actorKeyName ?? (r.actorKind === 'admin' ? r.actorUserId : null);
+  const name =
+    r.actorKeyName ??
+    (r.actorKind === 'admin' ? r.actorUserId : null) ??
+    (r.actorKind === 'clinician' && r.actorUserId !== null ? clinicianNames.get(r.actorUserId) : null) ??
+    null;
   if (name !== null) actor.name = name;
   if (r.actorRoleCode !== null) actor.role = r.actorRoleCode;
   if (r.actorOrganisationOds !== null) actor.organisation = r.actorOrganisationOds;
@@ -420,8 +436,9 @@ async function* csvLines(
     });
     if (page.length === 0) return;
     let chunk = '';
-    for (const r of page) {
-      const e = publicEvent(r);
+    const events = await publicEvents(store, page);
+    for (const [i, r] of page.entries()) {
+      const e = events[i] as ReturnType<typeof publicEvent>;
       chunk += `${[
         String(e.seq),
         csvText(e.at),

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { createHub, type Hub } from '../create-hub.js';
 import { enqueueJob, getJob } from '../jobs/queue.js';
 import type { DmdImportView } from '../medicines/imports.js';
 import { fakePds } from '../testing/fake-pds.js';
+import { DMD_2019 as SAMPLE } from '../testing/reference.js';
 import { clinician, sessionFor } from '../testing/sessions.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
@@ -19,8 +19,6 @@ import { type TestStore, testStores } from '../testing/test-stores.js';
  * runner, watched through GET /medicines/imports/{id}.
  */
 
-const SAMPLE = join(__dirname, '../../../../../shared/refdata/dmd/openprescribing-2019-04-01');
-const haveSample = existsSync(SAMPLE);
 const RELEASE_NAME = 'nhsbsa_dmd_4.0.1_20190401000001.zip';
 
 /** A minimal zip writer (deflate, no zip64), as read-release.test.ts's, so the test needs no zip library. */
@@ -82,7 +80,7 @@ async function releaseZip(change?: (name: string, text: string) => string): Prom
   return zip(entries);
 }
 
-describe.skipIf(!haveSample).each(await testStores())('dm+d imports over HTTP on $dialect', (factory) => {
+describe.each(await testStores())('dm+d imports over HTTP on $dialect', (factory) => {
   let t: TestStore;
   let hub: Hub;
   let dataDir: string;

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Bundle, Medication, OperationOutcome, Parameters } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../access/api-keys.js';
@@ -10,6 +9,7 @@ import { createHub, type Hub } from '../create-hub.js';
 import { importDmdRelease } from '../medicines/store/import-release.js';
 import { fakePds } from '../testing/fake-pds.js';
 import { r4StructureErrors } from '../testing/fhir/r4-structure.js';
+import { DMD_2019 as OP_2019, DMD_2019_VPID_CHANGED as OP_2019_CHANGED } from '../testing/reference.js';
 import { clinician, patient, sessionFor } from '../testing/sessions.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 import { NO_RELEASE_DIAGNOSTICS, normalisedScores } from './medicine-routes.js';
@@ -18,11 +18,6 @@ import { NO_RELEASE_DIAGNOSTICS, normalisedScores } from './medicine-routes.js';
  * The dm+d routes over the real 2019 sample release (openprescribing's test data, NHSBSA release
  * 4.0.1 of 2019-04-01): diclofenac gel family, adenosine (VPIDPREV 318338001), Nutrison (GTINs).
  */
-
-const DMD = join(__dirname, '../../../../../shared/refdata/dmd');
-const OP_2019 = join(DMD, 'openprescribing-2019-04-01');
-const OP_2019_CHANGED = join(DMD, 'openprescribing-2019-04-01-vpid-changed');
-const haveSamples = existsSync(OP_2019);
 
 const DICLOFENAC_VMP = '22480211000001104';
 const DICLOFENAC_VTM = '32889211000001103';
@@ -37,7 +32,7 @@ const NUTRISON_AMPP = '1714711000001106';
 const now = () => new Date();
 type Json = Record<string, unknown>;
 
-describe.skipIf(!haveSamples).each(await testStores())('dm+d routes on $dialect', (factory) => {
+describe.each(await testStores())('dm+d routes on $dialect', (factory) => {
   let t: TestStore;
   let hub: Hub;
   let key: string;
@@ -522,7 +517,7 @@ describe.skipIf(!haveSamples).each(await testStores())('dm+d routes on $dialect'
         source: 'openprescribing-2019-04-01',
       });
       expect(body.history.map((r) => r.id)).toContain(body.active.id);
-      expect(JSON.stringify(body)).not.toContain(DMD);
+      expect(JSON.stringify(body)).not.toContain(dirname(OP_2019));
     });
 
     it('lets patients at any proofing level and every known role in; refuses and audits the rest', async (ctx) => {

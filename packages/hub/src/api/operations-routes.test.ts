@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../access/api-keys.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
+import { enqueueJob } from '../jobs/queue.js';
 import { FakeMesh } from '../testing/fake-mesh.js';
 import { fakePds } from '../testing/fake-pds.js';
 import { clinician, sessionFor } from '../testing/sessions.js';
@@ -127,6 +128,67 @@ describe.each(await testStores())('MESH log and job routes on $dialect', (factor
       expect(res.json(), url).toMatchObject({ issue: [{ code: 'invalid' }] });
     }
     expect((await get('/jobs?status=stuck', 'jobs:read')).statusCode).toBe(400);
+  });
+
+  it('GET /jobs leaves out successful periodic runs (mesh.poll), saying how many and when each series last succeeded; include=periodic or a kind shows them; a dead poll always shows', async (ctx) => {
+    if (factory.skip) ctx.skip(factory.skip);
+    // Two more polls of X26ABC1 as the schedule enqueues them (the first ran in beforeAll), and one
+    // of a mailbox the hub does not have, which dies.
+    for (const mailboxId of ['X26ABC1', 'X26ABC1', 'X26ZZZ9']) {
+      await enqueueJob(t.store, {
+        kind: 'mesh.poll',
+        payload: { mailboxId },
+        maxAttempts: 1,
+        periodic: true,
+      });
+      await hub.jobs.runner.runOnce();
+    }
+    type Listing = {
+      jobs: Json[];
+      counts: Record<'succeeded', number>;
+      hiddenPeriodic?: { succeeded: number; series: Json[] };
+    };
+    const list = async (query = '') => {
+      const res = await get(`/jobs${query}`, 'jobs:read');
+      expect(res.statusCode, query).toBe(200);
+      return res.json() as Listing;
+    };
+    const everything = await list('?include=periodic&limit=1000');
+    const isSucceededPoll = (j: Json) => j.kind === 'mesh.poll' && j.status === 'succeeded';
+    const polls = everything.jobs.filter(isSucceededPoll);
+    expect(polls).toHaveLength(3);
+    expect(polls.every((j) => j.periodic === true)).toBe(true);
+    expect(everything.hiddenPeriodic).toBeUndefined();
+
+    const people = await list('?limit=1000');
+    expect(people.jobs.filter(isSucceededPoll)).toEqual([]);
+    expect(people.jobs).toHaveLength(everything.jobs.length - 3);
+    expect(people.jobs.filter((j) => j.kind === 'mesh.poll')).toEqual([
+      expect.objectContaining({ status: 'dead', payload: { mailboxId: 'X26ZZZ9' } }),
+    ]);
+    const latest = polls
+      .map((j) => String(j.finishedAt))
+      .sort()
+      .at(-1);
+    expect(people.hiddenPeriodic).toEqual({
+      succeeded: 3,
+      series: [
+        { kind: 'mesh.poll', payload: { mailboxId: 'X26ABC1' }, succeeded: 3, lastSucceededAt: latest },
+      ],
+    });
+    expect(people.counts.succeeded).toBe(everything.counts.succeeded - 3);
+    expect((await list('?status=succeeded')).hiddenPeriodic?.succeeded).toBe(3);
+    // Nothing of the asked status was left out: nothing to say.
+    expect((await list('?status=dead')).hiddenPeriodic).toBeUndefined();
+    // Naming the kind (or a correlation id) asks for them.
+    const byKind = await list('?kind=mesh.poll');
+    expect(byKind.jobs.filter(isSucceededPoll)).toHaveLength(3);
+    expect(byKind.hiddenPeriodic).toBeUndefined();
+    const bad = await get('/jobs?include=everything', 'jobs:read');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({
+      issue: [{ code: 'invalid', diagnostics: expect.stringContaining('include') }],
+    });
   });
 
   it('GET /jobs and /jobs/{id}; POST /jobs/{id}/retry requeues a dead job (audited) and refuses others with 409', async (ctx) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { getJob, JOB_STATUSES, JobError, type JobStatus, listJobs, retryJob } from '../jobs/queue.js';
+import { jobListing } from '../jobs/job-listing.js';
+import { getJob, JOB_STATUSES, JobError, type JobStatus, retryJob } from '../jobs/queue.js';
 import {
   getMeshMessage,
   listMeshMessages,
@@ -103,7 +104,7 @@ export async function operationsRoutes(
     {
       schema: {
         summary:
-          'Jobs of the durable queue, newest first: filters status, kind, correlationId; limit, offset',
+          'Jobs of the durable queue, newest first, with a count per status: filters status, kind, correlationId; limit, offset. Successful runs of periodic jobs (mesh.poll) are left out, counted per series in hiddenPeriodic, unless include=periodic or a kind or correlationId is given',
         tags: ['Operations'],
         querystring: QUERY,
         response: { 200: ANY },
@@ -116,14 +117,15 @@ export async function operationsRoutes(
       const correlationId = text(q, 'correlationId');
       const limit = whole(q, 'limit', 1, 1000) ?? 50;
       const offset = whole(q, 'offset', 0, 1_000_000);
-      const jobs = await listJobs(store, {
+      const include = oneOf(q, 'include', ['periodic'] as const);
+      return jobListing(store, {
         limit,
         ...(status && { status }),
         ...(kind && { kind }),
         ...(correlationId && { correlationId }),
         ...(offset !== undefined && { offset }),
+        ...(include === 'periodic' && { includePeriodic: true }),
       });
-      return { jobs };
     }),
   );
 

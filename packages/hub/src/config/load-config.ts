@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MESH_MAX_REQUEST_BYTES } from '@junction/client';
 import { z } from 'zod';
+import { DEFAULT_DATA_DIR } from './data-dir.js';
 
 /**
  * The hub's configuration: one typed, validated object. This module is the only place in the hub
@@ -272,7 +273,7 @@ const schema = z
       privateKeyPath: nonEmpty.optional(),
       keyId: nonEmpty.optional(),
     }),
-    dataDir: nonEmpty.default('./data'),
+    dataDir: nonEmpty.default(DEFAULT_DATA_DIR),
     databaseUrl: z
       .string()
       .trim()

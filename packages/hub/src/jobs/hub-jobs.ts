@@ -1,11 +1,11 @@
 import type { Store } from '../store/database.js';
 import { DAY_MS, type PurgeJobsSummary, purgeJobs } from './retention.js';
-import { isPeriodicJob, type JobHandler, JobRunner, type JobRunnerOptions } from './runner.js';
+import { type JobHandler, JobRunner, type JobRunnerOptions } from './runner.js';
 
 export interface HubJobsOptions extends Omit<JobRunnerOptions, 'handlers'> {
   /**
-   * The retention sweep (`purgeJobs`): succeeded jobs, and dead runs of periodic kinds, older than
-   * `retentionDays` are deleted; periodic kinds' dead runs also once a later run succeeded.
+   * The retention sweep (`purgeJobs`): succeeded jobs, and dead periodic runs, older than
+   * `retentionDays` are deleted; periodic runs also once a later run of their series succeeded.
    * Absent, or `retentionDays` 0: every job is kept forever.
    */
   retention?: {
@@ -25,11 +25,9 @@ const SWEEP_EVERY_MS = 10 * 60_000;
  * away on a schedule (`retention`).
  * @example
  * hub.jobs.register('submission.lookup', handler); // before the hub starts the runner
- * hub.jobs.register('mesh.poll', periodicJob(poll)); // its dead runs are superseded by later ones
  */
 export class HubJobs {
   private readonly handlers: Record<string, JobHandler> = {};
-  private readonly periodic = new Set<string>();
   private current: JobRunner | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<PurgeJobsSummary> | undefined;
@@ -39,25 +37,16 @@ export class HubJobs {
     private readonly options: HubJobsOptions = {},
   ) {}
 
-  /**
-   * Adds the handler of a job kind; refused once the runner exists. A handler marked with
-   * `periodicJob` (or `{ periodic: true }`) makes the kind periodic for the retention sweep.
-   */
-  register(kind: string, handler: JobHandler, options: { periodic?: boolean } = {}): void {
+  /** Adds the handler of a job kind; refused once the runner exists. */
+  register(kind: string, handler: JobHandler): void {
     if (this.current) throw new Error(`job handlers are fixed once the runner is built (${kind})`);
     if (this.handlers[kind]) throw new Error(`a handler for job kind ${kind} is already registered`);
     this.handlers[kind] = handler;
-    if (options.periodic || isPeriodicJob(handler)) this.periodic.add(kind);
   }
 
   /** The kinds with a handler. */
   get kinds(): string[] {
     return Object.keys(this.handlers);
-  }
-
-  /** The kinds registered as periodic. */
-  get periodicKinds(): string[] {
-    return [...this.periodic];
   }
 
   /** The runner (built on first use with the handlers registered so far). */
@@ -91,7 +80,6 @@ export class HubJobs {
   sweep(): Promise<PurgeJobsSummary> {
     this.sweeping ??= purgeJobs(this.store, {
       retentionMs: this.retentionMs,
-      periodicKinds: this.periodicKinds,
       ...(this.options.now ? { now: this.options.now } : {}),
       ...(this.options.retention?.batchSize ? { batchSize: this.options.retention.batchSize } : {}),
     }).finally(() => {

@@ -1,6 +1,12 @@
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export type { HubJobsOptions } from './hub-jobs.js';
 export {
+  type HiddenPeriodicSeries,
+  type JobListing,
+  type JobListingOptions,
+  jobListing,
+} from './job-listing.js';
+export {
   type ClaimJobsOptions,
   claimJobs,
   completeJob,
@@ -28,9 +34,14 @@ export {
   renewLease,
   retryJob,
 } from './queue.js';
-export { DAY_MS, type PurgeJobsOptions, type PurgeJobsSummary, purgeJobs } from './retention.js';
 export {
-  isPeriodicJob,
+  DAY_MS,
+  PERIODIC_SUCCESS_KEPT_MS,
+  type PurgeJobsOptions,
+  type PurgeJobsSummary,
+  purgeJobs,
+} from './retention.js';
+export {
   type JobContext,
   type JobHandler,
   type JobOutcome,
@@ -38,6 +49,5 @@ export {
   type JobRunnerLogger,
   type JobRunnerOptions,
   PermanentJobError,
-  periodicJob,
   type RunOnceSummary,
 } from './runner.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, JobEventsTable, JobsTable, Store } from '../store/database.js';
+import { JOB_STATUSES, type JobStatus } from './job-status.js';
 import { writeTransaction } from './write-transaction.js';
 
 /*
@@ -11,9 +12,7 @@ import { writeTransaction } from './write-transaction.js';
  * never records two results.
  */
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'dead'] as const;
-/** `failed`: an attempt failed and the job waits until `runAfter` to be tried again. */
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { JOB_STATUSES, type JobStatus } from './job-status.js';
 
 export const JOB_EVENT_TYPES = [
   'enqueued',
@@ -49,6 +48,8 @@ export interface Job {
   lastError: string | null;
   /** What the succeeding attempt's handler returned (JSON), else null. */
   result: unknown;
+  /** One run of a recurring series (see {@link EnqueueJobInput.periodic}). */
+  periodic: boolean;
   correlationId: string;
   createdAt: string;
   updatedAt: string;
@@ -123,6 +124,12 @@ export interface EnqueueJobInput {
   runAfter?: Date;
   /** Attempts before the job is dead-lettered (default 10). */
   maxAttempts?: number;
+  /**
+   * One run of a recurring series that a schedule enqueues again and again (e.g. `mesh.poll` of a
+   * mailbox): the series is the kind and the payload. A later successful run supersedes earlier
+   * ones (the retention sweep lets them go), and job lists hide its successful runs unless asked.
+   */
+  periodic?: boolean;
 }
 
 export interface EnqueuedJob {
@@ -183,6 +190,7 @@ export async function enqueueJob(
     lease_expires_at: null,
     last_error: null,
     result: null,
+    periodic: input.periodic ? 1 : 0,
     correlation_id: input.correlationId ?? randomUUID(),
     created_at: stamp,
     updated_at: stamp,
@@ -193,9 +201,9 @@ export async function enqueueJob(
     const { rows } = await sql<{ n: number }>`
       with inserted as (
         insert into jobs (id, kind, payload, idempotency_key, status, attempts, max_attempts, run_after,
-          correlation_id, created_at, updated_at)
+          periodic, correlation_id, created_at, updated_at)
         values (${row.id}, ${row.kind}, ${row.payload}, ${row.idempotency_key}, 'queued', 0, ${maxAttempts},
-          ${runAfter}, ${row.correlation_id}, ${stamp}, ${stamp})
+          ${runAfter}, ${row.periodic}, ${row.correlation_id}, ${stamp}, ${stamp})
         on conflict (kind, idempotency_key) do nothing
         returning id
       ), logged as (
@@ -618,6 +626,8 @@ export interface ListJobsOptions {
   /** Default 50, at most 1,000. */
   limit?: number;
   offset?: number;
+  /** Leave out successful runs of periodic jobs (what `jobListing` does for people). */
+  excludeSucceededPeriodic?: boolean;
 }
 
 /** Jobs, newest first, optionally filtered. */
@@ -626,6 +636,9 @@ export async function listJobs(store: Db, options: ListJobsOptions = {}): Promis
   if (options.status !== undefined) q = q.where('status', '=', options.status);
   if (options.kind !== undefined) q = q.where('kind', '=', options.kind);
   if (options.correlationId !== undefined) q = q.where('correlation_id', '=', options.correlationId);
+  if (options.excludeSucceededPeriodic) {
+    q = q.where((eb) => eb.or([eb('periodic', '=', 0), eb('status', '!=', 'succeeded')]));
+  }
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), 1_000);
   q = q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
   if (options.offset !== undefined && options.offset > 0) q = q.offset(Math.trunc(options.offset));
@@ -715,6 +728,7 @@ function toJob(r: Selectable<JobsTable>): Job {
     leaseExpiresAt: r.lease_expires_at,
     lastError: r.last_error,
     result: r.result === null ? null : (JSON.parse(r.result) as unknown),
+    periodic: Number(r.periodic) === 1,
     correlationId: r.correlation_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,

@@ -3,8 +3,8 @@ import type { Store } from '../store/database.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 import { HubJobs, type HubJobsOptions } from './hub-jobs.js';
 import { countJobs, enqueueJob, getJob, listJobs } from './queue.js';
-import { DAY_MS, purgeJobs } from './retention.js';
-import { type JobHandler, PermanentJobError, periodicJob } from './runner.js';
+import { DAY_MS, PERIODIC_SUCCESS_KEPT_MS, purgeJobs } from './retention.js';
+import { type JobHandler, PermanentJobError } from './runner.js';
 
 /*
  * Job retention through the public surface: enqueue, run (HubJobs' runner), move the clock, sweep
@@ -57,18 +57,18 @@ describe.each(await testStores())('job retention on $dialect', (factory) => {
       retention: { retentionDays, ...extra.retention },
       ...extra,
     });
-    jobs.register('mesh.poll', periodicJob(poll));
+    jobs.register('mesh.poll', poll);
     jobs.register('mesh.send', send);
     jobs.register('report', report);
     hubs.push(jobs);
     return jobs;
   }
 
-  /** Enqueues and runs one job now; returns its id. */
+  /** Enqueues and runs one job now (a `mesh.poll` as the poll schedule does: periodic); returns its id. */
   async function run(jobs: HubJobs, kind: string, payload: unknown, maxAttempts?: number) {
     const { job } = await enqueueJob(
       store,
-      { kind, payload, ...(maxAttempts ? { maxAttempts } : {}) },
+      { kind, payload, ...(maxAttempts ? { maxAttempts } : {}), periodic: kind === 'mesh.poll' },
       { now },
     );
     await jobs.runner.runOnce();
@@ -80,7 +80,6 @@ describe.each(await testStores())('job retention on $dialect', (factory) => {
 
   it('succeeded jobs go with their history after 7 days; queued, failed and dead jobs of other kinds stay', async () => {
     const jobs = hubJobs(7);
-    expect(jobs.periodicKinds).toEqual(['mesh.poll']);
     const old = await run(jobs, 'report', { n: 1 });
     const dead = await run(jobs, 'mesh.send', { refuse: true });
     const sent = await run(jobs, 'mesh.send', { refuse: false, n: 2 });
@@ -148,6 +147,22 @@ describe.each(await testStores())('job retention on $dialect', (factory) => {
     t = T0 + 7 * DAY_MS + MIN;
     expect(await jobs.sweep()).toEqual({ succeeded: 1, superseded: 0, expired: 2 });
     expect((await listJobs(store)).map((j) => j.id)).toEqual([sendDead]);
+  });
+
+  it('a successful periodic run goes an hour after it finished once a later run of its series succeeded; the latest stays', async () => {
+    const jobs = hubJobs(7);
+    const first = await run(jobs, 'mesh.poll', { mailboxId: 'X26ABC1' }, 1);
+    const other = await run(jobs, 'mesh.poll', { mailboxId: 'X26ABC2' }, 1);
+    const report1 = await run(jobs, 'report', { n: 1 });
+    t += 5_000;
+    const second = await run(jobs, 'mesh.poll', { mailboxId: 'X26ABC1' }, 1);
+    t = T0 + PERIODIC_SUCCESS_KEPT_MS - 1;
+    expect(await jobs.sweep()).toEqual({ succeeded: 0, superseded: 0, expired: 0 }); // an hour of polls stays
+    t = T0 + PERIODIC_SUCCESS_KEPT_MS + 1;
+    expect(await jobs.sweep()).toEqual({ succeeded: 1, superseded: 0, expired: 0 });
+    expect(await exists(first)).toBe(false);
+    // The latest success of each series stays (it says when the series last worked); one-off jobs too.
+    for (const id of [second, other, report1]) expect(await exists(id), id).toBe(true);
   });
 
   it('retention 0 keeps every job forever', async () => {

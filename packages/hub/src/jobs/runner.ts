@@ -27,24 +27,6 @@ export interface JobContext {
  */
 export type JobHandler = (job: Job, ctx: JobContext) => Promise<unknown>;
 
-const periodicHandlers = new WeakSet<JobHandler>();
-
-/**
- * Marks the handler of a periodic job kind: each run does the same work again (e.g. `mesh.poll` of
- * a mailbox, enqueued every tick), so a failed or dead run is superseded by the next successful run
- * of the same series (same kind and payload) and the retention sweep may delete it.
- * @example hubJobs.register('mesh.poll', periodicJob(pollHandler));
- */
-export function periodicJob(handler: JobHandler): JobHandler {
-  periodicHandlers.add(handler);
-  return handler;
-}
-
-/** Whether `periodicJob` marked this handler. */
-export function isPeriodicJob(handler: JobHandler): boolean {
-  return periodicHandlers.has(handler);
-}
-
 /** Thrown by a handler when retrying cannot help (bad payload, a refusal): dead-letter at once. */
 export class PermanentJobError extends Error {
   override readonly name = 'PermanentJobError';

@@ -1,19 +1,15 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DMD_2019, DMD_2019_VPID_CHANGED, DMD_2021_WARDLE } from '../testing/reference.js';
 import { readDmdFile } from './read-release.js';
 import { DMD_SCHEMAS, type DmdFileKind, type DmdRecord, type DmdRow, type DmdSection } from './records.js';
 import { type DmdRelease, DmdReleaseError, openDmdRelease, parseDmdFileName } from './release-files.js';
 import { DmdFormatError } from './xml-reader.js';
 
-// Real sample releases (../shared/refdata/dmd/, NOTES §1.9), resolved from the repo root.
-const DMD = join(process.cwd(), '../shared/refdata/dmd');
-const haveShared = existsSync(DMD);
-if (!haveShared)
-  console.warn(`skipping dm+d sample-release tests: ${DMD} is absent (clone shared/ beside the repo)`);
+// Real sample releases: reference/refdata/dmd/ (what each holds: reference/SOURCES.md).
 
 async function readRelease(release: DmdRelease): Promise<Map<string, DmdRecord[]>> {
   const out = new Map<string, DmdRecord[]>();
@@ -78,8 +74,8 @@ function find<K extends DmdFileKind, S extends DmdSection<K>>(
   return undefined;
 }
 
-describe.skipIf(!haveShared)('dm+d sample release openprescribing-2019-04-01 (folder)', () => {
-  const dir = join(DMD, 'openprescribing-2019-04-01');
+describe('dm+d sample release openprescribing-2019-04-01 (folder)', () => {
+  const dir = DMD_2019;
   let read: Map<string, DmdRecord[]>;
   beforeAll(async () => {
     const release = await openDmdRelease(dir);
@@ -188,8 +184,8 @@ describe.skipIf(!haveShared)('dm+d sample release openprescribing-2019-04-01 (fo
   });
 });
 
-describe.skipIf(!haveShared)('dm+d sample release wardle-dmd-2021-08-26 (with bonus files)', () => {
-  const dir = join(DMD, 'wardle-dmd-2021-08-26');
+describe('dm+d sample release wardle-dmd-2021-08-26 (with bonus files)', () => {
+  const dir = DMD_2021_WARDLE;
   let read: Map<string, DmdRecord[]>;
   beforeAll(async () => {
     const release = await openDmdRelease(dir);
@@ -249,9 +245,9 @@ describe.skipIf(!haveShared)('dm+d sample release wardle-dmd-2021-08-26 (with bo
   });
 });
 
-describe.skipIf(!haveShared)('dm+d sample openprescribing-2019-04-01-vpid-changed', () => {
+describe('dm+d sample openprescribing-2019-04-01-vpid-changed', () => {
   it('keeps the previous VPID of a product whose id changed', async () => {
-    const dir = join(DMD, 'openprescribing-2019-04-01-vpid-changed');
+    const dir = DMD_2019_VPID_CHANGED;
     const release = await openDmdRelease(dir);
     let read: Map<string, DmdRecord[]>;
     try {

@@ -1,13 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DMD_2019 as XSD_DIR } from '../testing/reference.js';
 import { DMD_SCHEMAS, type DmdFileKind } from './records.js';
 
 // The record shapes must list exactly the elements the official XSDs define, with the same
-// mandatory ones (minOccurs ≥ 1, or no minOccurs). XSDs: ../shared/refdata/dmd/openprescribing-2019-04-01.
-const XSD_DIR = join(process.cwd(), '../shared/refdata/dmd/openprescribing-2019-04-01');
-const haveShared = existsSync(XSD_DIR);
-if (!haveShared) console.warn(`skipping XSD conformance tests: ${XSD_DIR} is absent`);
+// mandatory ones (minOccurs ≥ 1, or no minOccurs). XSDs: reference/refdata/dmd/openprescribing-2019-04-01.
 
 const XSD_OF: Partial<Record<DmdFileKind, string>> = {
   vtm: 'vtm_v2_3.xsd',
@@ -58,7 +56,7 @@ function schemaFields(kind: DmdFileKind, section: string): XsdField[] {
 
 const byName = (a: XsdField, b: XsdField) => a.name.localeCompare(b.name);
 
-describe.skipIf(!haveShared)('record shapes match the NHSBSA XSDs element for element', () => {
+describe('record shapes match the NHSBSA XSDs element for element', () => {
   const cases = Object.entries(XSD_OF).flatMap(([kind, xsd]) =>
     Object.keys(DMD_SCHEMAS[kind as DmdFileKind]).map(
       (section) => [kind as DmdFileKind, section, xsd] as const,

@@ -2,8 +2,9 @@ import { DmdFormatError, type RawRow } from './xml-reader.js';
 
 /*
  * Typed dm+d records, one shape per section of each file, taken element by element from the
- * NHSBSA XSDs (../shared/refdata/dmd/openprescribing-2019-04-01/*.xsd, v2.3; GTIN v2.0) and,
- * for the supplementary files, the layouts in ../shared/refdata/NOTES.md §1.1.
+ * NHSBSA XSDs (reference/refdata/dmd/openprescribing-2019-04-01/*.xsd, v2.3; GTIN v2.0) and,
+ * for the supplementary files, the layouts of wardle/dmd's examples of them
+ * (reference/refdata/dmd/wardle-dmd-2021-08-26/: f_bnf1_…, HISTORIC_CODES/, VTM_INGREDIENTS/).
  * Field names are the XSD element names, so every column traces back to the spec.
  *
  * Value rules (NOTES §1.5):

@@ -17,7 +17,7 @@ import type {
 import type { Kysely } from 'kysely';
 import type { MeshMailboxConfig } from '../config/load-config.js';
 import { enqueueJob } from '../jobs/queue.js';
-import { type JobContext, type JobHandler, PermanentJobError, periodicJob } from '../jobs/runner.js';
+import { type JobContext, type JobHandler, PermanentJobError } from '../jobs/runner.js';
 import type { Database, Store } from '../store/database.js';
 import {
   addEvent,
@@ -184,7 +184,7 @@ export class MeshService {
     return {
       'mesh.send': (job, ctx) => this.runSend(payloadId(job.payload), ctx),
       'mesh.track': (job, ctx) => this.runTrack(payloadId(job.payload), job.payload, ctx),
-      'mesh.poll': periodicJob((job, ctx) => this.poll(mailboxOf(job.payload), ctx)), // a failed poll: the next tick polls again
+      'mesh.poll': (job, ctx) => this.poll(mailboxOf(job.payload), ctx),
       'mesh.inbound': (job, ctx) => this.runInbound(payloadId(job.payload), ctx),
       'mesh.status': (job, ctx) => this.runStatus(payloadId(job.payload), ctx),
     };
@@ -258,8 +258,9 @@ export class MeshService {
         kind: 'mesh.poll',
         payload: { mailboxId: mailbox.mailboxId },
         idempotencyKey: `mesh.poll:${mailbox.mailboxId}:${tick}`,
-        // A failed poll is not retried: the next tick polls again.
+        // A failed poll is not retried: the next tick polls again, which supersedes it.
         maxAttempts: 1,
+        periodic: true,
       },
       { now: this.now },
     );

@@ -25,6 +25,7 @@ export interface Database {
   admin_sign_in_failures: AdminSignInFailuresTable;
   hub_settings: HubSettingsTable;
   hub_settings_head: HubSettingsHeadTable;
+  clinician_names: ClinicianNamesTable;
 }
 
 export interface ApiKeysTable {
@@ -166,6 +167,8 @@ export interface JobsTable {
   last_error: string | null;
   /** JSON of the handler's result, written once, by the attempt that succeeded. */
   result: string | null;
+  /** 1: a run of a recurring series (kind + payload, e.g. `mesh.poll` of one mailbox); 0: one-off work. */
+  periodic: ColumnType<number, number | undefined, number>;
   correlation_id: string;
   created_at: string;
   updated_at: string;
@@ -290,6 +293,13 @@ export interface AdminAccountsTable {
   sessions_valid_after: string;
   last_sign_in_at: string | null;
   disabled_at: string | null;
+}
+
+/** A CIS2 user's display name by user id, as their latest sign-in gave it (migration 0013). */
+export interface ClinicianNamesTable {
+  uid: string;
+  name: string;
+  updated_at: string;
 }
 
 /** Failed admin sign-ins per attempted username: the lockout every hub instance shares. */

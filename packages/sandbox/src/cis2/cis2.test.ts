@@ -6,9 +6,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandboxServer } from '../server.js';
 import {
   clientAssertion,
+  errorsOn,
   formOf,
   InjectBrowser,
   pkce,
+  radioChoices,
   rpKey,
   type TestRpKey,
 } from '../testing/oidc-test-client.js';
@@ -120,6 +122,69 @@ describe('CIS2 discovery', () => {
   });
 });
 
+// The smartcard page in the NHS.UK design system (nhsuk-frontend 10 markup and stylesheet).
+describe('CIS2 sandbox smartcard page', () => {
+  async function smartcardPage(app: FastifyInstance) {
+    const browser = new InjectBrowser(app);
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid selectedrole',
+      nonce: 'n',
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+    });
+    const start = await browser.request('GET', `${BASE}/authorize?${query}`);
+    const page = await browser.request('GET', String(start.headers.location));
+    return { browser, page, action: formOf(page.body, 'user').action };
+  }
+
+  it('lists every smartcard user with their user id and each role (R-code) at its organisation', async () => {
+    const app = await sandbox();
+    const { page } = await smartcardPage(app);
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.body).toContain('<title>Choose a smartcard – NHS Care Identity Service 2 (sandbox)</title>');
+    expect(page.body).toContain(
+      '<span class="nhsuk-header__service-name">NHS Care Identity Service 2 (sandbox)</span>',
+    );
+    expect(page.body).toMatch(/class="nhsuk-inset-text">[\s\S]*synthetic test user/);
+    expect(page.body).toContain(`<link rel="stylesheet" href="${BASE}/assets/nhsuk-frontend-`);
+    const choices = radioChoices(page.body, 'user');
+    expect(choices.map((c) => c.value)).toEqual(CIS2_TEST_USERS.map((u) => u.sub));
+    expect(choices[0]).toEqual({
+      value: '555000000001',
+      label: 'Dr Alex Carter',
+      hint: 'User ID 555000000001 | Clinical Practitioner Access Role (R8000) at SANDBOX GP PRACTICE (Y12345) | Admin/Clinical Support Access Role (R8008) at SANDBOX COMMUNITY HEALTH TRUST (Y23456)',
+    });
+  });
+
+  it('asks again with an error summary and an inline error when no smartcard is chosen, or an unknown one', async () => {
+    const app = await sandbox();
+    const { browser, action } = await smartcardPage(app);
+    const none = await browser.request('POST', action, {});
+    expect(none.statusCode).toBe(400);
+    expect(errorsOn(none.body)).toEqual({
+      summary: ['Select the smartcard to sign in with'],
+      links: ['#user'],
+      inline: ['Select the smartcard to sign in with'],
+    });
+    const unknown = await browser.request('POST', action, { user: '999999999999' });
+    expect(unknown.statusCode).toBe(400);
+    expect(errorsOn(unknown.body).summary).toEqual(['Select one of the smartcards listed']);
+  });
+
+  it('says a sign-in has expired, on a page of the same design, without the interaction cookie', async () => {
+    const app = await sandbox();
+    const { page } = await smartcardPage(app);
+    const fresh = await app.inject({ method: 'GET', url: formOf(page.body, 'user').action });
+    expect(fresh.statusCode).toBe(400);
+    expect(fresh.body).toContain('<h1>Sign-in expired</h1>');
+    expect(fresh.body).toContain('nhsuk-header__service-name');
+  });
+});
+
 describe('CIS2 smartcard sign-in', () => {
   it('lets a user with two roles choose one: selected_roleid in the id token, both roles in userinfo', async () => {
     const app = await sandbox();
@@ -132,10 +197,20 @@ describe('CIS2 smartcard sign-in', () => {
       'openid profile email nhsperson associatedorgs nationalrbacaccess professionalmemberships selectedrole',
       admin.personRoleId,
     );
-    // The role page is a labelled radio list, one per role.
-    expect(rolePage).toContain('<h1>Select your role</h1>');
-    expect(rolePage?.match(/type="radio"/g)).toHaveLength(2);
-    expect(rolePage).toContain('<label for="role-1">Admin/Clinical Support Access Role at');
+    // The role page: a labelled radio per role profile, with its national RBAC code and organisation.
+    expect(rolePage).toContain('<h1 class="nhsuk-fieldset__heading">Select your role</h1>');
+    expect(radioChoices(rolePage ?? '', 'role')).toEqual([
+      {
+        value: '555000000101',
+        label: 'Clinical Practitioner Access Role (R8000)',
+        hint: 'SANDBOX GP PRACTICE (ODS code Y12345) | Role profile 555000000101, national RBAC code S8000:G8000:R8000',
+      },
+      {
+        value: '555000000102',
+        label: 'Admin/Clinical Support Access Role (R8008)',
+        hint: 'SANDBOX COMMUNITY HEALTH TRUST (ODS code Y23456) | Role profile 555000000102, national RBAC code S8001:G8002:R8008',
+      },
+    ]);
 
     const claims = await verifyIdToken(app, tokens.id_token);
     expect(claims).toMatchObject({
@@ -216,6 +291,17 @@ describe('CIS2 smartcard sign-in', () => {
     const action = formOf(userPage.body, 'user').action;
     const wrong = await browser.request('POST', action, { user: TWO_ROLES?.sub ?? '', role: '555000000103' });
     expect(wrong.statusCode).toBe(400);
-    expect(wrong.body).toContain('role="alert"');
+    expect(wrong.body).toContain(
+      '<title>Error: Select your role – NHS Care Identity Service 2 (sandbox)</title>',
+    );
+    expect(errorsOn(wrong.body)).toEqual({
+      summary: ['Select one of your roles'],
+      links: ['#role'],
+      inline: ['Select one of your roles'],
+    });
+    const none = await browser.request('POST', action, { user: TWO_ROLES?.sub ?? '', step: 'role' });
+    expect(none.statusCode).toBe(400);
+    expect(errorsOn(none.body).summary).toEqual(['Select the role you are using']);
+    expect(radioChoices(none.body, 'role')).toHaveLength(2);
   });
 });

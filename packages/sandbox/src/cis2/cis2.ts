@@ -1,10 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { InteractionDetails, KoaContextLike } from 'oidc-provider';
-import { escapeHtml, page } from '../oidc/html.js';
+import type { FastifyInstance } from 'fastify';
+import type { KoaContextLike } from 'oidc-provider';
+import {
+  button,
+  errorSummary,
+  form,
+  hiddenInput,
+  insetText,
+  type PageFrame,
+  page,
+  type RadioItem,
+  radios,
+  sendExpired,
+  sendPage,
+} from '../oidc/html.js';
 import type { IdentityProviderHandle, OidcClientRegistration } from '../oidc/identity-provider.js';
 import { memoryAdapterClass } from '../oidc/memory-adapter.js';
-import { finishInteraction, grantIdOf, interactionOf, mountOidc, signInResult } from '../oidc/oidc-mount.js';
+import {
+  finishInteraction,
+  grantIdOf,
+  interactionOf,
+  interactionPath,
+  mountOidc,
+  signInResult,
+} from '../oidc/oidc-mount.js';
 import { createOidcProvider } from '../oidc/provider-config.js';
 import { generateSigningKey } from '../oidc/signing-key.js';
 import { CIS2_TEST_USERS, type Cis2Role, type Cis2TestUser } from './test-users.js';
@@ -43,6 +62,13 @@ const CLAIMS: Record<string, string[]> = {
   organisationalmemberships: ['nhsid_org_memberships'],
   selectedrole: ['selected_roleid'],
 };
+const SERVICE = 'NHS Care Identity Service 2 (sandbox)';
+const SANDBOX_NOTE =
+  'This is the Junction sandbox, not NHS CIS2 Authentication. Every smartcard here belongs to a synthetic test user: no card reader or passcode is needed.';
+const NO_USER = 'Select the smartcard to sign in with';
+const UNKNOWN_USER = 'Select one of the smartcards listed';
+const NO_ROLE = 'Select the role you are using';
+const UNKNOWN_ROLE = 'Select one of your roles';
 const ID_TOKEN_CLAIMS = new Set([...(CLAIMS.openid ?? []), 'selected_roleid']);
 
 export interface Cis2Options {
@@ -90,9 +116,11 @@ export async function mountCis2(app: FastifyInstance, options: Cis2Options): Pro
   const mount = await mountOidc(app, {
     prefix: CIS2_BASE_PATH,
     ...(options.publicUrl !== undefined && { publicUrl: options.publicUrl }),
-    makeProvider: (issuer) =>
+    service: SERVICE,
+    makeProvider: (issuer, frame) =>
       createOidcProvider({
         issuer,
+        frame,
         signingKey,
         adapter,
         cookieKeys,
@@ -117,25 +145,36 @@ export async function mountCis2(app: FastifyInstance, options: Cis2Options): Pro
     interactions: (scope, mount) => {
       scope.get('/interaction/:uid', async (request, reply) => {
         const provider = mount.providerFor(request);
+        const frame = mount.frameFor(request);
         const details = await interactionOf(provider, request, reply);
-        if (!details) return expired(reply);
-        return html(reply, userPage(provider.issuer, details, users));
+        if (!details) return sendExpired(reply, frame);
+        return sendPage(reply, userPage(frame, interactionPath(frame, details), users));
       });
       scope.post('/interaction/:uid', async (request, reply) => {
         const provider = mount.providerFor(request);
+        const frame = mount.frameFor(request);
         const details = await interactionOf(provider, request, reply);
-        if (!details) return expired(reply);
+        if (!details) return sendExpired(reply, frame);
+        const action = interactionPath(frame, details);
         const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
-        const user = users.find((u) => u.sub === form.get('user'));
-        if (!user) return html(reply.code(400), userPage(provider.issuer, details, users, true));
+        const chosenUser = form.get('user');
+        const user = users.find((u) => u.sub === chosenUser);
+        if (!user) {
+          const error = chosenUser ? UNKNOWN_USER : NO_USER;
+          return sendPage(reply, userPage(frame, action, users, error), 400);
+        }
         const wantsRole = (details.params.scope ?? '').split(' ').includes('selectedrole');
         let role: Cis2Role | undefined;
         if (wantsRole) {
+          // CIS2 selects a user's only role without asking (see rolePage).
           const chosen = form.get('role');
           role = user.roles.length === 1 ? user.roles[0] : user.roles.find((r) => r.personRoleId === chosen);
           if (!role) {
-            const invalid = chosen !== null;
-            return html(reply.code(invalid ? 400 : 200), rolePage(provider.issuer, details, user, invalid));
+            // First time here (from the smartcard page) the question is asked; answered wrongly, it is asked again.
+            const answered = form.get('step') === 'role' || chosen !== null;
+            if (!answered) return sendPage(reply, rolePage(frame, action, user));
+            const error = chosen ? UNKNOWN_ROLE : NO_ROLE;
+            return sendPage(reply, rolePage(frame, action, user, error), 400);
           }
         }
         const { result, grantId } = await signInResult(provider, details, user.sub, { acr: ACR, amr: AMR });
@@ -183,70 +222,78 @@ function userClaims(user: Cis2TestUser): Record<string, unknown> {
   };
 }
 
-function actionOf(issuer: string, details: InteractionDetails): string {
-  return `${new URL(issuer).pathname}/interaction/${encodeURIComponent(details.uid)}`;
-}
-
-function userPage(
-  issuer: string,
-  details: InteractionDetails,
-  users: readonly Cis2TestUser[],
-  invalid = false,
-) {
-  const buttons = users
-    .map((u) => {
-      const roles = u.roles.map((r) => `${roleLabel(r)} at ${r.orgName} (${r.orgCode})`).join('; ');
-      return `<p><button type="submit" name="user" value="${escapeHtml(u.sub)}">Insert smartcard of ${escapeHtml(
-        `${u.title} ${u.givenName} ${u.familyName}`,
-      )}</button><br><span>${escapeHtml(roles)}</span></p>`;
-    })
-    .join('\n');
+/** The smartcard page: every test user, with their user id and each role they hold where. */
+function userPage(frame: PageFrame, action: string, users: readonly Cis2TestUser[], error?: string): string {
+  const items: RadioItem[] = users.map((u) => ({
+    value: u.sub,
+    text: fullName(u),
+    hint: [`User ID ${u.sub}`, ...u.roles.map((r) => `${roleTitle(r)} at ${r.orgName} (${r.orgCode})`)],
+  }));
   return page(
-    'CIS2 smartcard sign-in (sandbox)',
-    `<h1>CIS2 smartcard sign-in (sandbox)</h1>
-${invalid ? '<p role="alert">Choose one of the test users below.</p>' : ''}
-<form method="post" action="${escapeHtml(actionOf(issuer, details))}">
-<fieldset><legend>Choose a synthetic smartcard user</legend>
-${buttons}
-</fieldset>
-</form>`,
+    frame,
+    'Choose a smartcard',
+    `${errorSummary(error ? [{ href: 'user', text: error }] : [])}
+${form(
+  action,
+  `${radios({
+    name: 'user',
+    idPrefix: 'user',
+    legend: 'Choose a smartcard',
+    hint: 'Signing in with a smartcard is at authentication assurance level 3 (AAL3).',
+    ...(error !== undefined && { error }),
+    items,
+  })}
+${button('Continue')}`,
+)}
+${insetText(SANDBOX_NOTE)}`,
+    error !== undefined,
   );
 }
 
-function rolePage(issuer: string, details: InteractionDetails, user: Cis2TestUser, invalid: boolean) {
-  const options = user.roles
-    .map((r, i) => {
-      const id = `role-${i}`;
-      return `<p><input type="radio" id="${id}" name="role" value="${escapeHtml(r.personRoleId)}"${i === 0 ? ' required' : ''}>
-<label for="${id}">${escapeHtml(`${roleLabel(r)} at ${r.orgName} (${r.orgCode})`)}</label></p>`;
-    })
-    .join('\n');
+/**
+ * Role selection, as CIS2 Authentication asks a user with more than one role when the client
+ * asks for the `selectedrole` scope (NHS England, CIS2 Authentication "Role selection":
+ * https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/integrate/design-and-build/role-selection):
+ * each role profile with its national RBAC role and code and its organisation's name and ODS code.
+ */
+function rolePage(frame: PageFrame, action: string, user: Cis2TestUser, error?: string): string {
+  const items: RadioItem[] = user.roles.map((r) => ({
+    value: r.personRoleId,
+    text: roleTitle(r),
+    hint: [
+      `${r.orgName} (ODS code ${r.orgCode})`,
+      `Role profile ${r.personRoleId}, national RBAC code ${r.roleCode}`,
+    ],
+  }));
   return page(
+    frame,
     'Select your role',
-    `<h1>Select your role</h1>
-${invalid ? '<p role="alert">Select one of your roles.</p>' : ''}
-<form method="post" action="${escapeHtml(actionOf(issuer, details))}">
-<input type="hidden" name="user" value="${escapeHtml(user.sub)}">
-<fieldset><legend>${escapeHtml(`${user.title} ${user.givenName} ${user.familyName}`)}: which role are you using?</legend>
-${options}
-</fieldset>
-<p><button type="submit">Continue</button></p>
-</form>`,
+    `${errorSummary(error ? [{ href: 'role', text: error }] : [])}
+${form(
+  action,
+  `${hiddenInput('user', user.sub)}
+${hiddenInput('step', 'role')}
+${radios({
+  name: 'role',
+  idPrefix: 'role',
+  legend: 'Select your role',
+  hint: `${fullName(user)}, user ID ${user.sub}. The role you select decides what you can see and do.`,
+  ...(error !== undefined && { error }),
+  items,
+})}
+${button('Continue')}`,
+)}
+${insetText(SANDBOX_NOTE)}`,
+    error !== undefined,
   );
 }
 
-/** The role part of a national RBAC name: `"Clinical":"Clinical Provision":"Nurse Access Role"` → `Nurse Access Role`. */
-function roleLabel(role: Cis2Role): string {
-  return role.roleName.split(':').pop()?.replace(/"/g, '') ?? role.roleCode;
+function fullName(user: Cis2TestUser): string {
+  return `${user.title} ${user.givenName} ${user.familyName}`;
 }
 
-function html(reply: FastifyReply, body: string): FastifyReply {
-  return reply.type('text/html; charset=utf-8').send(body);
-}
-
-function expired(reply: FastifyReply): FastifyReply {
-  return html(
-    reply.code(400),
-    page('Sign-in expired', '<h1>Sign-in expired</h1><p>Go back to the service and sign in again.</p>'),
-  );
+/** A role as people name it: `Nurse Access Role (R8001)`, the job role of its national RBAC name and code. */
+function roleTitle(role: Cis2Role): string {
+  const name = role.roleName.split(':').pop()?.replace(/"/g, '') ?? role.roleCode;
+  return `${name} (${role.roleCode.split(':').pop() ?? role.roleCode})`;
 }

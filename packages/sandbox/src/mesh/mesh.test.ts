@@ -1,11 +1,15 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SEED_NHS_NUMBERS } from '../pds/seed-patients.js';
 import { createSandboxServer, type SandboxOptions } from '../server.js';
 import { meshToken } from '../testing/mesh-token.js';
 
-// Paths, headers, codes: ../shared/specs/mesh/mesh-api.yaml and NHS's mesh-sandbox (cited per test).
+// Paths, headers, codes: NHSDigital/mesh-api-specification (specification/mesh-api.yaml) and NHS's
+// mesh-sandbox (cited per test).
 const V2 = 'application/vnd.mesh.v2+json';
 const NOW = new Date(Date.UTC(2026, 0, 1, 12, 0));
 let clock = NOW;
@@ -699,23 +703,70 @@ describe('lookup (endpointlookup, workflowsearch) and the GP practices of the PD
 });
 
 describe('admin routes (test only, mesh-sandbox routers/admin.py)', () => {
-  it('resets, inspects, injects a report and an event; absent unless enabled', async () => {
+  // NHS's sandbox serves each of these at /admin/... and /messageexchange/admin/..., except the report, which it
+  // serves at /messageexchange/admin/report only.
+  for (const prefix of ['/messageexchange/admin', '/admin']) {
+    it(`${prefix}: resets all or one mailbox, inspects a mailbox and a message, adds an event`, async () => {
+      const app = await sandbox();
+      const id = (await send(app, 'X26ABC1', 'X26ABC2', 'x')).json().message_id;
+      const mailbox = await app.inject({ method: 'GET', url: `${prefix}/mailbox/x26abc2` });
+      expect(mailbox.json()).toMatchObject({
+        mailbox_id: 'X26ABC2',
+        mailbox_name: 'TESTMB2',
+        billing_entity: 'Wales',
+        ods_code: 'X26',
+        active: true,
+        inbox: ['CHUNKED_MESSAGE_GZ', id],
+      });
+      expect((await app.inject({ method: 'GET', url: `${prefix}/mailbox/NOBODY1` })).statusCode).toBe(404);
+      const event = await app.inject({
+        method: 'POST',
+        url: `${prefix}/message/${id.toLowerCase()}/event`,
+        headers: { 'content-type': 'application/json' },
+        payload: { status: 'error', event: 'TRANSFER', code: '02', description: 'boom' },
+      });
+      expect(event.statusCode).toBe(200);
+      expect(event.body).toBe('');
+      expect((await app.inject({ method: 'GET', url: `${prefix}/message/${id}` })).json()).toMatchObject({
+        message_id: id,
+        status: 'error',
+        status_code: '02',
+        sender: 'X26ABC1',
+        recipient: 'X26ABC2',
+      });
+      expect((await app.inject({ method: 'GET', url: `${prefix}/message/NOPE` })).statusCode).toBe(404);
+      const one = await app.inject({ method: 'DELETE', url: `${prefix}/reset/X26ABC2` });
+      expect(one.json()).toEqual({ message: 'mailbox X26ABC2 reset' });
+      expect((await app.inject({ method: 'GET', url: `${prefix}/mailbox/X26ABC2` })).json().inbox).toEqual(
+        [],
+      );
+      expect((await app.inject({ method: 'DELETE', url: `${prefix}/reset/NOBODY1` })).statusCode).toBe(404);
+      expect((await app.inject({ method: 'DELETE', url: `${prefix}/reset` })).json()).toEqual({
+        message: 'all mailboxes reset',
+      });
+      expect((await app.inject({ method: 'GET', url: `${prefix}/mailbox/X26ABC2` })).json().inbox).toEqual([
+        'CHUNKED_MESSAGE_GZ',
+      ]);
+    });
+  }
+
+  it('POST /messageexchange/admin/report puts a report in an inbox; not served at /admin/report', async () => {
     const app = await sandbox();
     const id = (await send(app, 'X26ABC1', 'X26ABC2', 'x')).json().message_id;
-    const mailbox = await app.inject({ method: 'GET', url: '/messageexchange/admin/mailbox/X26ABC2' });
-    expect(mailbox.json().inbox).toEqual(['CHUNKED_MESSAGE_GZ', id]);
+    const body = {
+      mailbox_id: 'X26ABC1',
+      code: '14',
+      description: 'undelivered',
+      workflow_id: 'TEST_WORKFLOW',
+      linked_message_id: id,
+      status: 'error',
+    };
+    const json = { 'content-type': 'application/json' };
     const report = await app.inject({
       method: 'POST',
       url: '/messageexchange/admin/report',
-      headers: { 'content-type': 'application/json' },
-      payload: {
-        mailbox_id: 'X26ABC1',
-        code: '14',
-        description: 'undelivered',
-        workflow_id: 'TEST_WORKFLOW',
-        linked_message_id: id,
-        status: 'error',
-      },
+      headers: json,
+      payload: body,
     });
     expect(report.statusCode).toBe(200);
     const reportId = report.json().message_id;
@@ -729,33 +780,193 @@ describe('admin routes (test only, mesh-sandbox routers/admin.py)', () => {
       'mex-statuscode': '14',
       'mex-linkedmsgid': id,
     });
-    const event = await app.inject({
+    const elsewhere = await app.inject({
       method: 'POST',
-      url: `/messageexchange/admin/message/${id}/event`,
-      headers: { 'content-type': 'application/json' },
-      payload: { status: 'error', event: 'TRANSFER', code: '02', description: 'boom' },
+      url: '/admin/report',
+      headers: json,
+      payload: body,
     });
-    expect(event.statusCode).toBe(200);
+    expect(elsewhere.statusCode).toBe(404);
+    const unknown = { ...body, mailbox_id: 'NOBODY1' };
     expect(
-      (await app.inject({ method: 'GET', url: `/messageexchange/admin/message/${id}` })).json(),
-    ).toMatchObject({ status: 'error', status_code: '02' });
-    expect(
-      (await app.inject({ method: 'DELETE', url: '/messageexchange/admin/reset/X26ABC2' })).statusCode,
-    ).toBe(200);
-    expect(
-      (await app.inject({ method: 'GET', url: '/messageexchange/admin/mailbox/X26ABC2' })).json().inbox,
-    ).toEqual([]);
-    expect((await app.inject({ method: 'DELETE', url: '/messageexchange/admin/reset' })).json()).toEqual({
-      message: 'all mailboxes reset',
-    });
-    expect(
-      (await app.inject({ method: 'GET', url: '/messageexchange/admin/mailbox/X26ABC2' })).json().inbox,
-    ).toEqual(['CHUNKED_MESSAGE_GZ']);
-    await server?.close();
-    const closed = await sandbox({ admin: false });
-    expect((await closed.inject({ method: 'DELETE', url: '/messageexchange/admin/reset' })).statusCode).toBe(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/messageexchange/admin/report',
+          headers: json,
+          payload: unknown,
+        })
+      ).statusCode,
+    ).toBe(404);
+  });
+
+  it('GET /messageexchange/mailbox/{mailbox_id}: the mailbox details, as NHS sandbox answers them there too', async () => {
+    const app = await sandbox();
+    const res = await app.inject({ method: 'GET', url: '/messageexchange/mailbox/X26ABC3' });
+    expect(res.json()).toMatchObject({ mailbox_id: 'X26ABC3', mailbox_name: 'TESTMB3', ods_code: 'X27' });
+  });
+
+  it('absent unless enabled, while the health checks NHS sandbox answers are always there', async () => {
+    const app = await sandbox({ admin: false });
+    for (const url of ['/messageexchange/admin/reset', '/admin/reset']) {
+      expect((await app.inject({ method: 'DELETE', url })).statusCode).toBe(404);
+    }
+    expect((await app.inject({ method: 'GET', url: '/messageexchange/mailbox/X26ABC1' })).statusCode).toBe(
       404,
     );
-    expect((await closed.inject({ method: 'GET', url: '/messageexchange/_ping' })).statusCode).toBe(200);
+    for (const url of [
+      '/health',
+      '/healthcheck',
+      '/_ping',
+      '/messageexchange/_ping',
+      '/messageexchange/deepping',
+    ]) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.json(), url).toMatchObject({ status: 'running', outcome: 'Yes' });
+    }
+  });
+});
+
+describe('any workflow (opt-in, as NHS sandbox: it never checks workflow registration)', () => {
+  it('delivers a send on an unregistered workflow id; by default the same send is SEND 17', async () => {
+    const unregistered = { 'mex-workflowid': 'f3c1d2e4a5b6471889900aabbccddeef' };
+    const strict = await sandbox();
+    const refused = await send(strict, 'X26ABC2', 'X26ABC3', 'hello', unregistered);
+    expect(refused.statusCode).toBe(417);
+    expect(refused.json().detail[0]).toMatchObject({ event: 'SEND', code: '17' });
+    await strict.close();
+    const open = await sandbox({ anyWorkflow: true });
+    const sent = await send(open, 'X26ABC2', 'X26ABC3', 'hello', unregistered);
+    expect(sent.statusCode).toBe(202);
+    const id = sent.json().message_id;
+    const got = await call(open, {
+      method: 'GET',
+      url: `/messageexchange/X26ABC3/inbox/${id}`,
+      as: 'X26ABC3',
+    });
+    expect(got.body).toBe('hello');
+    expect(got.headers['mex-workflowid']).toBe(unregistered['mex-workflowid']);
+    // Everything else is still checked: an unknown recipient is SEND 12, a missing workflow id 400.
+    expect((await send(open, 'X26ABC2', 'NOBODY1', 'x', unregistered)).json().detail[0].code).toBe('12');
+    const noWorkflow = await call(open, {
+      method: 'POST',
+      url: '/messageexchange/X26ABC2/outbox',
+      as: 'X26ABC2',
+      headers: { 'mex-to': 'X26ABC3' },
+      payload: 'x',
+    });
+    expect(noWorkflow.statusCode).toBe(400);
+  });
+});
+
+describe('message ids and inbox order under one clock tick (mesh-api.yaml list_messages continue_from)', () => {
+  it('25 sends in the same millisecond page back complete and in send order', async () => {
+    const app = await sandbox({ anyWorkflow: true });
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      ids.push((await send(app, 'X26ABC1', 'X26ABC3', `m${i}`)).json().message_id);
+    }
+    expect(new Set(ids).size).toBe(25);
+    for (const id of ids) expect(id).toMatch(/^\d{20}_[0-9A-F]{6}$/);
+    const seen: string[] = [];
+    let url: string | undefined = '/messageexchange/X26ABC3/inbox?max_results=10';
+    while (url) {
+      const page: { messages: string[]; links: { next?: string } } = (
+        await call(app, { method: 'GET', url, as: 'X26ABC3' })
+      ).json();
+      seen.push(...page.messages);
+      url = page.links.next;
+    }
+    expect(seen).toEqual(ids);
+  });
+});
+
+describe('seed files (a JSON seed, or NHS sandbox store/data layout as mesh-client tests mount it)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mesh-seed-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads mailboxes.jsonl and workflows.jsonl as they are: ids normalised, lookup and sends follow them', async () => {
+    // The line shapes of NHS's sandbox store/data files (synthetic mailboxes).
+    await writeFile(
+      join(dir, 'mailboxes.jsonl'),
+      [
+        '{"mailbox_id":  "alice", "mailbox_name": "TESTMB1", "billing_entity": "England", "ods_code": "X26", "org_code": "X26", "password": "password"}',
+        '',
+        '{"mailbox_id":  "BOB", "mailbox_name": "TESTMB2", "billing_entity": "Wales", "ods_code": "X26", "org_code": "X26", "password": "secret"}',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(dir, 'workflows.jsonl'),
+      '{"workflow_id": " RESTRICTED_WORKFLOW ", "senders":  ["alice"], "receivers":  [" bob", ""]}\n',
+    );
+    const app = await sandbox({ seedFile: dir });
+    const lookup = await call(app, {
+      method: 'GET',
+      url: '/messageexchange/endpointlookup/X26/RESTRICTED_WORKFLOW',
+    });
+    expect(lookup.json().results).toEqual([{ mailbox_id: 'BOB', mailbox_name: 'TESTMB2' }]);
+    const sent = await send(app, 'ALICE', 'BOB', 'hi', { 'mex-workflowid': 'RESTRICTED_WORKFLOW' });
+    expect(sent.statusCode).toBe(202);
+    const bobToken = meshToken('BOB', { password: 'secret', at: clock });
+    const inbox = await call(app, {
+      method: 'GET',
+      url: '/messageexchange/BOB/inbox',
+      as: 'BOB',
+      token: bobToken,
+    });
+    expect(inbox.json().messages).toEqual([sent.json().message_id]);
+    // The seed replaces NHS sandbox default seed: X26ABC1 is not a mailbox here.
+    const old = await call(app, { method: 'GET', url: '/messageexchange/X26ABC1/inbox', as: 'X26ABC1' });
+    expect(old.statusCode).toBe(403);
+  });
+
+  it('loads a JSON seed file with its own shared key', async () => {
+    const file = join(dir, 'seed.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        sharedKey: 'OtherKey',
+        mailboxes: [
+          { mailbox_id: 'Y99ABC1', mailbox_name: 'One', password: 'pw', ods_code: 'Y99', org_code: 'Y99' },
+        ],
+        workflows: [{ workflow_id: 'ONE_WAY', senders: ['Y99ABC1'], receivers: ['Y99ABC1'] }],
+      }),
+    );
+    const app = await sandbox({ seedFile: file });
+    const token = meshToken('Y99ABC1', { password: 'pw', sharedKey: 'OtherKey', at: clock });
+    const inbox = await call(app, {
+      method: 'GET',
+      url: '/messageexchange/Y99ABC1/inbox',
+      as: 'Y99ABC1',
+      token,
+    });
+    expect(inbox.statusCode).toBe(200);
+  });
+
+  it('a broken seed is an error naming the file and line, before any request', async () => {
+    await writeFile(
+      join(dir, 'mailboxes.jsonl'),
+      '{"mailbox_id": "A1", "mailbox_name": "A", "password": "p"}\n{oops\n',
+    );
+    await expect(sandbox({ seedFile: dir })).rejects.toThrow(/MESH seed .*mailboxes\.jsonl line 2: /);
+    await expect(sandbox({ seedFile: join(dir, 'absent.json') })).rejects.toThrow(
+      /MESH seed .*absent\.json: no such file or directory/,
+    );
+    await writeFile(
+      join(dir, 'no-id.json'),
+      JSON.stringify({ mailboxes: [{ mailbox_name: 'x' }], workflows: [] }),
+    );
+    await expect(sandbox({ seedFile: join(dir, 'no-id.json') })).rejects.toThrow(
+      /every mailbox needs a mailbox_id/,
+    );
+    const empty = await mkdtemp(join(dir, 'empty-'));
+    await expect(sandbox({ seedFile: empty })).rejects.toThrow(
+      /no mailboxes\.jsonl, workflows\.jsonl or mailboxes\//,
+    );
   });
 });

@@ -19,22 +19,34 @@ export function defaultMeshSeed(): MeshSeed {
 
 /**
  * Reads a seed a user supplies: a JSON file shaped like `MeshSeed` (`seed/mesh-sandbox.json` is one),
- * or a directory laid out like NHS's sandbox `store/data` (`mailboxes.jsonl`, `workflows.jsonl`,
- * `mailboxes/<id>/in/<message>.json` with the chunk files in `<message>/<n>`). `sharedKey` falls
- * back to `TestKey` when the seed has none.
+ * or a directory laid out like NHS's sandbox `store/data` (github.com/NHSDigital/mesh-sandbox
+ * `src/mesh_sandbox/store/canned_store.py`): `mailboxes.jsonl`, `workflows.jsonl`, and optionally
+ * `mailboxes/<id>/in/<message>.json` with the chunk files in `<message>/<n>`. So NHS's files load as
+ * they are, e.g. mesh-client's `tests/` folder, which holds its `mailboxes.jsonl` and `workflows.jsonl`.
+ * Ids are normalised as NHS's sandbox does (`models/mailbox.py`, `models/workflow.py`); `sharedKey`
+ * falls back to `TestKey`, the `SHARED_KEY` NHS's sandbox runs with. A file that cannot be read or
+ * parsed throws an Error naming the file (and line).
  */
 export async function loadMeshSeed(path: string): Promise<MeshSeed> {
-  const info = await stat(path);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(
+      `MESH seed ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`,
+    );
+  });
   if (!info.isDirectory()) {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<MeshSeed>;
-    return checkSeed({ sharedKey: 'TestKey', mailboxes: [], workflows: [], ...parsed }, path);
+    const parsed = parseJson(await readFile(path, 'utf8'), path) as Partial<MeshSeed>;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new Error(`MESH seed ${path}: expected a JSON object with mailboxes and workflows`);
+    }
+    return normaliseSeed({ sharedKey: 'TestKey', mailboxes: [], workflows: [], ...parsed }, path);
   }
   const jsonl = async <T>(file: string): Promise<T[]> => {
     const text = await readFile(join(path, file), 'utf8').catch(() => '');
     return text
       .split('\n')
-      .filter((line) => line.trim())
-      .map((line) => JSON.parse(line) as T);
+      .map((line, index) => ({ line, index }))
+      .filter(({ line }) => line.trim())
+      .map(({ line, index }) => parseJson(line, `${join(path, file)} line ${index + 1}`) as T);
   };
   const messages: NonNullable<MeshSeed['messages']> = [];
   const mailboxesDir = join(path, 'mailboxes');
@@ -42,39 +54,76 @@ export async function loadMeshSeed(path: string): Promise<MeshSeed> {
     const inDir = join(mailboxesDir, mailbox, 'in');
     for (const file of await readdir(inDir).catch(() => [] as string[])) {
       if (!file.endsWith('.json')) continue;
-      const message = JSON.parse(await readFile(join(inDir, file), 'utf8')) as MeshMessage;
+      const messageFile = join(inDir, file);
+      const message = parseJson(await readFile(messageFile, 'utf8'), messageFile) as MeshMessage;
       const chunks: { base64: string }[] = [];
       for (let n = 1; n <= message.total_chunks; n++) {
-        chunks.push({
-          base64: (await readFile(join(inDir, message.message_id, String(n)))).toString('base64'),
+        const chunkFile = join(inDir, message.message_id, String(n));
+        const bytes = await readFile(chunkFile).catch(() => {
+          throw new Error(`MESH seed ${messageFile}: chunk ${n} missing (${chunkFile})`);
         });
+        chunks.push({ base64: bytes.toString('base64') });
       }
       messages.push({ ...message, chunks });
     }
   }
-  return checkSeed(
-    {
-      sharedKey: 'TestKey',
-      mailboxes: await jsonl<MeshMailbox>('mailboxes.jsonl'),
-      workflows: await jsonl<MeshWorkflow>('workflows.jsonl'),
-      messages,
-    },
-    path,
-  );
+  const mailboxes = await jsonl<MeshMailbox>('mailboxes.jsonl');
+  const workflows = await jsonl<MeshWorkflow>('workflows.jsonl');
+  if (mailboxes.length === 0 && workflows.length === 0 && messages.length === 0) {
+    throw new Error(`MESH seed ${path}: no mailboxes.jsonl, workflows.jsonl or mailboxes/ in this directory`);
+  }
+  return normaliseSeed({ sharedKey: 'TestKey', mailboxes, workflows, messages }, path);
 }
 
-function checkSeed(seed: MeshSeed, path: string): MeshSeed {
-  for (const mailbox of seed.mailboxes) {
-    if (!mailbox.mailbox_id || typeof mailbox.password !== 'string') {
-      throw new Error(`MESH seed ${path}: every mailbox needs mailbox_id and password`);
-    }
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`MESH seed ${where}: ${(error as Error).message}`);
   }
-  for (const workflow of seed.workflows) {
-    if (!workflow.workflow_id || !Array.isArray(workflow.senders) || !Array.isArray(workflow.receivers)) {
-      throw new Error(`MESH seed ${path}: every workflow needs workflow_id, senders and receivers`);
-    }
+}
+
+/**
+ * Checks a seed and applies NHS's sandbox's defaults: a mailbox's id upper-case, `password`,
+ * `ods_code` and `org_code` empty when absent; a workflow's id trimmed, its senders and receivers
+ * trimmed, upper-case, empty ones dropped.
+ */
+function normaliseSeed(seed: MeshSeed, path: string): MeshSeed {
+  if (!Array.isArray(seed.mailboxes) || !Array.isArray(seed.workflows)) {
+    throw new Error(`MESH seed ${path}: mailboxes and workflows must be arrays`);
   }
-  return seed;
+  const ids = (list: unknown) =>
+    (Array.isArray(list) ? list : [])
+      .map((id) =>
+        String(id ?? '')
+          .trim()
+          .toUpperCase(),
+      )
+      .filter((id) => id !== '');
+  const mailboxes = seed.mailboxes.map((mailbox): MeshMailbox => {
+    if (!mailbox || typeof mailbox.mailbox_id !== 'string' || !mailbox.mailbox_id.trim()) {
+      throw new Error(`MESH seed ${path}: every mailbox needs a mailbox_id`);
+    }
+    return {
+      ...mailbox,
+      mailbox_id: mailbox.mailbox_id.trim().toUpperCase(),
+      mailbox_name: mailbox.mailbox_name ?? '',
+      password: mailbox.password ?? '',
+      ods_code: mailbox.ods_code ?? '',
+      org_code: mailbox.org_code ?? '',
+    };
+  });
+  const workflows = seed.workflows.map((workflow): MeshWorkflow => {
+    if (!workflow || typeof workflow.workflow_id !== 'string' || !workflow.workflow_id.trim()) {
+      throw new Error(`MESH seed ${path}: every workflow needs a workflow_id`);
+    }
+    return {
+      workflow_id: workflow.workflow_id.trim(),
+      senders: ids(workflow.senders),
+      receivers: ids(workflow.receivers),
+    };
+  });
+  return { ...seed, mailboxes, workflows };
 }
 
 /** The mailbox id the sandbox gives a GP practice: its ODS code + `HC001` (MESH ids look like `X26HC005`). */

@@ -24,6 +24,9 @@ export interface MeshStoreOptions {
   inboxExpiryMs: number;
 }
 
+/** How long before start-up the newest canned message of the seed was sent. */
+const SEED_AGE_MS = 1000;
+
 /** Thrown when a request body is larger than the per-request limit. */
 export class BodyTooLargeError extends Error {}
 
@@ -39,6 +42,7 @@ export class MeshStore {
   private readonly messages = new Map<string, MeshMessage>();
   private readonly writes = new Map<string, Promise<void>>();
   private readonly messagesDir: string;
+  private lastIdMicros = 0n;
 
   constructor(private readonly options: MeshStoreOptions) {
     this.messagesDir = join(options.dataDir, 'messages');
@@ -66,19 +70,19 @@ export class MeshStore {
         await rm(join(this.messagesDir, id), { recursive: true, force: true });
       }
     }
-    loaded.sort((a, b) => a.created_timestamp.localeCompare(b.created_timestamp));
+    loaded.sort(byUploadTime);
     for (const message of loaded) this.messages.set(message.message_id, message);
     if (ids.length === 0) await this.loadSeedMessages();
   }
 
   /**
-   * The seed's canned messages, their times moved to now (keeping their spacing) so the canned
-   * inbox is not already past its expiry.
+   * The seed's canned messages, their times moved to just before now (keeping their spacing) so the
+   * canned inbox is not already past its expiry, and sorts before anything sent from now on.
    */
   private async loadSeedMessages(): Promise<void> {
     const seeded = this.options.seed.messages ?? [];
     const latest = Math.max(...seeded.map((m) => Date.parse(m.created_timestamp)).filter(Number.isFinite));
-    const shift = Number.isFinite(latest) ? this.options.now().getTime() - latest : 0;
+    const shift = Number.isFinite(latest) ? this.options.now().getTime() - SEED_AGE_MS - latest : 0;
     const moved = (iso: string | undefined) =>
       iso === undefined || !Number.isFinite(Date.parse(iso)) ? iso : toIso(new Date(Date.parse(iso) + shift));
     for (const { chunks, ...seed } of seeded) {
@@ -118,9 +122,11 @@ export class MeshStore {
     return [...this.messages.values()];
   }
 
-  /** Messages ready for download in a mailbox's inbox, oldest first. */
+  /** Messages ready for download in a mailbox's inbox, oldest first (upload time, then id). */
   inbox(mailboxId: string): MeshMessage[] {
-    return this.all().filter((m) => m.recipient.mailbox_id === mailboxId && statusOf(m) === 'accepted');
+    return this.all()
+      .filter((m) => m.recipient.mailbox_id === mailboxId && statusOf(m) === 'accepted')
+      .sort(byUploadTime);
   }
 
   chunkDir(id: string): string {
@@ -131,12 +137,17 @@ export class MeshStore {
     return join(this.chunkDir(id), String(chunk));
   }
 
-  /** A new message id in Spine's shape (`20200529155357895317_3573F8`: UTC time to microseconds, `_`, 6 hex). */
+  /**
+   * A new message id in Spine's shape (`20200529155357895317_3573F8`: UTC time to microseconds, `_`,
+   * 6 hex). The time part only ever grows (a send in the same microsecond, or under a fixed clock,
+   * takes the next one), so ids sort in the order messages were sent: the inbox's order, on which
+   * `continue_from` paging rests.
+   */
   newMessageId(): string {
     const iso = this.options.now().toISOString();
-    const digits = iso.replace(/\D/g, '').slice(0, 17);
-    const micros = String(randomBytes(2).readUInt16BE() % 1000).padStart(3, '0');
-    return `${digits}${micros}_${randomBytes(3).toString('hex').toUpperCase()}`;
+    const micros = BigInt(`${iso.replace(/\D/g, '').slice(0, 17)}000`) + BigInt(randomBytes(1)[0] ?? 0);
+    this.lastIdMicros = micros > this.lastIdMicros ? micros : this.lastIdMicros + 1n;
+    return `${this.lastIdMicros}_${randomBytes(3).toString('hex').toUpperCase()}`;
   }
 
   /** Adds a new message (metadata only; chunks follow with `writeChunk`). */
@@ -344,6 +355,11 @@ export class MeshStore {
     await this.add(message);
     return message;
   }
+}
+
+/** Inbox order, the order `continue_from` pages in: upload time, then message id. */
+export function byUploadTime(a: MeshMessage, b: MeshMessage): number {
+  return a.created_timestamp.localeCompare(b.created_timestamp) || a.message_id.localeCompare(b.message_id);
 }
 
 export function partyOf(mailbox: MeshMailbox): MessageParty {

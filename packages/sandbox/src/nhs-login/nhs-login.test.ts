@@ -1,17 +1,20 @@
 // NHS login OP (CONTRACTS §2d; nhsconnect/nhslogin src/scopes-and-claims.md, src/vectors-of-trust.md).
 // oidc-provider reads the real clock, so these tests use it rather than a fixed one.
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandboxServer, type SandboxOptions } from '../server.js';
 import {
   clientAssertion,
+  errorsOn,
   formOf,
   InjectBrowser,
   pkce,
+  radioChoices,
   rpKey,
   type TestRpKey,
 } from '../testing/oidc-test-client.js';
+import { mountNhsLogin } from './nhs-login.js';
 import { NHS_LOGIN_TEST_USERS } from './test-users.js';
 
 const ORIGIN = 'http://localhost';
@@ -165,6 +168,110 @@ describe('NHS login discovery', () => {
   });
 });
 
+// The sign-in page in the NHS.UK design system (nhsuk-frontend 10 markup and stylesheet).
+describe('NHS login sandbox sign-in page', () => {
+  async function signInPage(app: FastifyInstance, vtr?: string) {
+    const browser = new InjectBrowser(app);
+    const start = await browser.request(
+      'GET',
+      authorizeUrl({ challenge: pkce().challenge, ...(vtr && { vtr }) }),
+    );
+    const page = await browser.request('GET', String(start.headers.location));
+    return { browser, page, action: formOf(page.body, 'user').action };
+  }
+
+  it('lists every test user with their NHS number (3 3 4) and proofing level, under an NHS.UK header', async () => {
+    const app = await sandbox();
+    const { page } = await signInPage(app, JSON.stringify(['P5.Cp.Cd']));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<title>Choose a test user – NHS login (sandbox)</title>');
+    expect(page.body).toContain('<span class="nhsuk-header__service-name">NHS login (sandbox)</span>');
+    expect(page.body).toContain('<h1 class="nhsuk-fieldset__heading">Choose a test user</h1>');
+    expect(page.body).toContain('The service asked for these vectors of trust: P5.Cp.Cd.');
+    expect(page.body).toMatch(/class="nhsuk-inset-text">[\s\S]*synthetic test user/);
+    const choices = radioChoices(page.body, 'user');
+    expect(choices.map((c) => c.value)).toEqual(NHS_LOGIN_TEST_USERS.map((u) => u.sub));
+    expect(choices).toContainEqual({
+      value: JAYNE_SMYTH?.sub,
+      label: 'Jayne Smyth',
+      hint: 'NHS number 900 000 0017 | Identity proofing level P5 (medium): basic details matched to PDS',
+    });
+    // A P0 account is not traced to PDS (no NHS number) and is below the P5 asked for.
+    expect(choices.find((c) => c.hint.includes('P0'))?.hint).toBe(
+      'No NHS number (not matched to PDS) | Identity proofing level P0 (low): email and mobile verified | Below the level the service asked for: signing in ends with access_denied',
+    );
+    expect(page.body).not.toContain('<script');
+    expect(page.body).not.toContain('nhsuk-error-summary');
+  });
+
+  it('is served with a Content-Security-Policy allowing only its own stylesheet, which the sandbox serves', async () => {
+    const app = await sandbox();
+    const { page } = await signInPage(app);
+    expect(page.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
+    expect(page.headers['cache-control']).toBe('no-store');
+    const href = /<link rel="stylesheet" href="([^"]+)">/.exec(page.body)?.[1] ?? '';
+    expect(href).toMatch(/^\/nhs-login\/assets\/nhsuk-frontend-10\.\d+\.\d+\.min\.css$/);
+    const css = await app.inject({ method: 'GET', url: href });
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(css.body).toContain('.nhsuk-header');
+    expect(css.body).toContain('.nhsuk-radios__input');
+    // No fonts from assets.nhs.uk (the CSP allows none); icons from beside the stylesheet.
+    expect(css.body).not.toContain('@font-face');
+    expect(css.body).not.toContain('url(/');
+    const icon = /url\((images\/[a-z-]+\.svg)\)/.exec(css.body)?.[1] ?? '';
+    const image = await app.inject({ method: 'GET', url: `/nhs-login/assets/${icon}` });
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-type']).toBe('image/svg+xml');
+    expect(
+      (await app.inject({ method: 'GET', url: '/nhs-login/assets/images/..%2Fpackage.json' })).statusCode,
+    ).toBe(404);
+    // The NHS favicon from the same place (so a browser asks no /favicon.ico of the sandbox).
+    const favicon = /<link rel="icon" href="([^"]+)" type="image\/svg\+xml">/.exec(page.body)?.[1] ?? '';
+    expect(favicon).toBe('/nhs-login/assets/images/favicon.svg');
+    expect((await app.inject({ method: 'GET', url: favicon })).statusCode).toBe(200);
+  });
+
+  it('asks again with an error summary and an inline error when no user is chosen, or an unknown one', async () => {
+    const app = await sandbox();
+    const { browser, action } = await signInPage(app);
+    const none = await browser.request('POST', action, {});
+    expect(none.statusCode).toBe(400);
+    expect(none.body).toContain('<title>Error: Choose a test user – NHS login (sandbox)</title>');
+    expect(errorsOn(none.body)).toEqual({
+      summary: ['Select the test user to sign in as'],
+      links: ['#user'],
+      inline: ['Select the test user to sign in as'],
+    });
+    expect(none.body).toContain('<div class="nhsuk-form-group nhsuk-form-group--error">');
+    expect(none.body).toContain('aria-describedby="user-hint user-error"');
+    expect(none.body).toContain('id="user" name="user" type="radio"');
+    const unknown = await browser.request('POST', action, { user: '<script>alert(1)</script>' });
+    expect(unknown.statusCode).toBe(400);
+    expect(errorsOn(unknown.body).summary).toEqual(['Select one of the test users listed']);
+    expect(unknown.body).not.toContain('<script');
+  });
+
+  it('escapes what it shows', async () => {
+    const [first] = NHS_LOGIN_TEST_USERS;
+    if (!first) throw new Error('no test user');
+    const app = Fastify();
+    server = app;
+    await mountNhsLogin(app, {
+      clients: [{ clientId: CLIENT_ID, redirectUris: [REDIRECT_URI], jwks: { keys: [key.publicJwk] } }],
+      users: [{ ...first, label: '<img src=x onerror="alert(1)"> & Co' }],
+    });
+    const { page } = await signInPage(app);
+    expect(radioChoices(page.body, 'user')[0]?.label).toBe('<img src=x onerror="alert(1)"> & Co');
+    expect(page.body).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Co');
+    expect(page.body).not.toContain('<img');
+  });
+});
+
 describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () => {
   it('signs a P9 user in: id token RS512 with the contract claims, nonce, vot and vtm', async () => {
     const app = await sandbox();
@@ -173,10 +280,12 @@ describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () =
     const { callback, verifier, signInPage } = await signIn(app, user.sub, {
       scope: 'openid profile profile_extended email phone gp_registration_details',
     });
-    // The sign-in page is plain HTML with labelled choices grouped by proofing level.
-    expect(signInPage).toContain('<legend>High (P9)');
-    expect(signInPage).toContain('Sign in as Jane Smith, NHS number 9000000009');
-    expect(signInPage).not.toContain('<script');
+    // The sign-in page offers each test user as a labelled radio, NHS number and proofing level as its hint.
+    expect(radioChoices(signInPage, 'user')).toContainEqual({
+      value: user.sub,
+      label: 'Jane Smith',
+      hint: 'NHS number 900 000 0009 | Identity proofing level P9 (high): photo ID and physical comparison',
+    });
     expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
     expect(callback.searchParams.get('state')).toBe('state-1');
     const code = callback.searchParams.get('code');
@@ -301,6 +410,10 @@ describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () =
     expect(response.statusCode).toBe(400);
     expect(response.headers.location).toBeUndefined();
     expect(response.body).toContain('redirect_uri did not match any of the client');
+    // The provider's own error page, in the sign-in pages' design and under their CSP.
+    expect(response.body).toContain('<title>Sign-in error – NHS login (sandbox)</title>');
+    expect(response.body).toContain('<p>Error: invalid_redirect_uri</p>');
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
   it('refuses a request without nonce with invalid_request', async () => {
@@ -370,19 +483,15 @@ describe('NHS login proxy sign-in ("Whose record are you using?")', () => {
     return { payload, keys, accessToken: String(tokens.access_token) };
   }
 
-  it('asks a proxy whose record, on a plain page with a labelled radio per person', async () => {
+  it('asks a proxy whose record, with a labelled radio per person', async () => {
     const app = await sandbox();
     const { whose, choices } = await proxySignIn(app, {});
-    expect(whose).toContain('<h1>Whose record are you using?</h1>');
-    expect(whose).toMatch(/<fieldset><legend>[^<]+<\/legend>/);
+    expect(whose).toContain('<h1 class="nhsuk-fieldset__heading">Whose record are you using?</h1>');
     expect(choices.values).toEqual(['self', CHILD]);
-    expect(whose).toContain(`<input type="radio" id="for-1" name="for" value="${CHILD}">`);
-    expect(whose).toContain(
-      `<label for="for-1">John Paul James Smith, NHS number ${CHILD} (parent access)</label>`,
-    );
-    expect(whose).toContain(
-      `<label for="for-0">Myself (Jane McMatch-Single, NHS number ${PARENT?.nhsNumber})`,
-    );
+    expect(radioChoices(whose, 'for')).toEqual([
+      { value: 'self', label: 'Myself', hint: 'Jane McMatch-Single, NHS number 999 990 0046' },
+      { value: CHILD, label: 'John Paul James Smith', hint: 'NHS number 999 990 0003, parent access' },
+    ]);
     expect(whose).not.toContain('<script');
   });
 
@@ -432,10 +541,22 @@ describe('NHS login proxy sign-in ("Whose record are you using?")', () => {
     expect(payload).not.toHaveProperty('act');
   });
 
-  it('refuses someone the proxy does not act for, showing the page again with an alert', async () => {
+  it('refuses someone the proxy does not act for, showing the page again with the error', async () => {
     const app = await sandbox();
     const { chosen } = await proxySignIn(app, { for: '9000000009' });
     expect(chosen.statusCode).toBe(400);
-    expect(chosen.body).toContain('<p role="alert">Choose yourself or one of the people you act for.</p>');
+    expect(errorsOn(chosen.body)).toEqual({
+      summary: ['Select yourself or one of the people you act for'],
+      links: ['#for'],
+      inline: ['Select yourself or one of the people you act for'],
+    });
+  });
+
+  it('asks again, with an error, when the question is answered with no choice', async () => {
+    const app = await sandbox();
+    const { chosen } = await proxySignIn(app, { step: 'for' });
+    expect(chosen.statusCode).toBe(400);
+    expect(errorsOn(chosen.body).summary).toEqual(['Select whose record you are using']);
+    expect(radioChoices(chosen.body, 'for').map((c) => c.value)).toEqual(['self', CHILD]);
   });
 });

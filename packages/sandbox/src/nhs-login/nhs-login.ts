@@ -1,11 +1,31 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { formatNhsNumber } from '@junction/core';
+import type { FastifyInstance } from 'fastify';
 import { importJWK, SignJWT } from 'jose';
 import { errors, type InteractionDetails, type KoaContextLike } from 'oidc-provider';
-import { escapeHtml, page } from '../oidc/html.js';
+import {
+  button,
+  errorSummary,
+  form,
+  hiddenInput,
+  insetText,
+  type PageFrame,
+  page,
+  type RadioItem,
+  radios,
+  sendExpired,
+  sendPage,
+} from '../oidc/html.js';
 import type { IdentityProviderHandle, OidcClientRegistration } from '../oidc/identity-provider.js';
 import { memoryAdapterClass } from '../oidc/memory-adapter.js';
-import { finishInteraction, grantIdOf, interactionOf, mountOidc, signInResult } from '../oidc/oidc-mount.js';
+import {
+  finishInteraction,
+  grantIdOf,
+  interactionOf,
+  interactionPath,
+  mountOidc,
+  signInResult,
+} from '../oidc/oidc-mount.js';
 import { createOidcProvider } from '../oidc/provider-config.js';
 import { generateSigningKey, type SigningKey } from '../oidc/signing-key.js';
 import {
@@ -41,10 +61,18 @@ const CLAIMS: Record<string, string[]> = {
 const SCOPES = [...Object.keys(CLAIMS), 'landline'];
 
 const LEVEL_NAMES = {
-  P9: 'High (P9): photo ID and physical comparison',
-  P5: 'Medium (P5): basic details matched to PDS',
-  P0: 'Low (P0): email and mobile verified',
+  P9: 'P9 (high): photo ID and physical comparison',
+  P5: 'P5 (medium): basic details matched to PDS',
+  P0: 'P0 (low): email and mobile verified',
 } as const;
+
+const SERVICE = 'NHS login (sandbox)';
+const SANDBOX_NOTE =
+  'This is the Junction sandbox, not NHS login. Every account here is a synthetic test user: there is no password or security code to enter.';
+const NO_USER = 'Select the test user to sign in as';
+const UNKNOWN_USER = 'Select one of the test users listed';
+const NO_PERSON = 'Select whose record you are using';
+const UNKNOWN_PERSON = 'Select yourself or one of the people you act for';
 
 export interface NhsLoginOptions {
   clients: readonly OidcClientRegistration[];
@@ -110,9 +138,11 @@ export async function mountNhsLogin(
   const mount = await mountOidc(app, {
     prefix: NHS_LOGIN_BASE_PATH,
     ...(options.publicUrl !== undefined && { publicUrl: options.publicUrl }),
-    makeProvider: (issuer) =>
+    service: SERVICE,
+    makeProvider: (issuer, frame) =>
       createOidcProvider({
         issuer,
+        frame,
         signingKey,
         adapter,
         cookieKeys,
@@ -133,21 +163,23 @@ export async function mountNhsLogin(
     interactions: (scope, mount) => {
       scope.get('/interaction/:uid', async (request, reply) => {
         const provider = mount.providerFor(request);
+        const frame = mount.frameFor(request);
         const details = await interactionOf(provider, request, reply);
-        if (!details) return expired(reply);
-        return reply.type('text/html; charset=utf-8').send(signInPage(provider.issuer, details, users));
+        if (!details) return sendExpired(reply, frame);
+        return sendPage(reply, signInPage(frame, interactionPath(frame, details), details, users));
       });
       scope.post('/interaction/:uid', async (request, reply) => {
         const provider = mount.providerFor(request);
+        const frame = mount.frameFor(request);
         const details = await interactionOf(provider, request, reply);
-        if (!details) return expired(reply);
+        if (!details) return sendExpired(reply, frame);
+        const action = interactionPath(frame, details);
         const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
-        const user = users.find((u) => u.sub === form.get('user'));
+        const chosenUser = form.get('user');
+        const user = users.find((u) => u.sub === chosenUser);
         if (!user) {
-          return reply
-            .code(400)
-            .type('text/html; charset=utf-8')
-            .send(signInPage(provider.issuer, details, users, true));
+          const error = chosenUser ? UNKNOWN_USER : NO_USER;
+          return sendPage(reply, signInPage(frame, action, details, users, error), 400);
         }
         const vtr = parseVtr(details.params.vtr);
         const vot = Array.isArray(vtr)
@@ -165,11 +197,11 @@ export async function mountNhsLogin(
           const chosen = form.get('for');
           const valid = chosen === 'self' || user.proxyFor.some((p) => p.nhsNumber === chosen);
           if (!valid) {
-            const invalid = chosen !== null;
-            return reply
-              .code(invalid ? 400 : 200)
-              .type('text/html; charset=utf-8')
-              .send(whoseRecordPage(provider.issuer, details, user, invalid));
+            // First time here (from the sign-in page) the question is asked; answered wrongly, it is asked again.
+            const answered = form.get('step') === 'for' || chosen !== null;
+            if (!answered) return sendPage(reply, whoseRecordPage(frame, action, user));
+            const error = chosen ? UNKNOWN_PERSON : NO_PERSON;
+            return sendPage(reply, whoseRecordPage(frame, action, user, error), 400);
           }
           if (chosen !== 'self' && chosen !== null) actingFor = representedPerson(chosen);
         }
@@ -312,87 +344,88 @@ async function actorToken(
 }
 
 /** "Whose record are you using?": a proxy picks themselves or one of the people they act for. */
-function whoseRecordPage(
-  issuer: string,
-  details: InteractionDetails,
-  user: NhsLoginTestUser,
-  invalid: boolean,
-): string {
-  const action = `${new URL(issuer).pathname}/interaction/${encodeURIComponent(details.uid)}`;
-  const choices: { value: string; label: string }[] = [
+function whoseRecordPage(frame: PageFrame, action: string, user: NhsLoginTestUser, error?: string): string {
+  const items: RadioItem[] = [
     {
       value: 'self',
-      label: `Myself (${user.label.replace(/ \(.*\)$/, '')}${user.nhsNumber ? `, NHS number ${user.nhsNumber}` : ''})`,
+      text: 'Myself',
+      hint: [
+        `${user.label.replace(/ \(.*\)$/, '')}${user.nhsNumber ? `, NHS number ${formatNhsNumber(user.nhsNumber)}` : ''}`,
+      ],
     },
     ...(user.proxyFor ?? []).map((p) => {
       const person = representedPerson(p.nhsNumber);
       return {
         value: p.nhsNumber,
-        label: `${person.label}, NHS number ${p.nhsNumber} (${p.relationship.toLowerCase()} access)`,
+        text: person.label,
+        hint: [`NHS number ${formatNhsNumber(p.nhsNumber)}, ${p.relationship.toLowerCase()} access`],
       };
     }),
   ];
-  const options = choices
-    .map((c, i) => {
-      const id = `for-${i}`;
-      return `<p><input type="radio" id="${id}" name="for" value="${escapeHtml(c.value)}"${i === 0 ? ' required' : ''}>
-<label for="${id}">${escapeHtml(c.label)}</label></p>`;
-    })
-    .join('\n');
+  const title = 'Whose record are you using?';
   return page(
-    'Whose record are you using? (sandbox)',
-    `<h1>Whose record are you using?</h1>
-${invalid ? '<p role="alert">Choose yourself or one of the people you act for.</p>' : ''}
-<form method="post" action="${escapeHtml(action)}">
-<input type="hidden" name="user" value="${escapeHtml(user.sub)}">
-<fieldset><legend>You can use your own record or the record of someone you act for</legend>
-${options}
-</fieldset>
-<p><button type="submit">Continue</button></p>
-</form>`,
+    frame,
+    title,
+    `${errorSummary(error ? [{ href: 'for', text: error }] : [])}
+${form(
+  action,
+  `${hiddenInput('user', user.sub)}
+${hiddenInput('step', 'for')}
+${radios({
+  name: 'for',
+  idPrefix: 'for',
+  legend: title,
+  hint: 'You can use your own record or the record of someone you act for.',
+  ...(error !== undefined && { error }),
+  items,
+})}
+${button('Continue')}`,
+)}
+${insetText(SANDBOX_NOTE)}`,
+    error !== undefined,
   );
 }
 
+/** The sign-in page: every test account, with its NHS number and proofing level. */
 function signInPage(
-  issuer: string,
+  frame: PageFrame,
+  action: string,
   details: InteractionDetails,
   users: readonly NhsLoginTestUser[],
-  invalid = false,
+  error?: string,
 ): string {
-  const action = `${new URL(issuer).pathname}/interaction/${encodeURIComponent(details.uid)}`;
   const vtr = parseVtr(details.params.vtr);
-  const groups = (['P9', 'P5', 'P0'] as const)
-    .map((level) => {
-      const members = users.filter((u) => u.identityProofingLevel === level);
-      if (members.length === 0) return '';
-      const buttons = members
-        .map((u) => {
-          const meets =
-            Array.isArray(vtr) && vectorOfTrust(u.identityProofingLevel, u.credentials, vtr) !== undefined;
-          const who = u.nhsNumber ? `${u.label}, NHS number ${u.nhsNumber}` : u.label;
-          const note = meets ? '' : ' (does not meet the requested level)';
-          return `<p><button type="submit" name="user" value="${escapeHtml(u.sub)}">Sign in as ${escapeHtml(who)}${note}</button></p>`;
-        })
-        .join('\n');
-      return `<fieldset><legend>${escapeHtml(LEVEL_NAMES[level])}</legend>\n${buttons}\n</fieldset>`;
-    })
-    .join('\n');
+  const items: RadioItem[] = users.map((u) => {
+    const meets =
+      Array.isArray(vtr) && vectorOfTrust(u.identityProofingLevel, u.credentials, vtr) !== undefined;
+    return {
+      value: u.sub,
+      text: u.label,
+      hint: [
+        u.nhsNumber ? `NHS number ${formatNhsNumber(u.nhsNumber)}` : 'No NHS number (not matched to PDS)',
+        `Identity proofing level ${LEVEL_NAMES[u.identityProofingLevel]}`,
+        ...(meets ? [] : ['Below the level the service asked for: signing in ends with access_denied']),
+      ],
+    };
+  });
+  const asked = Array.isArray(vtr) ? vtr.join(', ') : '';
   return page(
-    'Sign in with NHS login (sandbox)',
-    `<h1>Sign in with NHS login (sandbox)</h1>
-${invalid ? '<p role="alert">Choose one of the test accounts below.</p>' : ''}
-<p>Choose a synthetic test account. Requested vectors of trust: <code>${escapeHtml(Array.isArray(vtr) ? JSON.stringify(vtr) : '')}</code></p>
-<form method="post" action="${escapeHtml(action)}">
-${groups}
-</form>`,
+    frame,
+    'Choose a test user',
+    `${errorSummary(error ? [{ href: 'user', text: error }] : [])}
+${form(
+  action,
+  `${radios({
+    name: 'user',
+    idPrefix: 'user',
+    legend: 'Choose a test user',
+    hint: `The service asked for these vectors of trust: ${asked}.`,
+    ...(error !== undefined && { error }),
+    items,
+  })}
+${button('Continue')}`,
+)}
+${insetText(SANDBOX_NOTE)}`,
+    error !== undefined,
   );
-}
-
-function expired(reply: FastifyReply): FastifyReply {
-  return reply
-    .code(400)
-    .type('text/html; charset=utf-8')
-    .send(
-      page('Sign-in expired', '<h1>Sign-in expired</h1><p>Go back to the service and sign in again.</p>'),
-    );
 }

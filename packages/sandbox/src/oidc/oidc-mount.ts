@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionDetails, KoaContextLike } from 'oidc-provider';
+import type { PageFrame } from './html.js';
+import { loadNhsukAssets, registerNhsukAssets } from './nhsuk-assets.js';
 
 /** How a sandbox identity provider is put inside the Fastify server. */
 export interface OidcMountOptions {
@@ -8,8 +10,10 @@ export interface OidcMountOptions {
   prefix: string;
   /** The origin clients see (`https://sandbox.example`); default: each request's `proto://host`. */
   publicUrl?: string;
-  /** Builds the provider for one issuer (called once per origin). */
-  makeProvider(issuer: string): Provider;
+  /** The service name in its pages' header, e.g. `NHS login (sandbox)`. */
+  service: string;
+  /** Builds the provider for one issuer (called once per origin); `frame` is for the pages it renders itself. */
+  makeProvider(issuer: string, frame: PageFrame): Provider;
   /** Adds the sign-in pages (`GET|POST <prefix>/interaction/:uid`); form bodies arrive as URLSearchParams. */
   interactions(scope: FastifyInstance, mount: OidcMount): void;
 }
@@ -20,6 +24,8 @@ export interface OidcMount {
   /** The provider for this request's origin. */
   providerFor(request: FastifyRequest): Provider;
   issuerFor(origin: string): string;
+  /** The service and stylesheet of the pages for this request's origin. */
+  frameFor(request: FastifyRequest): PageFrame;
 }
 
 /**
@@ -39,6 +45,12 @@ export function issuerAt(origin: string, prefix: string): string {
  * URLs) and the origin in `Host`/`X-Forwarded-Proto`. One provider per origin, made on first use.
  */
 export async function mountOidc(app: FastifyInstance, options: OidcMountOptions): Promise<OidcMount> {
+  const assets = await loadNhsukAssets();
+  const frameOf = (issuer: string): PageFrame => ({
+    service: options.service,
+    basePath: new URL(issuer).pathname.replace(/\/$/, ''),
+    stylesheet: assets.stylesheet,
+  });
   const providers = new Map<string, Provider>();
   const publicUrl = options.publicUrl === undefined ? undefined : new URL(options.publicUrl);
   const originOf = (request: FastifyRequest) =>
@@ -50,12 +62,16 @@ export async function mountOidc(app: FastifyInstance, options: OidcMountOptions)
     if (!provider) {
       // Origins come from Host headers: keep a bounded number of providers.
       if (providers.size >= MAX_PROVIDERS) providers.delete(providers.keys().next().value ?? '');
-      provider = options.makeProvider(issuer);
+      provider = options.makeProvider(issuer, frameOf(issuer));
       providers.set(issuer, provider);
     }
     return provider;
   };
-  const mount: OidcMount = { providerFor, issuerFor };
+  const mount: OidcMount = {
+    providerFor,
+    issuerFor,
+    frameFor: (request) => frameOf(providerFor(request).issuer),
+  };
 
   const forward = (request: FastifyRequest, reply: FastifyReply) => {
     const provider = providerFor(request);
@@ -90,11 +106,17 @@ export async function mountOidc(app: FastifyInstance, options: OidcMountOptions)
         { parseAs: 'string', bodyLimit: 16 * 1024 },
         (_request, body, done) => done(null, new URLSearchParams(body as string)),
       );
+      registerNhsukAssets(scope, assets);
       options.interactions(scope, mount);
     },
     { prefix: options.prefix },
   );
   return mount;
+}
+
+/** Where a sign-in page's form posts: the interaction's own page, below the provider's base path. */
+export function interactionPath(frame: PageFrame, details: InteractionDetails): string {
+  return `${frame.basePath}/interaction/${encodeURIComponent(details.uid)}`;
 }
 
 /** The pending interaction of this browser, or undefined when its cookie is missing or stale. */

@@ -1,6 +1,6 @@
 import { decodeJwt, importJWK, SignJWT } from 'jose';
 import Provider, { interactionPolicy, type KoaContextLike } from 'oidc-provider';
-import { escapeHtml, page } from './html.js';
+import { messagePage, type PageFrame, SIGN_IN_CSP } from './html.js';
 import type { OidcClientRegistration } from './identity-provider.js';
 import type { OidcAdapter } from './memory-adapter.js';
 import type { SigningKey } from './signing-key.js';
@@ -8,6 +8,8 @@ import type { SigningKey } from './signing-key.js';
 /** What one sandbox identity provider (NHS login, CIS2) sets on top of the common rules. */
 export interface OidcProviderSettings {
   issuer: string;
+  /** The sign-in pages' service and stylesheet, for the error page the provider renders itself. */
+  frame: PageFrame;
   signingKey: SigningKey;
   adapter: new (model: string) => OidcAdapter;
   cookieKeys: string[];
@@ -99,16 +101,17 @@ export function createOidcProvider(settings: OidcProviderSettings): Provider {
       Session: SESSION_TTL_S,
       Grant: GRANT_TTL_S,
     },
-    // Plain HTML error page (no request data beyond the error code and description).
+    // The error page in the sign-in pages' design (no request data beyond the error code and description).
     renderError: (
-      ctx: { type: string; body: string },
+      ctx: { type: string; body: string; set(name: string, value: string): void },
       out: { error?: string; error_description?: string },
     ) => {
       ctx.type = 'html';
-      ctx.body = page(
-        'Sign-in error',
-        `<h1>Sign-in error</h1><p><code>${escapeHtml(out.error ?? 'server_error')}</code></p><p>${escapeHtml(out.error_description ?? '')}</p>`,
-      );
+      ctx.set('content-security-policy', SIGN_IN_CSP);
+      ctx.body = messagePage(settings.frame, 'Sign-in error', [
+        `Error: ${out.error ?? 'server_error'}`,
+        ...(out.error_description ? [out.error_description] : []),
+      ]);
     },
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),

@@ -30,7 +30,7 @@ const DEFAULT_SYNTHETIC_PATIENTS = 2000;
 
 /**
  * The PDS FHIR R4 simulator as a Fastify plugin, faithful to NHS's published spec and sandbox
- * (../shared/specs/pds). Mount it with prefix `/personal-demographics/FHIR/R4`; each registration
+ * (NHSDigital/personal-demographics-service-api, vendored in reference/specs/pds). Mount it with prefix `/personal-demographics/FHIR/R4`; each registration
  * keeps its own in-memory records.
  * @example await app.register(pdsPlugin, { prefix: '/personal-demographics/FHIR/R4', mode: 'stateless' })
  */

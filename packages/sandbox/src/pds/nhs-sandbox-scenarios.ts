@@ -11,7 +11,7 @@ import { SEED_NHS_NUMBERS as N } from './seed-patients.js';
  * consulted (after validation) before the real search engine; a query no scenario covers falls
  * through to the engine. Stateful mode never reads this table.
  *
- * Sources, in NHSDigital/personal-demographics-service-api at the snapshot in ../shared/specs/SOURCES.md:
+ * Sources, in NHSDigital/personal-demographics-service-api at the commit in reference/SOURCES.md:
  *  - karate-tests/src/test/java/mocks/sandbox/get-patient-search.js `matchCases` (cited as `gps.js:<line>`),
  *    the mock NHS's sandbox runs, with scores from karate-tests/.../sandbox/stubs.js;
  *  - the "Sandbox testing" table in specification/components/paths/patient-search.yaml (`spec:` + row name).

@@ -68,9 +68,60 @@ export class InjectBrowser {
   }
 }
 
-/** The first form action and the `value`s of the buttons named `name` on an HTML page. */
+/** The first form action and the `value`s of the radios (or buttons) named `name` on an HTML page. */
 export function formOf(html: string, name: string): { action: string; values: string[] } {
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1] ?? '';
-  const values = [...html.matchAll(new RegExp(`name="${name}" value="([^"]+)"`, 'g'))].map((m) => m[1] ?? '');
+  const values = [...html.matchAll(/<(?:input|button)\b[^>]*>/g)]
+    .filter((m) => m[0].includes(` name="${name}"`) && !m[0].includes('type="hidden"'))
+    .map((m) => /\bvalue="([^"]*)"/.exec(m[0])?.[1] ?? '');
   return { action: action.replace(/&amp;/g, '&'), values };
+}
+
+/** A radio of a sign-in page as a person reads it: its value, label and hint (tags dropped, `<br>` as ' | '). */
+export interface RadioChoice {
+  value: string;
+  label: string;
+  hint: string;
+}
+
+/**
+ * The errors a sign-in page shows: the error summary's links (each to its field, `#id`) and the
+ * fields' own error messages (without their visually hidden "Error: ").
+ */
+export function errorsOn(html: string): { summary: string[]; inline: string[]; links: string[] } {
+  const summary = /<div class="nhsuk-error-summary"[\s\S]*?<\/ul>/.exec(html)?.[0] ?? '';
+  const links = [...summary.matchAll(/<a href="([^"]*)">([^<]*)<\/a>/g)];
+  return {
+    summary: links.map((m) => m[2] ?? ''),
+    links: links.map((m) => m[1] ?? ''),
+    inline: [
+      ...html.matchAll(
+        /<span class="nhsuk-error-message"[^>]*>\s*<span class="nhsuk-u-visually-hidden">Error: <\/span>([^<]*)/g,
+      ),
+    ].map((m) => (m[1] ?? '').trim()),
+  };
+}
+
+/** The radios named `name` on a sign-in page (NHS.UK design system markup), in page order. */
+export function radioChoices(html: string, name: string): RadioChoice[] {
+  const text = (markup: string) =>
+    markup
+      .replace(/<br>/g, ' | ')
+      .replace(/<[^>]+>/g, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/&#39;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&')
+      .trim();
+  return html
+    .split('<div class="nhsuk-radios__item">')
+    .slice(1)
+    .filter((item) => item.includes(` name="${name}"`))
+    .map((item) => ({
+      value: /\bvalue="([^"]*)"/.exec(item)?.[1] ?? '',
+      label: text(/<label[^>]*>([\s\S]*?)<\/label>/.exec(item)?.[1] ?? ''),
+      hint: text(/<div class="nhsuk-hint nhsuk-radios__hint"[^>]*>([\s\S]*?)<\/div>/.exec(item)?.[1] ?? ''),
+    }));
 }

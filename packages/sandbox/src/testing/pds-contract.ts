@@ -1,24 +1,17 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import $RefParser from '@apidevtools/json-schema-ref-parser';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { referencePath } from './reference.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is typed as the module namespace.
 const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
 
 /**
- * NHS's published PDS OpenAPI spec, kept beside the repository (CI clones the repo with `shared/`
- * beside it): `../shared/specs/pds/specification/personal-demographics.yaml` from the repo root.
+ * NHS's published PDS OpenAPI spec (NHSDigital/personal-demographics-service-api), vendored with
+ * the components its `$ref`s reach: reference/specs/pds/specification/personal-demographics.yaml.
  */
-const REPO_ROOT = new URL('../../../../', import.meta.url);
-export const PDS_SPEC_PATH = fileURLToPath(
-  new URL('../shared/specs/pds/specification/personal-demographics.yaml', REPO_ROOT),
-);
-
-/** Whether the spec is present; contract tests skip (saying why) when it is not. */
-export const pdsSpecPresent = existsSync(PDS_SPEC_PATH);
+const PDS_SPEC_PATH = referencePath('specs/pds/specification/personal-demographics.yaml');
 
 type HttpMethod = 'get' | 'post' | 'patch' | 'put' | 'delete';
 

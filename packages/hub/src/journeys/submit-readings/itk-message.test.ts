@@ -3,15 +3,13 @@ import type { Patient } from '@medplum/fhirtypes';
 import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
 import { pdfText } from '../../testing/pdf-text.js';
+import { referencePath } from '../../testing/reference.js';
 import { buildItkAck, ItkAckParseError, parseItkAck } from './itk-ack.js';
 import { buildSendDocumentMessage, type SendDocumentInput } from './itk-message.js';
 import { validateSubmission } from './validate.js';
 
-// The published example (shared/ sits beside the repository, as for the PDS client tests).
-const EXAMPLE = new URL(
-  '../../../../../../shared/specs/gpconnect/send-document/senddocument/consultation_report.xml',
-  import.meta.url,
-);
+// The published example (nhsconnect/gpconnect-messaging, vendored in reference/).
+const EXAMPLE = referencePath('specs/gpconnect/send-document/senddocument/consultation_report.xml');
 
 interface Node {
   name: string;

@@ -10,7 +10,7 @@ import type { NormalisedReading } from './validate.js';
  * readings to the patient's registered practice over MESH.
  *
  * Spec: nhsconnect/gpconnect-messaging, `_includes/senddocument/consultation_report.xml` (the example,
- * /work/shared/specs/gpconnect/send-document/senddocument/), `definition.xml` (MessageDefinition
+ * vendored in reference/specs/gpconnect/send-document/senddocument/), `definition.xml` (MessageDefinition
  * ITK-GPConnectSendDocument-MessageDefinition-1), and the requirements in `_data/senddoc_requirements.yml`
  * (GPCM-SD-0xx / -1xx, cited inline). CONTRACTS.md §4 "Send Document".
  *

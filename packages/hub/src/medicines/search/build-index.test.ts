@@ -355,6 +355,29 @@ describe('at scale (synthetic release)', () => {
       expect(h.entry.controlledDrugCategory).not.toBe('0000');
   });
 
+  it('counts every match, beyond the page a search returns', () => {
+    const all = { types: ['VTM', 'VMP', 'AMP', 'VMPP', 'AMPP'] as const, includeInvalid: true };
+    let cut = 0;
+    for (const [query, options] of [
+      ['amoxicillin', {}],
+      ['amoxicillin 500', {}],
+      ['para', { prescribableOnly: true }],
+      ['morph', { controlledOnly: true }],
+      ['dressing', all],
+      ['zzzz', {}],
+      ['a', {}],
+    ] as const) {
+      const total = big.count(query, options);
+      const page = big.search(query, { ...options, limit: 100 });
+      // Where the largest page holds every match, the count is its length: nothing more, nothing less.
+      if (page.length < 100) expect(total, query).toBe(page.length);
+      else expect(total, query).toBeGreaterThanOrEqual(100);
+      if (total > 20) cut++;
+      expect(big.search(query, options).length).toBe(Math.min(20, total));
+    }
+    expect(cut).toBeGreaterThanOrEqual(3);
+  });
+
   it('reports latency percentiles', () => {
     const latency = measureSearchLatency(big, ['para', 'amox 500', 'morphine 10mg mr', 'dressing'], 2);
     expect(latency.samples).toBe(8);

@@ -782,8 +782,35 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
   }
 
   search(query: string, options?: DmdSearchOptions): DmdSearchHit[] {
-    const l = this.#l;
     const limit = clampLimit(options?.limit);
+    const { hits, compiled, top, buckets } = this.#find(query, options, limit);
+    if (!buckets) return hits;
+    for (let level = top; level >= 0 && hits.length < limit; level--) {
+      for (const o of this.#grouped(buckets.sorted(level))) {
+        if (hits.length >= limit) break;
+        const entry = this.#l.entries[o] as DmdSearchEntry;
+        hits.push({ entry, score: level, matched: this.#matchedField(o, compiled) });
+      }
+    }
+    return hits;
+  }
+
+  count(query: string, options?: DmdSearchOptions): number {
+    // The same search with a page no result fills: every phase runs to its end, nothing is ranked.
+    const { hits, buckets } = this.#find(query, options, Number.POSITIVE_INFINITY);
+    return hits.length + (buckets?.total ?? 0);
+  }
+
+  /**
+   * The hits a search takes before ranking (an id, an exact VTM name), and the buckets of the rest
+   * for a page of `limit`; no buckets when those first hits fill the page or nothing else can match.
+   */
+  #find(
+    query: string,
+    options: DmdSearchOptions | undefined,
+    limit: number,
+  ): { hits: DmdSearchHit[]; compiled: CompiledWord[]; top: number; buckets?: Buckets } {
+    const l = this.#l;
     const filter = compileFilter(options);
     const hits: DmdSearchHit[] = [];
     const taken = new Set<number>();
@@ -791,6 +818,7 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
     const compiled = words.map((w) => this.#compileWord(w.token));
     // Scores: word qualities scaled, plus the starts-with bonus; an id and an exact VTM name above all.
     const top = words.length * Q_EXACT * LEVEL_SCALE + 2;
+    const found = { hits, compiled, top };
 
     const trimmed = query.trim();
     if (ID_QUERY.test(trimmed)) {
@@ -800,28 +828,21 @@ class InMemoryDmdSearchIndex implements DmdSearchIndex {
         taken.add(o);
       }
     }
-    if (words.length === 0 || hits.length >= limit) return hits;
-    if (compiled.some((w) => w.hi === w.lo && w.expansion === null)) return hits;
+    if (words.length === 0 || hits.length >= limit) return found;
+    if (compiled.some((w) => w.hi === w.lo && w.expansion === null)) return found;
 
     for (const o of l.vtmByKey.get(exactKey(words)) ?? []) {
-      if (hits.length >= limit) return hits;
+      if (hits.length >= limit) return found;
       if (taken.has(o) || !this.#passes(o, filter)) continue;
       hits.push({ entry: l.entries[o] as DmdSearchEntry, score: top + 1, matched: 'name' });
       taken.add(o);
     }
 
     const need = limit - hits.length;
-    if (need <= 0) return hits;
+    if (need <= 0) return found;
     const buckets = new Buckets(top + 1, need);
     this.#collect(compiled, filter, taken, buckets);
-    for (let level = top; level >= 0 && hits.length < limit; level--) {
-      for (const o of this.#grouped(buckets.sorted(level))) {
-        if (hits.length >= limit) break;
-        const entry = l.entries[o] as DmdSearchEntry;
-        hits.push({ entry, score: level, matched: this.#matchedField(o, compiled) });
-      }
-    }
-    return hits;
+    return { ...found, buckets };
   }
 
   /**

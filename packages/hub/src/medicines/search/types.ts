@@ -35,5 +35,10 @@ export interface DmdSearchIndex {
   readonly size: number;
   /** Typeahead search: every query word must start a word of the name, in any order. */
   search(query: string, options?: DmdSearchOptions): DmdSearchHit[];
+  /**
+   * How many entries match, all of them (`search` returns the best `limit`): for "first 20 of 312".
+   * Costs about what a search costs that has to walk every candidate.
+   */
+  count(query: string, options?: DmdSearchOptions): number;
   byId(id: string): DmdSearchEntry | undefined;
 }

@@ -4,6 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DMD_2019 as OP_2019,
+  DMD_2019_VPID_CHANGED as OP_2019_CHANGED,
+  DMD_2021_WARDLE as WARDLE_2021,
+} from '../../testing/reference.js';
 import { type TestStore, testStores } from '../../testing/test-stores.js';
 import { DMD_SCHEMAS, type DmdFileKind } from '../records.js';
 import { parseDmdFileName } from '../release-files.js';
@@ -11,11 +16,6 @@ import { DmdImportError, importDmdRelease } from './import-release.js';
 import { activeDmdRelease, DmdReader, listDmdReleases } from './read-dmd.js';
 import { DMD_TABLES, tableOf } from './tables.js';
 
-const DMD = join(__dirname, '../../../../../../shared/refdata/dmd');
-const OP_2019 = join(DMD, 'openprescribing-2019-04-01');
-const OP_2019_CHANGED = join(DMD, 'openprescribing-2019-04-01-vpid-changed');
-const WARDLE_2021 = join(DMD, 'wardle-dmd-2021-08-26');
-const haveSamples = existsSync(OP_2019);
 const quick = { retainPreviousMs: 0 };
 
 /**
@@ -72,7 +72,7 @@ async function rowsOfRelease(t: TestStore, releaseId: number): Promise<number> {
   return n;
 }
 
-describe.skipIf(!haveSamples).each(await testStores())('dm+d import ($dialect)', (factory) => {
+describe.each(await testStores())('dm+d import ($dialect)', (factory) => {
   let t: TestStore;
   const temp: string[] = [];
   beforeAll(async () => {

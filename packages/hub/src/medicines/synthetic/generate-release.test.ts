@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isValidSctId } from '@junction/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
+import { DMD_2019 as XSD_DIR } from '../../testing/reference.js';
 import {
   type DmdFileKind,
   FULL_SIZE,
@@ -14,8 +14,7 @@ import {
   planDmdRelease,
 } from './index.js';
 
-// XSDs from the real 2019 release (../shared, beside the repo in CI; see the workspace brief).
-const XSD_DIR = join(process.cwd(), '..', 'shared', 'refdata', 'dmd', 'openprescribing-2019-04-01');
+// XSDs from the real 2019 release (reference/refdata/dmd/openprescribing-2019-04-01).
 const XSD: Record<DmdFileKind, string> = {
   vtm: 'vtm_v2_3.xsd',
   vmp: 'vmp_v2_3.xsd',
@@ -226,7 +225,6 @@ describe('generateDmdRelease (issue #4 point 2; NOTES §1, §5)', () => {
   });
 
   it('validates against the official XSDs (xmllint-wasm)', async () => {
-    expect(existsSync(XSD_DIR), XSD_DIR).toBe(true);
     for (const kind of Object.keys(XSD) as DmdFileKind[]) {
       const schema = await readFile(join(XSD_DIR, XSD[kind]), 'utf8');
       const result = await validateXML({

@@ -1,7 +1,7 @@
 /**
  * Small in-code vocabulary for synthetic dm+d releases. Codes (FORM, ROUTE, UNIT_OF_MEASURE,
  * ONT_FORM_ROUTE and the small code lists) are copied from the real 2019 lookup file
- * (../shared/refdata/dmd/openprescribing-2019-04-01/f_lookup2_3010419.xml, NOTES §1.4) so the
+ * (reference/refdata/dmd/openprescribing-2019-04-01/f_lookup2_3010419.xml) so the
  * generator needs nothing outside the repository. Names of molecules beyond the real table,
  * brands and suppliers are invented.
  */

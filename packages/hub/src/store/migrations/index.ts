@@ -12,6 +12,8 @@ import * as m0008 from './0008-console-admin.js';
 import * as m0009 from './0009-mesh-chunk-progress.js';
 import * as m0010 from './0010-operations-stats.js';
 import * as m0011 from './0011-hub-settings.js';
+import * as m0012 from './0012-periodic-jobs.js';
+import * as m0013 from './0013-clinician-names.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -31,6 +33,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0009-mesh-chunk-progress': m0009,
   '0010-operations-stats': m0010,
   '0011-hub-settings': m0011,
+  '0012-periodic-jobs': m0012,
+  '0013-clinician-names': m0013,
 };
 
 /**

@@ -17,7 +17,7 @@ import type { DmdRow, LookupList } from '../../medicines/records.js';
 
 /*
  * Test fixtures (used by the *.test.ts beside this file only): the diclofenac 2.32% gel family as
- * the 2019-04-01 sample release has it (../shared/refdata/dmd/openprescribing-2019-04-01), field
+ * the 2019-04-01 sample release has it (reference/refdata/dmd/openprescribing-2019-04-01), field
  * for field; fixtures.test.ts checks each row against the reader's output for that release.
  * The `tablet` VMP and the combination pack further down are synthetic.
  */
