@@ -93,11 +93,12 @@ export async function startTestOp(options: TestOpOptions): Promise<TestOp> {
       clientAuthSigningAlgValues: ['RS512'],
       userinfoSigningAlgValues: ['RS512'],
     },
-    pkce: { methods: ['S256'], required: () => true },
+    pkce: { required: () => true }, // S256 only: the one method oidc-provider 9 supports
     claims: options.claims,
     conformIdTokenClaims: false,
     extraParams: options.extraParams ?? [],
-    features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
+    // Bearer tokens only, as NHS login and CIS2 issue (oidc-provider 9 enables DPoP by default).
+    features: { devInteractions: { enabled: false }, userinfo: { enabled: true }, dPoP: { enabled: false } },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['test-op-cookie-key'] },
     // NHS login's lifetimes (NHS login Interface Specification – Federation); also keeps oidc-provider

@@ -9,11 +9,11 @@ export interface PdfContents {
 
 /** Parses a PDF (throws if it is not one) and extracts each page's text, items joined by spaces. */
 export async function pdfText(bytes: Uint8Array): Promise<PdfContents> {
-  const pdf = await getDocument({
+  const task = getDocument({
     data: new Uint8Array(bytes), // PDF.js takes ownership of the buffer it is given
     verbosity: VerbosityLevel.ERRORS,
-    isEvalSupported: false,
-  }).promise;
+  });
+  const pdf = await task.promise;
   try {
     const pages: string[] = [];
     for (let n = 1; n <= pdf.numPages; n++) {
@@ -29,6 +29,6 @@ export async function pdfText(bytes: Uint8Array): Promise<PdfContents> {
     const meta = await pdf.getMetadata();
     return { pages, info: meta.info as Record<string, unknown> };
   } finally {
-    await pdf.destroy();
+    await task.destroy();
   }
 }

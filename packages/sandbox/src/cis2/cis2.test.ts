@@ -94,7 +94,7 @@ async function signIn(app: FastifyInstance, sub: string, scope: string, role?: s
 
 async function verifyIdToken(app: FastifyInstance, idToken: string) {
   const jwks = (await app.inject({ method: 'GET', url: `${BASE}/connect/jwk_uri` })).json();
-  expect(decodeProtectedHeader(idToken).alg).toBe('RS512');
+  expect(decodeProtectedHeader(idToken)).toMatchObject({ alg: 'RS512', typ: 'JWT' });
   return (await jwtVerify(idToken, createLocalJWKSet(jwks), { issuer: ISSUER, audience: CLIENT_ID })).payload;
 }
 

@@ -302,7 +302,8 @@ describe('NHS login sign-in (authorisation code + PKCE + private_key_jwt)', () =
     });
     expect(tokens.refresh_token).toEqual(expect.any(String));
 
-    expect(decodeProtectedHeader(tokens.id_token).alg).toBe('RS512');
+    // typ JWT as NHS login's own id tokens, which the API platform's token exchange requires.
+    expect(decodeProtectedHeader(tokens.id_token)).toMatchObject({ alg: 'RS512', typ: 'JWT' });
     const { payload } = await jwtVerify(tokens.id_token, createLocalJWKSet(await jwks(app)), {
       issuer: ISSUER,
       audience: CLIENT_ID,

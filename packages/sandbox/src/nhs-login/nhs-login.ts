@@ -100,24 +100,30 @@ export async function mountNhsLogin(
   const cookieKeys = [randomBytes(32).toString('base64url')];
   // What each sign-in earned (vot), by the grant it created; read back when tokens are issued.
   const votByGrant = new Map<string, string>();
-  // The person a proxy chose to act for at sign-in ("Whose record are you using?"), by grant.
-  const actingForByGrant = new Map<string, RepresentedPerson>();
+  // A proxy's sign-in as someone else ("Whose record are you using?"): who signed in and the person
+  // they chose, by grant. Its account is the represented person's, since oidc-provider makes an id
+  // token's and userinfo's `sub` the account id.
+  const proxyByGrant = new Map<string, { actor: NhsLoginTestUser; person: RepresentedPerson }>();
 
   const findAccount = (ctx: KoaContextLike, sub: string, token?: { grantId?: string }) => {
-    const user = users.find((u) => u.sub === sub);
-    if (!user) return undefined;
     const grantId = grantIdOf(ctx, token);
+    const proxy = grantId === undefined ? undefined : proxyByGrant.get(grantId);
+    const user = proxy
+      ? proxy.person.sub === sub
+        ? proxy.actor
+        : undefined
+      : users.find((u) => u.sub === sub);
+    if (!user) return undefined;
     const issuer = ctx.oidc.provider.issuer;
     const vot = grantId === undefined ? undefined : votByGrant.get(grantId);
-    const actingFor = grantId === undefined ? undefined : actingForByGrant.get(grantId);
     return {
       accountId: sub,
       claims: async (use: string) => {
         const own = { ...userClaims(user), vot, vtm: trustmarkUrl(issuer) };
-        if (!actingFor) {
+        if (!proxy) {
           return { ...own, ...(use === 'id_token' && { jti: randomUUID(), token_use: 'id' }) };
         }
-        const about = { ...representedClaims(user, actingFor), vot, vtm: trustmarkUrl(issuer) };
+        const about = { ...representedClaims(user, proxy.person), vot, vtm: trustmarkUrl(issuer) };
         if (use !== 'id_token') return about;
         const audience = ctx.oidc.client?.clientId ?? '';
         return {
@@ -200,9 +206,9 @@ export async function mountNhsLogin(
           }
           if (chosen !== 'self' && chosen !== null) actingFor = representedPerson(chosen);
         }
-        const { result, grantId } = await signInResult(provider, details, user.sub);
+        const { result, grantId } = await signInResult(provider, details, actingFor?.sub ?? user.sub);
         votByGrant.set(grantId, vot);
-        if (actingFor) actingForByGrant.set(grantId, actingFor);
+        if (actingFor) proxyByGrant.set(grantId, { actor: user, person: actingFor });
         return finishInteraction(provider, request, reply, result);
       });
       // The trust mark the `vtm` claim points at (vectors-of-trust.md "Trust mark": self-hosted).

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
-import type { InteractionDetails } from 'oidc-provider';
+import type { InteractionDetails, KoaContextLike } from 'oidc-provider';
 import type { PageFrame } from './html.js';
 import { loadNhsukAssets, registerNhsukAssets } from './nhsuk-assets.js';
 
@@ -159,10 +159,14 @@ export async function signInResult(
   return { grantId, result: { login: { ...login, accountId, remember: false }, consent: { grantId } } };
 }
 
-/** Where a token lookup (findAccount) finds the grant the sign-in created. */
+/**
+ * Where findAccount finds the grant the sign-in created: the token's, the one loaded for the
+ * request, or (while the authorisation resumes after sign-in, before that grant is loaded) the
+ * sign-in result's.
+ */
 export function grantIdOf(
-  ctx: { oidc: { entities: Record<string, { grantId?: string; jti?: string } | undefined> } },
+  ctx: Pick<KoaContextLike, 'oidc'>,
   token?: { grantId?: string },
 ): string | undefined {
-  return token?.grantId ?? ctx.oidc.entities.Grant?.jti;
+  return token?.grantId ?? ctx.oidc.entities.Grant?.jti ?? ctx.oidc.result?.consent?.grantId;
 }

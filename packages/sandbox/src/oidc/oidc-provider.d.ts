@@ -1,4 +1,4 @@
-// The parts of oidc-provider@8 (untyped JavaScript) the sandbox uses; see its docs/README.md.
+// The parts of oidc-provider@9 (untyped JavaScript) the sandbox uses; see its docs/README.md.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -21,7 +21,8 @@ declare module 'oidc-provider' {
   export interface KoaContextLike {
     oidc: {
       params: Record<string, unknown>;
-      result?: Record<string, unknown>;
+      /** The interaction result while an authorisation resumes after sign-in. */
+      result?: { login?: Record<string, unknown>; consent?: { grantId?: string } };
       entities: Record<string, { grantId?: string; jti?: string } | undefined>;
       client?: { clientId: string };
       provider: { issuer: string };
@@ -50,6 +51,13 @@ declare module 'oidc-provider' {
       clientId: string;
     }) => GrantInstance;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    /** Koa middleware around every request; after `next()` the route has set `ctx.body`. */
+    use(
+      middleware: (
+        ctx: { body: unknown; oidc?: { route: string } },
+        next: () => Promise<void>,
+      ) => Promise<void>,
+    ): this;
   }
 
   export class OIDCProviderError extends Error {

@@ -1,3 +1,4 @@
+import { decodeJwt, importJWK, SignJWT } from 'jose';
 import Provider, { interactionPolicy, type KoaContextLike } from 'oidc-provider';
 import { messagePage, type PageFrame, SIGN_IN_CSP } from './html.js';
 import type { OidcClientRegistration } from './identity-provider.js';
@@ -68,7 +69,8 @@ export function createOidcProvider(settings: OidcProviderSettings): Provider {
     ...(settings.acrValues && { acrValues: settings.acrValues }),
     conformIdTokenClaims: false,
     responseTypes: ['code'],
-    pkce: { required: () => true, methods: ['S256'] },
+    // S256 is the only PKCE method oidc-provider 9 supports (NHS login and CIS2 require it too).
+    pkce: { required: () => true },
     clientAuthMethods: ['private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: ['RS512'],
@@ -82,6 +84,8 @@ export function createOidcProvider(settings: OidcProviderSettings): Provider {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
       revocation: { enabled: true },
+      // NHS login and CIS2 issue bearer tokens and advertise no DPoP; oidc-provider 9 enables it by default.
+      dPoP: { enabled: false },
     },
     routes: settings.routes,
     interactions: {
@@ -114,7 +118,25 @@ export function createOidcProvider(settings: OidcProviderSettings): Provider {
   });
   // The sandbox decides the origin (publicUrl or the request's own) and passes it in these headers.
   provider.proxy = true;
+  // NHS login's and CIS2's id tokens carry `typ: JWT` in their header, which the API platform's token
+  // exchange requires of a subject token (NHSDigital/identity-service-api,
+  // validate-subject-token-claims.js); oidc-provider 9 leaves `typ` out, so the token endpoint's id
+  // token is signed again with it: same claims, same key.
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { id_token?: unknown } | undefined;
+    if (ctx.oidc?.route === 'token' && typeof body?.id_token === 'string') {
+      body.id_token = await withJwtTyp(body.id_token, settings.signingKey);
+    }
+  });
   return provider;
+}
+
+async function withJwtTyp(jwt: string, signingKey: SigningKey): Promise<string> {
+  const { alg, kid } = signingKey.privateJwk;
+  return new SignJWT(decodeJwt(jwt))
+    .setProtectedHeader({ alg: String(alg), kid: String(kid), typ: 'JWT' })
+    .sign(await importJWK(signingKey.privateJwk, String(alg)));
 }
 
 function clientMetadata(client: OidcClientRegistration): Record<string, unknown> {
