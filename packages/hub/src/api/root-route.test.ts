@@ -109,7 +109,9 @@ describe('the hub root / (a browser to the console, an API client to the API des
     ['', false],
     ['application/json', false],
     ['application/fhir+json', false],
-    ['text/html, application/json', false], // a tie goes to JSON
+    // Equal q: the order the client listed them in decides (negotiator's rule).
+    ['text/html, application/json', true],
+    ['application/json, text/html', false],
     ['text/html;q=0.5, application/json', false],
     ['text/html;q=0', false],
     ['text/html;q=abc', false],

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import Negotiator from 'negotiator';
 import { CONSOLE_PATH } from './console-static.js';
 
 /** Where a visitor to `/` may go next: the hub's public entry points. */
@@ -23,27 +24,17 @@ const LINK = [
   `<${HUB_ENTRY_POINTS.console}>; rel="alternate"; type="text/html"`,
 ].join(', ');
 
+/** What `/` can answer, JSON first: a header that rates both alike (any type, or none) gets JSON. */
+const ROOT_MEDIA_TYPES = ['application/json', 'text/html'];
+
 /**
- * Whether an `Accept` header (RFC 9110 §12.5.1) asks for a web page before JSON: `text/html` named
- * with a q above that of any JSON type it names. A browser's (text/html first, any type at q=0.8)
- * does; curl's (any type), an absent header and API clients' `application/json` do not, and a tie
- * goes to JSON.
+ * Whether an `Accept` header (RFC 9110 §12.5.1) asks for a web page before JSON, as negotiated by
+ * `negotiator` (the jshttp library behind Express's content negotiation): a browser's (text/html
+ * first, any type at q=0.8) does; curl's (any type), an absent header and API clients'
+ * `application/json` do not.
  */
 export function prefersHtml(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
-  let html = 0;
-  let json = 0;
-  for (const range of accept.split(',')) {
-    const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
-    const qParam = params.find((p) => p.startsWith('q='));
-    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-    if (!Number.isFinite(q)) continue;
-    if (type === 'text/html') html = Math.max(html, q);
-    else if (type === 'application/json' || type === 'application/*' || type.endsWith('+json')) {
-      json = Math.max(json, q);
-    }
-  }
-  return html > 0 && html > json;
+  return new Negotiator({ headers: { accept } }).mediaType(ROOT_MEDIA_TYPES) === 'text/html';
 }
 
 /**
