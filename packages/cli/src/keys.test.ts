@@ -70,7 +70,7 @@ describe('junction keys', () => {
   });
 
   it("grants every scope the hub's policy knows (one per action), and lookups only by default", async () => {
-    // The hub added journey scopes with the access policy (issue #3); the CLI takes its list from there.
+    // The hub added journey scopes with its access policy; the CLI takes its list from there.
     expect(API_KEY_SCOPES).toEqual(
       expect.arrayContaining(['gp-record:read', 'prescription:dispense', 'appointment:book', 'audit:read']),
     );

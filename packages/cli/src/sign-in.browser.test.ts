@@ -12,7 +12,7 @@ import { type AxeViolation, runAxe } from '../../console/e2e/harness.js';
 import { runCli } from './program.js';
 import { testRuntime } from './test-runtime.js';
 
-// Issue #3's "done when": the whole sign-in, for a P9 patient and for a clinician choosing one of
+// Sign-in end to end: the whole sign-in, for a P9 patient and for a clinician choosing one of
 // two roles, in a real headless Chromium against the sandbox and hub that `junction start` runs.
 // Debian's Chromium, never one downloaded by a test tool (CI installs it: .ci/run ensure_chromium).
 // The page's own globals inside page.evaluate (this is Node code, without the DOM lib).

@@ -7,7 +7,7 @@ import { runCli } from './program.js';
 import { START_RECORD_FILE } from './start-record.js';
 import { testRuntime } from './test-runtime.js';
 
-// Issue #2's "done when" for PATCH: a bad NHS number, a missing header, an unknown patient, a stale
+// PDS PATCH errors end to end: a bad NHS number, a missing header, an unknown patient, a stale
 // If-Match and a malformed body each give the spec's status and code through the hub
 // (specification/components/paths/patient-patch.yaml). The sandbox runs open, like NHS's public
 // sandbox, so PDS allows the update; it is stateful, so the change is kept.

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
 import { testRuntime } from './test-runtime.js';
 
-// The issue's "done when": a new user runs `junction start`, traces 9000000009 through the hub with
-// the demo key, and the access is in a verifiable audit trail. Hub and sandbox are real servers on
+// A new user's first run: `junction start`, a trace of 9000000009 through the hub with the demo
+// key, and the access in a verifiable audit trail. Hub and sandbox are real servers on
 // loopback; the hub reaches PDS through the SDK with a signed-JWT token from the sandbox platform.
 describe('junction start: the PDS trace journey end to end', () => {
   let dataDir: string;
@@ -41,7 +41,7 @@ describe('junction start: the PDS trace journey end to end', () => {
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${hubUrl}${path}`, { headers: { authorization: `Bearer ${apiKey}`, ...headers } });
 
-  it('prints the console address and serves the console there (issue #6)', async () => {
+  it('prints the console address and serves the console there', async () => {
     expect(startOut).toContain(`console:      ${hubUrl}/console/`);
     const page = await fetch(`${hubUrl}/console/`);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -52,7 +52,7 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect(startOut.includes('not built yet')).toBe(!built);
   });
 
-  it('prints a console admin account whose password signs in, for operations but no patient data (issue #6)', async () => {
+  it('prints a console admin account whose password signs in, for operations but no patient data', async () => {
     const [, username, password] = /console admin:\s+(\S+) \/ (\S+)/.exec(startOut) ?? [];
     expect(username).toBe('admin');
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
@@ -70,7 +70,7 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect(rt.err()).not.toContain(password);
   });
 
-  it('keeps a secrets key beside the data, so the admin can add a MESH mailbox in Settings (issue #6)', async () => {
+  it('keeps a secrets key beside the data, so the admin can add a MESH mailbox in Settings', async () => {
     const key = await stat(join(dataDir, 'secrets.key'));
     expect(key.mode & 0o777).toBe(0o600);
     const [, username, password] = /console admin:\s+(\S+) \/ (\S+)/.exec(startOut) ?? [];

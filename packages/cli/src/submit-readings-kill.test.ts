@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestStore, testStores } from '../../hub/src/testing/test-stores.js';
 
 /*
- * Issue #5 done-when: "Killing the hub (`kill -9`) at random points of a submission, over many runs
- * in a test, never loses a submission and never delivers one twice to the practice's inbox."
+ * Proves that killing the hub (`kill -9`) at random points of a submission, over many runs
+ * in a test, never loses a submission and never delivers one twice to the practice's inbox.
  *
  * The sandbox (PDS: 9000000009 is registered at Y12345; MESH: the practice mailbox Y12345HC001 takes
  * GPFED_CONSULT_REPORT) runs in this process. The hub is a child process running the BUILT

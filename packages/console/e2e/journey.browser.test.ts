@@ -23,7 +23,7 @@ import {
 } from './harness.js';
 import { createFreshDatabase, type FreshDatabase, postgresSkipReason } from './postgres.js';
 
-// Issue #6's first "done when", as one person does it: `junction start` serves the console; a new
+// The whole console journey, as one person does it: `junction start` serves the console; a new
 // user opens it, signs in through the sandbox CIS2 with a synthetic smartcard user, traces a
 // patient, finds a medicine, sends a MESH message from the CLI and watches it appear in the message
 // log. Debian's Chromium only (CI installs it in .ci/run; absent locally, these are skipped).
@@ -51,7 +51,7 @@ const STORES = [
 ] as const;
 
 describe.each(STORES)(
-  'the console journey against `junction start` on $store (issue #6 done when)',
+  'the console journey against `junction start` on $store',
   ({ store, postgres, skip }) => {
     let running: RunningJunction;
     let browser: Browser;

@@ -24,11 +24,11 @@ import {
 
 declare const document: DomDocument;
 
-// Each console page driven in headless Chromium against `junction start` (issue #6 "done when": the
-// end-to-end tests drive each page, axe-core reports no serious violation on any page, screenshots
-// of every page). One hub and sandbox for the file; each person in their own browser profile: the
-// hub admin account (operations, audit, keys, imports; no patient data) and Dr Carter as
-// Admin/Clinical Support (R8008: patients and operations, no keys or imports).
+// Each console page driven in headless Chromium against `junction start`: every page is driven
+// end to end, axe-core reports no serious violation on any page, and every page is screenshotted.
+// One hub and sandbox for the file; each person in their own browser profile: the hub admin
+// account (operations, audit, keys, imports; no patient data) and Dr Carter as Admin/Clinical
+// Support (R8008: patients and operations, no keys or imports).
 
 describe.runIf(hasChromium)('each console page against `junction start`', () => {
   let running: RunningJunction;

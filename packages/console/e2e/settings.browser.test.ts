@@ -34,7 +34,7 @@ declare const document: DomDocument & {
   querySelectorAll(selector: string): Iterable<BoxedElement>;
 };
 
-// The console's Settings (issue #6): an NHS API's base URL and the MESH mailboxes changed by a hub
+// The console's Settings: an NHS API's base URL and the MESH mailboxes changed by a hub
 // admin account in Chromium, against `junction start` (whose secrets key, kept beside its data,
 // seals mailbox passwords, and whose sandbox URLs and X26ABC1 mailbox are "set when the hub was
 // started"); each change checked where it takes effect (the hub's own answers, the

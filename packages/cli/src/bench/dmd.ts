@@ -124,7 +124,7 @@ function row(...cells: string[]): string {
 /**
  * dm+d at full size (synthetic release, scale 1): streaming parse alone (the floor), the import
  * into SQLite (and PostgreSQL when reachable) as a ratio of it, peak memory, search index build
- * and typeahead latency. Goals (issue #4): import ≤ 2× parse, search p99 < 5 ms.
+ * and typeahead latency. Our targets: import ≤ 2× parse, search p99 < 5 ms.
  */
 export async function benchDmd(log: (line: string) => void): Promise<void> {
   const folder = await mkdtemp(join(tmpdir(), 'junction-bench-dmd-'));

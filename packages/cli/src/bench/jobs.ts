@@ -88,7 +88,7 @@ function row(...cells: string[]): string {
 }
 
 /**
- * Issue #5 point 7: durable jobs completed per second (enqueue N, run them with a `JobRunner`,
+ * Jobs throughput: durable jobs completed per second (enqueue N, run them with a `JobRunner`,
  * no-op handler) against raw inserts into the same database at the same durability (one insert and
  * commit per row, as each job is enqueued in its own transaction), in the same run.
  */

@@ -151,7 +151,7 @@ function row(...cells: string[]): string {
 }
 
 /**
- * MESH at size (issue #5 point 7): a 100 MB and a 1 GB message sent through MeshClient to the sandbox MESH
+ * MESH at size: a 100 MB and a 1 GB message sent through MeshClient to the sandbox MESH
  * (75 MiB chunks, MD5 checksum; plain = no gzip either way, gzip = the defaults: each chunk gzip'd up and
  * downloaded gzip'd), then downloaded and acknowledged, against a raw
  * loopback HTTP upload and download of the same file in the same run. Throughput in MB/s of uncompressed

@@ -10,7 +10,7 @@ import { runCli } from '../program.js';
 import { testRuntime } from '../test-runtime.js';
 
 /*
- * Issue #4, done-when "kill mid-import": the built `junction` command is killed with SIGKILL
+ * A dm+d import killed mid-way: the built `junction` command is killed with SIGKILL
  * part-way through importing a second release; the first release must stay active and answer
  * exactly as before, and a later import must succeed. Runs the real binary (no signal handler,
  * no cleanup can run), so it needs `npm run build` first (CI runs `npm run typecheck`, which builds).

@@ -38,7 +38,7 @@ const vmp: DmdConcept = {
 };
 
 describe('dm+d concept details in words (NHSBSA data file specification names)', () => {
-  it('labels the elements the issue names', () => {
+  it('labels the main elements of a concept record: name, basis, prescribing status, dose form, supplier', () => {
     expect(DMD_FIELD_LABELS).toMatchObject({
       NM: 'Name',
       ABBREVNM: 'Abbreviated name',

@@ -182,7 +182,7 @@ const rows: Row[] = [
     'api-key.scope',
   ],
   ['nobody looks up a medicine', undefined, 'medicine.read', undefined, false, 'unauthenticated'],
-  // hub admin accounts (issue #6): every operational action, no patient data
+  // hub admin accounts (the console): every operational action, no patient data
   ['hub admin reads the job queue', hubAdmin, 'jobs.read', undefined, true, 'admin.operations'],
   ['hub admin retries a job', hubAdmin, 'jobs.retry', undefined, true, 'admin.operations'],
   ['hub admin manages API keys', hubAdmin, 'keys.manage', undefined, true, 'admin.operations'],
@@ -204,7 +204,7 @@ describe('access policy (decide)', () => {
   it('grants every action to an API key holding its scope, and nothing to a key without', () => {
     for (const action of ACCESS_ACTIONS) {
       // Scopes are the action with ':' (the dm+d's is plural, `medicines:read`, as the CLI and docs name it).
-      // `jobs.retry` is granted by `jobs:manage` (issue #5 contract: the scope to manage the queue).
+      // `jobs.retry` is granted by `jobs:manage`, the scope to manage the job queue.
       const scope =
         action === 'medicine.read'
           ? 'medicines:read'

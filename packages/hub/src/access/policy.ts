@@ -107,9 +107,9 @@ export const ACCESS_ACTIONS = [
   'messages.read', // the MESH message log (metadata and history, never bodies)
   'jobs.read', // the durable job queue
   'jobs.retry', // manual retry of a failed or dead-lettered job
-  'readings.submit', // submitting-data journey: a product posts readings for the patient's GP (issue #5)
+  'readings.submit', // submitting-data journey: a product posts readings for the patient's GP
   'readings.read', // the status of a product's own submissions
-  'operations.read', // console (issue #6): NHS API health, latency and traffic; environments and mailboxes (no secrets)
+  'operations.read', // console: NHS API health, latency and traffic; environments and mailboxes (no secrets)
   'keys.manage', // console: list, create and revoke products' API keys
   'medicines.import', // console: start a dm+d release import
   'settings.manage', // console: change NHS API base URLs and MESH mailboxes (src/settings)
@@ -143,7 +143,7 @@ interface ActionRule {
 }
 
 /**
- * The action table. Patient levels follow issue #3: P5 (demographics matched to PDS) is enough to
+ * The action table. Patient levels (NHS login's P5 and P9): P5 (demographics matched to PDS) is enough to
  * see one's own demographics; P9 (photo ID) for anything clinical (GP record, prescriptions,
  * appointments) and for changing PDS, which only accepts patient-access tokens at P9
  * (personal-demographics.yaml "Patient access"). Patients cannot trace (PDS: "Search is not available"
@@ -164,14 +164,14 @@ const ACTIONS: Record<AccessAction, ActionRule> = {
   // The dm+d is public reference data (NHSBSA publishes it openly): any signed-in person may look a
   // medicine up, whatever their proofing level, and it is about no patient.
   'medicine.read': { scope: 'medicines:read', perPatient: false, patientMinLevel: 'P0' },
-  // Operations (issue #5): the hub's own MESH log and job queue; staff and back-end tools, never patients.
+  // Operations: the hub's own MESH log and job queue; staff and back-end tools, never patients.
   'messages.read': { scope: 'messages:read', perPatient: false, patientMinLevel: null },
   'jobs.read': { scope: 'jobs:read', perPatient: false, patientMinLevel: null },
   'jobs.retry': { scope: 'jobs:manage', perPatient: false, patientMinLevel: null },
   // Products (API keys) only: the patient is named in the body, and a product sees only its own submissions.
   'readings.submit': { scope: 'readings:submit', perPatient: false, patientMinLevel: null },
   'readings.read': { scope: 'readings:read', perPatient: false, patientMinLevel: null },
-  // Running the hub (issue #6, the console): staff and operators, never patients.
+  // Running the hub (the console): staff and operators, never patients.
   'operations.read': { scope: 'operations:read', perPatient: false, patientMinLevel: null },
   'keys.manage': { scope: 'keys:manage', perPatient: false, patientMinLevel: null },
   'medicines.import': { scope: 'medicines:import', perPatient: false, patientMinLevel: null },

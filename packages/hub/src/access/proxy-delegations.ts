@@ -7,7 +7,7 @@ import { PROXY_ACCESS_KINDS, type ProxyAccess, type ProxyDelegation } from './po
 import { PROXY_RELATIONSHIPS, type ProxyRelationship } from './proxy-relationships.js';
 
 /**
- * Proxy access (issue #3): a parent acting for a child, a carer for an adult. In the NHS the GP
+ * Proxy access: a parent acting for a child, a carer for an adult. In the NHS the GP
  * practice verifies the relationship and records it; NHS login does not carry it in its claims for
  * third parties. The hub keeps the record here and the policy reads the active ones for every
  * request. Granting and revoking are access decisions about patient data, so both are audited

@@ -23,7 +23,7 @@ import {
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
 /**
- * The authorisation matrix (issue #3): every route the hub registers, driven by every kind of
+ * The authorisation matrix: every route the hub registers, driven by every kind of
  * caller, against the table below. A route missing from the table, or a table row naming a route
  * that no longer exists, fails the test, so new routes must state who may call them.
  */
@@ -242,7 +242,7 @@ const MATRIX: Record<string, RouteRow> = {
     request: () => ({ url: '/medicines/concepts/22480211000001104' }),
   },
   'GET /medicines/releases': { auditedDenialsOnly: true, allow: MEDICINE_READERS },
-  // Operations (issue #5): the MESH message log and the job queue; no patient data, so allowed reads are not audited.
+  // Operations: the MESH message log and the job queue; no patient data, so allowed reads are not audited.
   'GET /mesh/messages': { auditedDenialsOnly: true, allow: MESSAGE_READERS },
   'GET /mesh/messages/:id': {
     auditedDenialsOnly: true,
@@ -261,7 +261,7 @@ const MATRIX: Record<string, RouteRow> = {
     allow: JOB_MANAGERS,
     request: () => ({ url: '/jobs/00000000-0000-4000-8000-000000000000/retry' }),
   },
-  // Submitting-data journey (issue #5): products only. Without a body, allowed calls are a 400 (audited).
+  // Submitting-data journey: products only. Without a body, allowed calls are a 400 (audited).
   'POST /fhir/R4/Observation': { audited: true, allow: ['key readings:submit'] },
   'POST /fhir/R4/Bundle': { audited: true, allow: ['key readings:submit'] },
   'POST /fhir/R4': { audited: true, allow: ['key readings:submit'] },
@@ -269,8 +269,8 @@ const MATRIX: Record<string, RouteRow> = {
   'PUT /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
   'GET /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
   'DELETE /submissions/webhook': { auditedDenialsOnly: true, allow: ['key readings:submit'] },
-  // Console (issue #6): NHS API health and traffic, no patient data: allowed reads are not audited.
-  // Console (issue #6): settings and mailboxes hold no secrets and no patient data (denials audited).
+  // Console: NHS API health and traffic, no patient data: allowed reads are not audited.
+  // Console: settings and mailboxes hold no secrets and no patient data (denials audited).
   'GET /settings': { auditedDenialsOnly: true, allow: ['key operations:read', 'R8008 admin', 'hub admin'] },
   'GET /mesh/mailboxes': { auditedDenialsOnly: true, allow: MESSAGE_READERS },
   // Changing settings changes what every instance talks to: hub admins (and keys with settings:manage),
@@ -341,7 +341,7 @@ const MATRIX: Record<string, RouteRow> = {
   'GET /healthz': { allow: 'public' },
   'GET /metrics': { allow: 'public' },
   'GET /openapi.json': { allow: 'public' },
-  // The console's static files (issue #6): public; its pages ask the API routes above.
+  // The console's static files: public; its pages ask the API routes above.
   'GET /console': { allow: 'public' },
   'GET /console/*': { allow: 'public', request: () => ({ url: '/console/' }) },
   // @fastify/swagger-ui's pages and assets

@@ -30,7 +30,7 @@ import {
 } from './json-routes.js';
 
 /*
- * What the console (issue #6) needs beyond the existing routes (its Settings are settings-routes.ts):
+ * What the console needs beyond the existing routes (its Settings are settings-routes.ts):
  * the hub's MESH mailboxes, products' API keys, and the audit trail (search, CSV export, chain check).
  * Every route asks the one policy through access.authorise. Creating and revoking keys are audited
  * (they change who may call the hub); so is every read of the audit trail (the trail says who looked

@@ -14,9 +14,9 @@ import { clinician, sessionFor } from '../testing/sessions.js';
 import { type TestStore, testStores } from '../testing/test-stores.js';
 
 /*
- * dm+d imports over HTTP (issue #6): the real 2019 sample release (openprescribing's test data,
- * NHSBSA release 4.0.1 of 2019-04-01), zipped as NHSBSA ships it, uploaded, imported by the job
- * runner, watched through GET /medicines/imports/{id}.
+ * dm+d imports over HTTP (the console's Medicines page): the real 2019 sample release
+ * (openprescribing's test data, NHSBSA release 4.0.1 of 2019-04-01), zipped as NHSBSA ships it,
+ * uploaded, imported by the job runner, watched through GET /medicines/imports/{id}.
  */
 
 const RELEASE_NAME = 'nhsbsa_dmd_4.0.1_20190401000001.zip';

@@ -20,7 +20,7 @@ import { sendFhir } from './fhir-reply.js';
 import { outcome } from './json-routes.js';
 
 /*
- * dm+d imports over HTTP (issue #6, the console's Medicines page; `medicines.import`):
+ * dm+d imports over HTTP (the console's Medicines page; `medicines.import`):
  *   POST /medicines/imports        a release zip as the body → 202 + Location, a `dmd.import` job
  *   GET  /medicines/imports        newest first
  *   GET  /medicines/imports/{id}   status, progress, counts or the error

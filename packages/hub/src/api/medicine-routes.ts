@@ -28,7 +28,7 @@ import { sendFhir } from './fhir-reply.js';
 import { FHIR_PREFIX } from './patient-routes.js';
 
 /*
- * The dm+d over HTTP (issue #4 point 4): FHIR R4 Medication read and search, CodeSystem $lookup,
+ * The dm+d over HTTP: FHIR R4 Medication read and search, CodeSystem $lookup,
  * and plain JSON for the console and the CLI. Every route needs `medicine.read`.
  *
  * Audit: dm+d reads are reference data, not patient data, so ALLOWED reads are not appended to the

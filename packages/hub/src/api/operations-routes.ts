@@ -25,7 +25,7 @@ import {
 } from './json-routes.js';
 
 /*
- * Operations over HTTP (issue #5 point 4), plain JSON for people and the console: the MESH message
+ * Operations over HTTP, plain JSON for people and the console: the MESH message
  * log (`messages.read`) and the job queue (`jobs.read`, `jobs.retry`). Bodies never leave here.
  * Audit: the log and the queue hold no patient data (MESH local ids "must not contain PID",
  * mesh-api.yaml), so allowed reads are not audited; denials are (access.authorise), and so is every

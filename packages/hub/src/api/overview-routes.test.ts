@@ -14,8 +14,9 @@ import { type TestStore, testStores } from '../testing/test-stores.js';
 import type { Overview, ServiceOverview } from './overview-routes.js';
 
 /*
- * GET /operations/overview (issue #6; docs/console-api contract): NHS API health, latency and
- * traffic per service, and the hub's own requests, from the per-minute rows in the store.
+ * GET /operations/overview (the console's Overview page; docs/console-api contract): NHS API
+ * health, latency and traffic per service, and the hub's own requests, from the per-minute rows
+ * in the store.
  */
 
 describe.each(await testStores())('GET /operations/overview on $dialect', (factory) => {

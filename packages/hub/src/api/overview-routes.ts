@@ -14,7 +14,7 @@ import { sendFhir } from './fhir-reply.js';
 import { outcome } from './json-routes.js';
 
 /*
- * GET /operations/overview (issue #6, the console's Overview page): each NHS API the hub uses, its
+ * GET /operations/overview (the console's Overview page): each NHS API the hub uses, its
  * environment, health, and traffic over a window, plus the hub's own requests, from the per-minute
  * rows every hub instance adds to (`src/observability`). No patient data: allowed reads are not
  * audited, denials are (access.authorise).

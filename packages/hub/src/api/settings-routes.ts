@@ -17,7 +17,7 @@ import { sendFhir } from './fhir-reply.js';
 import { ANY_SCHEMA as ANY, BadRequest, guardedBy, outcome } from './json-routes.js';
 
 /*
- * The console's Settings (issue #6): what the hub is connected to, and — for hub admin accounts
+ * The console's Settings: what the hub is connected to, and — for hub admin accounts
  * (`settings.manage`) — changing it without a restart: an NHS API's base URL, MESH mailboxes.
  * Reading never shows a secret. Every change (and every refused one) is in the audit trail; the
  * store keeps who made the change in force and when.

@@ -71,7 +71,7 @@ const submitSchema = (summary: string, description: string) => ({
 });
 
 /**
- * The submitting-data journey for products (issue #5 point 5), and where a product follows it:
+ * The submitting-data journey for products, and where a product follows it:
  *
  * - `POST /fhir/R4/Observation` (one Observation), `POST /fhir/R4/Bundle` (a Bundle resource of
  *   Observations, any of collection / batch / transaction) and `POST /fhir/R4` (a `batch` or

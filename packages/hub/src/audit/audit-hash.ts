@@ -38,7 +38,7 @@ export type AuditAction =
   | AccessAction
   | 'session.create'
   | 'session.end'
-  // Hub admin accounts (issue #6): created, disabled or their password reset from the CLI.
+  // Hub admin accounts (the console): created, disabled or their password reset from the CLI.
   | 'admin.create'
   | 'admin.disable'
   | 'admin.reset'
@@ -52,7 +52,8 @@ export type AuditAction =
   | 'settings.reset'
   | 'proxy.grant'
   | 'proxy.revoke'
-  // A submission's status changed in the background (MESH delivery, ITK3 acknowledgement): issue #5.
+  // The submitting-data journey: a submission's status changed in the background (MESH delivery,
+  // ITK3 acknowledgement).
   | 'readings.status';
 export type AuditOutcome = 'success' | 'not-found' | 'denied' | 'error';
 

@@ -55,7 +55,7 @@ export interface HubConfig {
     /** Session lifetime; a session also ends when its id_token expires. */
     sessionTtlS: number;
   };
-  /** MESH mailboxes the hub sends from and polls (issue #5, `src/mesh`); none by default. */
+  /** MESH mailboxes the hub sends from and polls (`src/mesh`); none by default. */
   mesh: {
     mailboxes: MeshMailboxConfig[];
     /** Between two tracking looks at a sent message until it is acknowledged or fails (default 60 s). */
@@ -178,7 +178,7 @@ const PLATFORM_HOSTS: Record<Exclude<NhsEnvironment, 'sandbox'>, string> = {
   live: 'https://api.service.nhs.uk',
 };
 
-/** Sandbox mount points of the two OpenID providers (issue #3 brief; CIS2's is its real path). */
+/** Sandbox mount points of the two OpenID providers (NHS login's is our choice; CIS2's is its real path). */
 const NHS_LOGIN_SANDBOX_PATH = '/nhs-login';
 const CIS2_SANDBOX_PATH = '/openam/oauth2/realms/root/realms/oidc';
 /**

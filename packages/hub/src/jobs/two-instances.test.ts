@@ -6,8 +6,8 @@ import { countJobs, enqueueJob, getJob, listJobs } from './queue.js';
 import { type JobHandler, JobRunner } from './runner.js';
 
 /*
- * Issue #5, done when: "Two hub instances on one PostgreSQL work the same queue without running any
- * job twice." Two stores (two connection pools, as two hub processes would have), one runner each,
+ * Proves that two hub instances on one PostgreSQL work the same queue without running any
+ * job twice. Two stores (two connection pools, as two hub processes would have), one runner each,
  * several jobs in flight per runner. SQLite is one hub per file (better-sqlite3 waits for the write
  * lock synchronously, so two connections in one process would stall each other), so this is
  * PostgreSQL only.

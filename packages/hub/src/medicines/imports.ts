@@ -13,7 +13,7 @@ import {
 } from './store/import-release.js';
 
 /*
- * dm+d imports started over HTTP (issue #6, the console's Medicines page): the uploaded zip is an
+ * dm+d imports started over HTTP (the console's Medicines page): the uploaded zip is an
  * import job (`dmd.import`) in the durable queue; the job runs `importDmdRelease`, whose release
  * row (`dmd_releases`, with `import_id` = the job id) carries the progress, written about once a
  * second, so that any hub instance can show it. The job drives the status (queued until a runner

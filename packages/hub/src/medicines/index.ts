@@ -1,4 +1,4 @@
-/** The dm+d (issue #4): import, store, search and FHIR views. The hub's index re-exports this. */
+/** The dm+d: import, store, search and FHIR views. The hub's index re-exports this. */
 export { toDmdLookupParameters, toFhirMedication } from './fhir/index.js';
 export { DMD_LOOKUP_OF, type DmdCodedValue, dmdCodedValues } from './lookup-fields.js';
 export type {

@@ -21,7 +21,7 @@ import type { Database, Store } from '../store/database.js';
 import { SecretBox } from './secret-box.js';
 
 /**
- * Settings changed in the console (issue #6), laid over the hub's environment configuration.
+ * Settings changed in the console, laid over the hub's environment configuration.
  *
  * The environment (`JUNCTION_*`, `src/config`) stays the base and the one set of validation rules;
  * what a hub admin changes in the console is kept in the store (`hub_settings`) and laid over it

@@ -128,7 +128,7 @@ export interface ProxyDelegationsTable {
 }
 
 /**
- * dm+d releases imported or being imported (issue #4). The section tables themselves are described
+ * dm+d releases imported or being imported. The section tables themselves are described
  * by `medicines/store/tables.ts` and queried by name, so they are not listed here.
  */
 export interface DmdReleasesTable {
@@ -146,7 +146,7 @@ export interface DmdReleasesTable {
   error: string | null;
 }
 
-/** Durable jobs (issue #5, `src/jobs`): one row per job, kept after it finishes. */
+/** Durable jobs (`src/jobs`): one row per job, kept after it finishes. */
 export interface JobsTable {
   id: string;
   /** What to do, e.g. `mesh.send`; picks the handler. */
@@ -186,7 +186,10 @@ export interface JobEventsTable {
   detail: string | null;
 }
 
-/** Readings a product submitted for a patient's GP (issue #5, `src/journeys/submit-readings`). */
+/**
+ * Readings a product submitted for a patient's GP (the submitting-data journey,
+ * `src/journeys/submit-readings`).
+ */
 export interface SubmissionsTable {
   id: string;
   api_key_id: string;
@@ -230,7 +233,7 @@ export interface SubmissionWebhooksTable {
   updated_at: string;
 }
 
-/** The MESH message log (issue #5, `src/mesh`): one row per message sent or received. */
+/** The MESH message log (`src/mesh`): one row per message sent or received. */
 export interface MeshMessagesTable {
   id: string;
   /** `outbound` or `inbound`. */

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandboxServer } from '../server.js';
 import { meshToken } from '../testing/mesh-token.js';
 
-// Large messages go to disk and back as streams (issue #5: "a multi-gigabyte message costs no
-// memory"), over HTTPS (the real MESH is HTTPS only). The certificate is self-signed by openssl.
+// Large messages go to disk and back as streams (our target: a multi-gigabyte message costs no
+// memory), over HTTPS (the real MESH is HTTPS only). The certificate is self-signed by openssl.
 const MiB = 1024 * 1024;
 const CHUNK = 100 * MiB; // mesh-api.yaml: 100MB per request
 let dir: string;

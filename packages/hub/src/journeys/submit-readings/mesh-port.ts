@@ -2,7 +2,7 @@ import type { MeshMailboxMatch, RequestContext } from '@junction/client';
 import type { Store } from '../../store/database.js';
 
 /**
- * What the submitting-data journey needs from the hub's MESH layer (src/mesh, issue #5 contract):
+ * What the submitting-data journey needs from the hub's MESH layer (src/mesh):
  * the sending mailbox, endpoint lookup, and `sendMeshMessage`, which records the outbound message in
  * the message log and enqueues its `mesh.send` job in the caller's transaction. Kept as a port so the
  * journey is tested with a fake and wired to the real MESH layer in create-hub.

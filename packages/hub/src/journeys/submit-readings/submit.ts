@@ -49,7 +49,7 @@ const outcome = (code: OperationOutcomeIssue['code'], expression: string | undef
   }) as OperationOutcome;
 
 /**
- * The submitting-data journey, up to the hand-over to MESH (issue #5 point 5):
+ * The submitting-data journey, up to the hand-over to MESH:
  * validate the readings → read the patient from PDS → registered practice from `generalPractitioner`
  * → the practice's MESH mailbox (endpoint lookup, `GPFED_CONSULT_REPORT`) → ITK3 Send Document message
  * → one write transaction: the submission, its history and the outbound MESH message + send job

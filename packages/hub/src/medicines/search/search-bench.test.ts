@@ -6,7 +6,7 @@ import { buildDmdSearchIndex, INLINE_AMPS } from './build-index.js';
 import { measureSearchLatency } from './measure-latency.js';
 
 /*
- * Full-size benchmark (issue #4: "search p99 under 5 ms"). Skipped unless JUNCTION_BENCH=1, so normal
+ * Full-size benchmark (our target: search p99 under 5 ms). Skipped unless JUNCTION_BENCH=1, so normal
  * runs carry no timed assertions:
  *
  *   JUNCTION_BENCH=1 npx vitest run packages/hub/src/medicines/search/search-bench.test.ts
@@ -135,7 +135,7 @@ describe.skipIf(!bench)('dm+d search benchmark (full synthetic release)', () => 
     lines.push(`slowest (p50): ${slow.map((s) => `"${s.q}" ${s.ms.toFixed(2)}`).join(', ')}`);
     console.log(lines.join('\n'));
     expect(mixed.p99Ms).toBeLessThan(5);
-    // Issue #4 ranking at full size: the capsules VMP, then capsule AMPs, before any other form.
+    // Ranking at full size: the capsules VMP, then capsule AMPs, before any other form.
     const first = index.search('amoxicillin 500').map((h) => `${h.entry.type} ${h.entry.name}`);
     expect(first[0]).toBe('VMP Amoxicillin 500mg capsules');
     for (const name of first.slice(1, 1 + INLINE_AMPS)) expect(name).toBe('AMP Amoxicillin 500mg capsules');

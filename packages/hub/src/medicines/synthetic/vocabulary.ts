@@ -267,7 +267,7 @@ const p = (form: FormKey, ...strengths: Strength[]): Presentation[] =>
 /**
  * Real generic molecules with real presentations. Amoxicillin comes first and its first two
  * presentations are the 250 mg and 500 mg capsules, paracetamol second with 500 mg tablets first,
- * and morphine (Schedule 2) third, so even the smallest release has what the issue's search tests
+ * and morphine (Schedule 2) third, so even the smallest release has what the dm+d search tests
  * look for and a controlled drug.
  */
 export const MOLECULES: readonly Molecule[] = [

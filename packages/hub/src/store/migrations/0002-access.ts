@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #3, access control: who acted and what the policy decided, on every audit record; sign-in
+ * Access control: who acted and what the policy decided, on every audit record; sign-in
  * sessions; sign-ins under way. Adding columns with a constant default touches no existing row,
  * so the append-only triggers are not involved and old records keep `hash_version` 1.
  */

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #3, proxy access: who may act for whom (a parent for a child, a carer for an adult), as
+ * Proxy access: who may act for whom (a parent for a child, a carer for an adult), as
  * the GP practice verified and recorded it. NHS login does not carry this for third parties, so
  * the hub keeps it; rows are revoked, never deleted, so the history stays with the audit trail.
  */

@@ -3,7 +3,7 @@ import { DMD_TABLES, sqlTypeOf } from '../../medicines/store/tables.js';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #4, the dm+d. One table per section of the release (medicines/store/tables.ts, derived
+ * The dm+d. One table per section of the release (medicines/store/tables.ts, derived
  * from the XSD shapes in medicines/records.ts as of dm+d XSD v2.3 / GTIN v2.0), each keyed by
  * `release_id` first so that a new release is written beside the active one and switched to in
  * one transaction. Changing those shapes later needs a new migration: `tables.test.ts` compares

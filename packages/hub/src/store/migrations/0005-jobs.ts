@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #5, durable jobs: a queue in the store that survives restarts and is shared by every hub
+ * Durable jobs: a queue in the store that survives restarts and is shared by every hub
  * instance on one database (see `src/jobs`). `job_events` is each job's history, append-only by
  * convention (the queue only inserts), so a person can see what happened to a job and when.
  * Timestamps are ISO-8601 UTC text like the rest of the store, so comparisons are text comparisons.

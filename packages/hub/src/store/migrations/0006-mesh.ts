@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #5, hub MESH mailboxes (`src/mesh`): the message log. One `mesh_messages` row per message
+ * Hub MESH mailboxes (`src/mesh`): the message log. One `mesh_messages` row per message
  * sent or received through a configured mailbox, its history in `mesh_message_events`
  * (append-only by convention), and small bodies in `mesh_message_bodies` (large inbound ones are
  * files under the data dir, named by `body_path`). Timestamps are ISO-8601 UTC text.

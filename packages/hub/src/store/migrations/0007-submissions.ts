@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #5, the submitting-data journey (`src/journeys/submit-readings`): one row per submission a
+ * The submitting-data journey (`src/journeys/submit-readings`): one row per submission a
  * product made, its history, and the products' webhooks.
  *
  * - `submissions`: who sent it (API key), for which patient (NHS number only, never demographics),

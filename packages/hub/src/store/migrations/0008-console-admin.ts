@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #6, the console: hub admin accounts (people who run the hub, signed in with a username
+ * The console: hub admin accounts (people who run the hub, signed in with a username
  * and password rather than CIS2) and the failed sign-ins that lock an account for a while.
  *
  * - `admin_accounts`: the username (unique, never reused: accounts are disabled, not deleted, so

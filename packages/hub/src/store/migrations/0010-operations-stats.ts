@@ -5,7 +5,7 @@ import type { StoreDialect } from '../database.js';
 export const LATENCY_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000] as const;
 
 /**
- * Issue #6, the console's overview: per-minute traffic statistics written by every hub instance
+ * The console's overview: per-minute traffic statistics written by every hub instance
  * (`src/observability/upstream-calls.ts`), and the progress of dm+d imports started over HTTP.
  *
  * - `ops_upstream_minutes`: calls to one NHS API in one UTC minute: how many, how many failed,

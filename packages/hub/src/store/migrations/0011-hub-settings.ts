@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { StoreDialect } from '../database.js';
 
 /**
- * Issue #6, the console's Settings: settings changed there, laid over the hub's environment
+ * The console's Settings: settings changed there, laid over the hub's environment
  * configuration (`src/settings`), in the store so that every hub instance uses the same ones.
  *
  * - `hub_settings`: one row per setting changed in the console (`base-url.pds`, `mesh.mailboxes`…):
