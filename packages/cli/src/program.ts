@@ -14,7 +14,12 @@ import type { JobsListFlags } from './commands/jobs.js';
 import type { MeshConnectionFlags, MeshGetFlags, MeshInboxFlags, MeshSendFlags } from './commands/mesh.js';
 import type { PdsConnectionOptions, PdsSearchFlags } from './commands/pds.js';
 import type { RunningJunction } from './commands/start.js';
-import type { KeyCreateFlags, ProxyGrantFlags } from './commands/store-commands.js';
+import type {
+  AuditCheckpointFlags,
+  AuditVerifyFlags,
+  KeyCreateFlags,
+  ProxyGrantFlags,
+} from './commands/store-commands.js';
 import { CliError, type CliIo, printJson } from './io.js';
 import { LOGIN_PROVIDERS, type LoginFlags, login } from './login/login.js';
 import { collect, parseChunkSize, parseCount, parseFromChunk, parsePort } from './option-parsers.js';
@@ -368,8 +373,22 @@ The proxy also needs the identity proofing level each action needs (P9 for the G
 
   const audit = program.command('audit').description('the audit trail of patient data access');
   withStoreOptions(
-    audit.command('verify').description('check the hash chain and name the first broken record'),
-  ).action(async (opts: StoreFlags) => setExitCode(await (await load.store()).auditVerify(rt, opts)));
+    audit
+      .command('verify')
+      .description('check the hash chain and name the first broken record')
+      .option('--checkpoint <file>', 'also prove the chain still holds this signed checkpoint')
+      .option(
+        '--public-key <file>',
+        "the checkpoint key's PEM public key (default: JUNCTION_AUDIT_CHECKPOINT_KEY's)",
+      ),
+  ).action(async (opts: AuditVerifyFlags) => setExitCode(await (await load.store()).auditVerify(rt, opts)));
+  withStoreOptions(
+    audit
+      .command('checkpoint')
+      .description("sign the chain's head with a key kept outside the store, to verify against later")
+      .option('--key <file>', 'PEM private key (default JUNCTION_AUDIT_CHECKPOINT_KEY; made if missing)')
+      .option('--out <file>', 'write the checkpoint (a JWS) here rather than to stdout'),
+  ).action(async (opts: AuditCheckpointFlags) => (await load.store()).auditCheckpoint(rt, opts));
 
   const dmd = program
     .command('dmd')

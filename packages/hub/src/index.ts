@@ -75,6 +75,15 @@ export {
 export type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
 export type { HubRoute } from './api/build-app.js';
 export { appendAuditEvent } from './audit/append-audit-event.js';
+export {
+  type AuditCheckpoint,
+  AuditCheckpointError,
+  type AuditCheckpointVerification,
+  auditCheckpointPublicKey,
+  createAuditCheckpoint,
+  loadAuditCheckpointKey,
+  verifyAuditCheckpoint,
+} from './audit/audit-checkpoint.js';
 export type {
   AuditAction,
   AuditActor,

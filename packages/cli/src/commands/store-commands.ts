@@ -1,11 +1,16 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import {
   API_KEY_SCOPES,
   type ApiKeyInfo,
   type ApiKeyScope,
+  AuditCheckpointError,
+  auditCheckpointPublicKey,
   createApiKey,
+  createAuditCheckpoint,
   grantProxyDelegation,
   listApiKeys,
   listProxyDelegations,
+  loadAuditCheckpointKey,
   loadConfig,
   openStore,
   PROXY_ACCESS_KINDS,
@@ -18,6 +23,7 @@ import {
   revokeProxyDelegation,
   type Store,
   verifyAuditChain,
+  verifyAuditCheckpoint,
 } from '@junction/hub';
 import { table } from '../format.js';
 import { CliError, type CliIo, printJson } from '../io.js';
@@ -103,17 +109,108 @@ function scopesOf(key: ApiKeyInfo): string {
   return all ? `all (${key.scopes.length})` : key.scopes.join(', ');
 }
 
-/** `junction audit verify`: exit code 0 when the chain is whole, 1 naming the first broken record. */
-export async function auditVerify(io: CliIo, flags: StoreFlags): Promise<number> {
-  const result = await withStore(io, flags, (store) => verifyAuditChain(store));
+export interface AuditVerifyFlags extends StoreFlags {
+  checkpoint?: string;
+  publicKey?: string;
+}
+
+/**
+ * `junction audit verify`: exit code 0 when the chain is whole, 1 naming the first broken record.
+ * With `--checkpoint`, the chain must also still hold that signed checkpoint (see auditCheckpoint).
+ */
+export async function auditVerify(io: CliIo, flags: AuditVerifyFlags): Promise<number> {
+  if (flags.checkpoint === undefined) {
+    const result = await withStore(io, flags, (store) => verifyAuditChain(store));
+    if (result.ok) {
+      io.stdout(`audit chain verified: ${result.count} record(s), no edits or gaps\n`);
+      return 0;
+    }
+    return reportBroken(io, result);
+  }
+  const jws = await readText(flags.checkpoint, 'checkpoint');
+  const publicKey = auditCheckpointPublicKey(
+    await readText(checkpointPublicKeyPath(io, flags), 'public key'),
+  );
+  const result = await withStore(io, flags, (store) =>
+    checkpointErrors(() => verifyAuditCheckpoint(store, jws, publicKey)),
+  );
   if (result.ok) {
-    io.stdout(`audit chain verified: ${result.count} record(s), no edits or gaps\n`);
+    io.stdout(
+      `audit chain verified: ${result.count} record(s), no edits or gaps; it holds the checkpoint of ${result.checkpoint.at} (record ${result.checkpoint.seq})\n`,
+    );
     return 0;
   }
+  return reportBroken(io, result);
+}
+
+function reportBroken(
+  io: CliIo,
+  result: { count: number; firstBroken: { id: string | number; reason: string } },
+) {
   io.stdout(
     `audit chain BROKEN at record ${result.firstBroken.id}: ${result.firstBroken.reason} (${result.count} record(s) checked)\n`,
   );
   return 1;
+}
+
+/** The public key: `--public-key`, else the public half of the checkpoint private key the config names. */
+function checkpointPublicKeyPath(io: CliIo, flags: AuditVerifyFlags): string {
+  if (flags.publicKey !== undefined) return flags.publicKey;
+  const keyPath = loadConfig(io.env, storeOverrides(flags)).auditCheckpointKeyPath;
+  if (keyPath === undefined)
+    throw new CliError(
+      '--public-key is required (or JUNCTION_AUDIT_CHECKPOINT_KEY on the machine that signs)',
+    );
+  return keyPath;
+}
+
+export interface AuditCheckpointFlags extends StoreFlags {
+  key?: string;
+  out?: string;
+}
+
+/**
+ * `junction audit checkpoint`: signs the chain's head with a key kept outside the store, so a later
+ * `audit verify --checkpoint` catches a rewrite the hash chain alone cannot (every hash recomputed
+ * with the head row, or the tail cut and the head moved back). A missing key file is made (Ed25519,
+ * 0600) with its public key beside it as `<key>.pub`.
+ */
+export async function auditCheckpoint(io: CliIo, flags: AuditCheckpointFlags): Promise<void> {
+  const keyPath = flags.key ?? loadConfig(io.env, storeOverrides(flags)).auditCheckpointKeyPath;
+  if (keyPath === undefined)
+    throw new CliError('--key is required (or set JUNCTION_AUDIT_CHECKPOINT_KEY): a PEM private key file');
+  const { privateKey, created } = await checkpointErrors(() =>
+    loadAuditCheckpointKey(keyPath, { createIfMissing: true }),
+  );
+  if (created) io.stderr(`made a new checkpoint key ${keyPath}; give ${keyPath}.pub to whoever verifies\n`);
+  const { jws, checkpoint } = await withStore(io, flags, (store) => createAuditCheckpoint(store, privateKey));
+  if (flags.out === undefined) {
+    io.stdout(`${jws}\n`);
+    return;
+  }
+  await writeFile(flags.out, `${jws}\n`);
+  io.stdout(
+    `checkpoint of record ${checkpoint.seq} (${checkpoint.count} record(s)) written to ${flags.out}\n`,
+  );
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+}
+
+async function checkpointErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof AuditCheckpointError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 export interface ProxyGrantFlags extends StoreFlags {

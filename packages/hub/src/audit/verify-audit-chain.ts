@@ -16,8 +16,8 @@ const PAGE_SIZE = 1_000;
  * (it links to a record other than its predecessor). `count` is the number of records read.
  *
  * What it cannot detect: someone with write access who rewrites every hash from the edit onwards
- * *and* the head row. Anchoring the head hash outside the database (e.g. in logs, periodically)
- * closes that gap.
+ * *and* the head row, or deletes the tail and moves the head back. A signed checkpoint kept outside
+ * the database closes that gap (verifyAuditCheckpoint in audit-checkpoint.ts).
  * @example
  * const result = await verifyAuditChain(store);
  * if (!result.ok) console.error(`record ${result.firstBroken.id}: ${result.firstBroken.reason}`);

@@ -66,6 +66,11 @@ export interface HubConfig {
    * passwords and shared keys) in the database. Without it those settings cannot be changed there.
    */
   secretsKey?: string;
+  /**
+   * PEM private key file (Ed25519 or P-256) that signs audit checkpoints (`src/audit/audit-checkpoint.ts`).
+   * Keep it outside the store: someone who can rewrite the database must not be able to sign.
+   */
+  auditCheckpointKeyPath?: string;
   /** The durable job queue (`src/jobs`). */
   jobs: {
     /**
@@ -151,6 +156,7 @@ export const ENV_VARS = {
   JUNCTION_MESH_TRACK_INTERVAL_MS: 'mesh.trackIntervalMs',
   JUNCTION_JOBS_RETENTION_DAYS: 'jobs.retentionDays',
   JUNCTION_SECRETS_KEY: 'secretsKey',
+  JUNCTION_AUDIT_CHECKPOINT_KEY: 'auditCheckpointKeyPath',
 } as const;
 
 /** The environment's values and the overrides (CLI flags, `junction start`), unparsed (see HubConfig.input). */
@@ -309,6 +315,7 @@ const schema = z
         'expected 32 random bytes in base64 (openssl rand -base64 32)',
       )
       .optional(),
+    auditCheckpointKeyPath: z.string().trim().min(1).optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -484,6 +491,7 @@ function resolveConfig(input: ConfigInput, overlay: object = {}): HubConfig {
   if (a.keyId !== undefined) config.apiPlatform.keyId = a.keyId;
   if (c.databaseUrl !== undefined && c.databaseUrl !== '') config.databaseUrl = c.databaseUrl;
   if (c.secretsKey !== undefined) config.secretsKey = c.secretsKey;
+  if (c.auditCheckpointKeyPath !== undefined) config.auditCheckpointKeyPath = c.auditCheckpointKeyPath;
   return config;
 }
 
