@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { appendAuditEvent } from '../audit/append-audit-event.js';
 import type { AdminAccountsTable, Store } from '../store/database.js';
+import { HashingBusyError } from './hashing-gate.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password-hash.js';
 import type { AdminPrincipal } from './policy.js';
 
@@ -183,7 +184,9 @@ export type AdminSignIn =
   | { ok: true; principal: AdminPrincipal }
   /** Unknown username, wrong password or a disabled account: callers must not tell these apart. */
   | { ok: false; reason: 'invalid'; username: string; known: boolean }
-  | { ok: false; reason: 'locked'; username: string; known: boolean; retryAfterS: number };
+  | { ok: false; reason: 'locked'; username: string; known: boolean; retryAfterS: number }
+  /** Too many password checks running and queued in this process: nothing was checked or counted. */
+  | { ok: false; reason: 'busy'; username: string; known: boolean; retryAfterS: number };
 
 /**
  * Checks a username and password. The password is hashed whatever happens (against a dummy hash
@@ -209,7 +212,13 @@ export async function signInAdmin(
     return { ok: false, reason: 'locked', username, known, retryAfterS };
   }
   const password = input.password.length > ADMIN_PASSWORD_MAX_LENGTH * 4 ? '' : input.password;
-  const matches = await verifyPassword(password, row?.password_hash ?? dummyPasswordHash());
+  let matches: boolean;
+  try {
+    matches = await verifyPassword(password, row?.password_hash ?? dummyPasswordHash());
+  } catch (error) {
+    if (!(error instanceof HashingBusyError)) throw error;
+    return { ok: false, reason: 'busy', username, known, retryAfterS: error.retryAfterS };
+  }
   if (!row || !matches || row.disabled_at !== null) {
     const locked = await recordFailure(store, username, at);
     return locked === undefined

@@ -1,4 +1,5 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { HashingGate } from './hashing-gate.js';
 
 /**
  * Password hashing for hub admin accounts: scrypt from `node:crypto` (no native add-on to build),
@@ -11,23 +12,36 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:c
  * another keyboard or system still matches.
  *
  * Stored form: `scrypt$1$<N>$<r>$<p>$<salt, base64url>$<key, base64url>`.
+ *
+ * Every hash goes through one gate per process (the thread pool it protects is per process): at
+ * most 2 at once, 16 waiting, and beyond that `HashingBusyError` at once (`hashing-gate.ts`).
  */
 export const PASSWORD_HASH_COST = { N: 2 ** 15, r: 8, p: 3 } as const;
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 const PREFIX = 'scrypt$1$';
+const SCRYPT_GATE = new HashingGate(2, 16);
+
+/** How many hashes run and wait now (for tests and monitoring). */
+export function passwordHashingLoad(): { active: number; waiting: number; maxActive: number } {
+  return { active: SCRYPT_GATE.active, waiting: SCRYPT_GATE.waiting, maxActive: SCRYPT_GATE.maxActive };
+}
 
 function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 };
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, KEY_BYTES, options, (error, key) =>
-      error ? reject(error) : resolve(key),
-    ),
+  return SCRYPT_GATE.run(
+    () =>
+      new Promise((resolve, reject) =>
+        scrypt(password.normalize('NFKC'), salt, KEY_BYTES, options, (error, key) =>
+          error ? reject(error) : resolve(key),
+        ),
+      ),
   );
 }
 
 /**
- * A new salted hash of `password`, for storing.
+ * A new salted hash of `password`, for storing. Throws `HashingBusyError` when too many hashes are
+ * running and queued.
  * @example const stored = await hashPassword('correct horse battery staple');
  */
 export async function hashPassword(password: string): Promise<string> {
@@ -38,7 +52,8 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 /**
- * Whether `password` matches a stored hash, compared in constant time. A malformed stored value
+ * Whether `password` matches a stored hash, compared in constant time. Throws `HashingBusyError`
+ * when too many hashes are running and queued. A malformed stored value
  * never matches (and costs the same as a real one, so a caller cannot be timed into telling).
  * @example if (await verifyPassword(typed, account.passwordHash)) signIn();
  */

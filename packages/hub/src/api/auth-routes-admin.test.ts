@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminAccount, disableAdminAccount, resetAdminAccount } from '../access/admin-accounts.js';
+import { passwordHashingLoad } from '../access/password-hash.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
 import { loadConfig } from '../config/load-config.js';
 import { createHub, type Hub } from '../create-hub.js';
@@ -142,6 +144,38 @@ describe.each(await testStores())('hub admin sign-in over HTTP on $dialect', (fa
     expect((await login('ops.lead', PASSWORD)).statusCode).toBe(200);
     expect((await audit()).filter((r) => r.decision_rule === 'sign-in.admin-locked')).toHaveLength(2);
     expect(logs.join('')).not.toMatch(/not the right password|wrong \d password|unguessable/);
+  });
+
+  it('bounds the password hashes running at once: other work on the thread pool is served meanwhile, sign-ins beyond the queue get 429 with Retry-After', async () => {
+    const attempts = 40;
+    let peak = 0;
+    let sampling = true;
+    const sample = () => {
+      peak = Math.max(peak, passwordHashingLoad().active);
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    const signIns = Array.from({ length: attempts }, (_, i) =>
+      login(`ghost${i}`, `wrong password ${i}`, { 'x-attempt': String(i) }),
+    );
+    // While sign-ins are running and queued, a file read (libuv's thread pool, as the console's
+    // static files) still completes: the hashes leave threads free.
+    while (passwordHashingLoad().waiting === 0) await new Promise((resolve) => setImmediate(resolve));
+    await readFile(new URL(import.meta.url));
+    const load = passwordHashingLoad();
+    expect(load.active + load.waiting).toBeGreaterThan(0);
+    const answers = await Promise.all(signIns);
+    sampling = false;
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(load.maxActive);
+    const busy = answers.filter((a) => a.statusCode === 429);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.statusCode === 401)).toHaveLength(attempts - busy.length);
+    for (const answer of busy) {
+      expect(answer.headers['retry-after']).toBe('1');
+      expect(answer.json().issue[0].details.coding[0].code).toBe('TOO_MANY_REQUESTS');
+      expect(answer.json().issue[0].diagnostics).toBe('Too many sign-ins at once: try again shortly');
+    }
   });
 
   it('ends the sessions of a disabled account or one whose password was reset', async () => {

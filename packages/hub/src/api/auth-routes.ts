@@ -424,7 +424,9 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
           400: outcome('INVALID_VALUE'),
           401: outcome('ACCESS_DENIED: unknown username or wrong password'),
           403: outcome('ACCESS_DENIED: sent from another site'),
-          429: outcome('TOO_MANY_REQUESTS: locked after repeated failures (Retry-After)'),
+          429: outcome(
+            'TOO_MANY_REQUESTS: locked after repeated failures, or too many sign-ins at once (Retry-After)',
+          ),
         },
       },
       validatorCompiler: () => () => true,
@@ -448,6 +450,15 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
         });
       }
       const result = await signInAdmin(store, { username: body.username, password: body.password, now });
+      if (!result.ok && result.reason === 'busy') {
+        // Nothing was checked: not a failed sign-in, so not audited as one (a flood would fill the trail).
+        request.log.info({ rule: 'sign-in.admin-busy', status: 429 }, 'admin sign-in refused');
+        reply.header('retry-after', String(result.retryAfterS));
+        throw OperationOutcomeError.spine('TOO_MANY_REQUESTS', {
+          status: 429,
+          diagnostics: 'Too many sign-ins at once: try again shortly',
+        });
+      }
       if (!result.ok) {
         const locked = result.reason === 'locked';
         const status = locked ? 429 : 401;
