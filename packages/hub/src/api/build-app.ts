@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { PdsPort } from '../journeys/patient-lookup.js';
+import { assertJsonDepth } from '../json-body.js';
 import { DmdService } from '../medicines/service.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import { recordedPds } from '../observability/recorded-ports.js';
@@ -97,11 +98,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   // A DELETE has no body, but curl and HTTP libraries often send `Content-Type: application/json`
-  // with it: an empty JSON body is no body there, not a 400. Anything else parses as before.
+  // with it: an empty JSON body is no body there, not a 400. A body nested too deep is refused
+  // before parsing (json-body.ts); anything else parses as before.
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' && request.method === 'DELETE') return done(null, undefined);
+    try {
+      assertJsonDepth(body as string);
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
     return json(request, body as string, done);
   });
 
@@ -149,7 +156,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         issue: [
           {
             severity: 'error',
-            code: status === 415 ? 'not-supported' : 'invalid',
+            // FHIR R4 issue types (valueset-issue-type.html): a body over the size limit is `too-long`.
+            code: status === 415 ? 'not-supported' : status === 413 ? 'too-long' : 'invalid',
             diagnostics: error.message,
           },
         ],

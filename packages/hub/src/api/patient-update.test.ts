@@ -200,7 +200,22 @@ describe.each(await testStores())('hub patient PATCH on $dialect', (factory) => 
     expect(res.statusCode).toBe(413);
     expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
     expect(res.json<OperationOutcome>().resourceType).toBe('OperationOutcome');
+    expect(res.json<OperationOutcome>().issue?.[0]?.code).toBe('too-long');
     expect(pds.calls).toHaveLength(0);
+  });
+
+  it('refuses a body nested 10,000 deep with a 400 OperationOutcome naming the bound, never calling PDS', async () => {
+    const deep = `{"patches":[{"op":"add","path":"/extension","value":${'['.repeat(10_000)}${']'.repeat(10_000)}}]}`;
+    const res = await patch('9000000009', deep);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
+    expect(res.json<OperationOutcome>().issue).toEqual([
+      { severity: 'error', code: 'invalid', diagnostics: 'The JSON body is nested deeper than 64 levels' },
+    ]);
+    expect(res.body).not.toMatch(/RangeError|\[\[|at /);
+    expect(pds.calls).toHaveLength(0);
+    // Not an NHS API call: nothing recorded against PDS (junction_upstream_request_duration_seconds).
+    expect((await hub.app.inject({ url: '/metrics' })).body).not.toMatch(/service="pds"/);
   });
 
   it('passes PDS’s 409 RESOURCE_VERSION_MISMATCH through for a stale If-Match', async () => {

@@ -215,6 +215,48 @@ describe.each(await testStores())('submitting readings on $dialect', (factory) =
     });
   });
 
+  it('bounds JSON at the edge: 400 `invalid` nested past 64, 413 `too-long` over 5 MiB; PDS never called', async () => {
+    const send = (url: string, payload: string, contentType = 'application/fhir+json', method = 'POST') =>
+      hub.app.inject({
+        method: method as 'POST',
+        url,
+        headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+        payload,
+      });
+    const reading = JSON.stringify(heartRate());
+    const deep = `${reading.slice(0, -1)},"extension":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const nested = await send('/fhir/R4/Observation', deep);
+    expect(nested.statusCode).toBe(400);
+    expect(nested.json().issue).toEqual([
+      { severity: 'error', code: 'invalid', diagnostics: 'The JSON body is nested deeper than 64 levels' },
+    ]);
+    // The hub's other JSON routes (plain application/json) answer the same.
+    const webhook = await send(
+      '/submissions/webhook',
+      `{"url":${'['.repeat(10_000)}}`,
+      'application/json',
+      'PUT',
+    );
+    expect(webhook.statusCode).toBe(400);
+    expect(webhook.json().issue[0]).toMatchObject({
+      code: 'invalid',
+      diagnostics: expect.stringMatching(/64 levels/),
+    });
+    const huge = await send(
+      '/fhir/R4/Observation',
+      `${reading.slice(0, -1)},"note":[{"text":"${'x'.repeat(5 * 1024 * 1024)}"}]}`,
+    );
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().issue[0].code).toBe('too-long');
+    for (const res of [nested, webhook, huge]) {
+      expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
+      expect(res.body).not.toMatch(/RangeError|SyntaxError|\[\[|xxxx|\n\s+at /);
+    }
+    expect(pds.calls).toHaveLength(0);
+    expect(await count('submissions')).toBe(0);
+    expect((await hub.app.inject({ url: '/metrics' })).body).not.toMatch(/service="pds"/);
+  });
+
   it('no registered GP in PDS: 422 with a clear OperationOutcome', async () => {
     const { generalPractitioner: _gp, ...noGp } = structuredClone(JANE);
     pds.getPatient = async () => ({ patient: noGp, versionId: '2', etag: 'W/"2"' });

@@ -12,6 +12,7 @@ import {
   setWebhook,
   WebhookUrlError,
 } from '../journeys/submit-readings/webhooks.js';
+import { parseBoundedJson } from '../json-body.js';
 import type { Store } from '../store/database.js';
 import type { AccessControl, Caller } from './authorise.js';
 import { outcomeOf, sendFhir } from './fhir-reply.js';
@@ -92,8 +93,9 @@ export async function submissionRoutes(
     { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 },
     (_request, body, done) => {
       try {
-        done(null, JSON.parse(body as string));
-      } catch {
+        done(null, parseBoundedJson(body as string));
+      } catch (cause) {
+        if (cause instanceof OperationOutcomeError) return done(cause, undefined);
         const error = new Error('The body is not valid JSON') as Error & { statusCode: number };
         error.statusCode = 400;
         done(error, undefined);

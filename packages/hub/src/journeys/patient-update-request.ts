@@ -1,5 +1,6 @@
 import type { JsonPatchOperation } from '@junction/client';
 import { OperationOutcomeError } from '@junction/core';
+import { parseBoundedJson } from '../json-body.js';
 
 /**
  * Validates a hub PATCH of a patient before anything is sent to PDS, with PDS's own statuses and
@@ -69,8 +70,9 @@ function parseJson(body: unknown): unknown {
     });
   }
   try {
-    return JSON.parse(body);
-  } catch {
+    return parseBoundedJson(body);
+  } catch (error) {
+    if (error instanceof OperationOutcomeError) throw error;
     throw OperationOutcomeError.spine('INVALID_UPDATE', {
       diagnostics: 'Invalid request with error - request body is not valid JSON',
     });
