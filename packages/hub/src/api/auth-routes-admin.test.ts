@@ -37,10 +37,16 @@ describe.each(await testStores())('hub admin sign-in over HTTP on $dialect', (fa
     await t?.cleanup();
   });
 
-  const login = (username: string, password: string, headers: Record<string, string> = {}) =>
+  const login = (
+    username: string,
+    password: string,
+    headers: Record<string, string> = {},
+    remoteAddress = '127.0.0.1',
+  ) =>
     hub.app.inject({
       method: 'POST',
       url: '/auth/admin/login',
+      remoteAddress,
       headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
       payload: JSON.stringify({ username, password }),
     });
@@ -156,7 +162,8 @@ describe.each(await testStores())('hub admin sign-in over HTTP on $dialect', (fa
     };
     sample();
     const signIns = Array.from({ length: attempts }, (_, i) =>
-      login(`ghost${i}`, `wrong password ${i}`, { 'x-attempt': String(i) }),
+      // Each from its own address: the per-address throttle is not what this is about.
+      login(`ghost${i}`, `wrong password ${i}`, {}, `198.51.100.${i + 1}`),
     );
     // While sign-ins are running and queued, a file read (libuv's thread pool, as the console's
     // static files) still completes: the hashes leave threads free.
@@ -176,6 +183,23 @@ describe.each(await testStores())('hub admin sign-in over HTTP on $dialect', (fa
       expect(answer.json().issue[0].details.coding[0].code).toBe('TOO_MANY_REQUESTS');
       expect(answer.json().issue[0].diagnostics).toBe('Too many sign-ins at once: try again shortly');
     }
+  });
+
+  it('throttles sign-in attempts per client address before any hashing: 429 with Retry-After, other addresses unaffected', async () => {
+    const answers = [];
+    for (let i = 0; i < 12; i++)
+      answers.push(await login(`ghost${i}`, 'a wrong password', {}, '203.0.113.9'));
+    expect(answers.map((a) => a.statusCode)).toEqual([...Array(10).fill(401), 429, 429]);
+    const throttled = answers[10];
+    expect(throttled?.headers['retry-after']).toBe('6');
+    expect(throttled?.json().issue[0].diagnostics).toBe(
+      'Too many sign-in attempts from this address: try again later',
+    );
+    // Another address signs in at once; this one gets a token back after the refill interval.
+    expect((await login('ops.lead', PASSWORD, {}, '192.0.2.10')).statusCode).toBe(200);
+    at += 6000;
+    expect((await login('ops.lead', PASSWORD, {}, '203.0.113.9')).statusCode).toBe(200);
+    expect((await login('ops.lead', PASSWORD, {}, '203.0.113.9')).statusCode).toBe(429);
   });
 
   it('ends the sessions of a disabled account or one whose password was reset', async () => {

@@ -29,6 +29,7 @@ import {
   type Principal,
 } from '../access/policy.js';
 import { createSession, revokeSession, type SessionPrincipal } from '../access/sessions.js';
+import { SignInThrottle } from '../access/sign-in-throttle.js';
 import type { Store } from '../store/database.js';
 import type { AccessControl } from './authorise.js';
 
@@ -66,6 +67,13 @@ const PROVIDER_NAMES: Record<Provider, string> = { 'nhs-login': 'NHS login', cis
  * Specification – Federation).
  */
 const AUTH_REQUEST_TTL_MS = 10 * 60_000;
+/**
+ * Admin sign-in attempts per client address, taken before any lookup or hash: a burst of 10, then
+ * one every 6 s (10 a minute, far above a person's typing), for up to 10,000 addresses at once.
+ */
+const ADMIN_SIGN_IN_BURST = 10;
+const ADMIN_SIGN_IN_REFILL_MS = 6000;
+const ADMIN_SIGN_IN_ADDRESSES = 10_000;
 const NHS_LOGIN_SCOPE = ['openid', 'profile'];
 /**
  * `nhsperson` adds `nhsid_useruid` and the person's `title` to UserInfo (CIS2 "Scopes and claims",
@@ -99,6 +107,12 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
   const secureCookie = !isPlainHttpLoopback(options.publicUrl);
   const allowedReturns = new Set(options.returnUrls.map(returnKey).filter((k) => k !== undefined));
   const hub = new URL(options.publicUrl);
+  const adminThrottle = new SignInThrottle({
+    capacity: ADMIN_SIGN_IN_BURST,
+    refillIntervalMs: ADMIN_SIGN_IN_REFILL_MS,
+    maxAddresses: ADMIN_SIGN_IN_ADDRESSES,
+    now,
+  });
   const consolePath = `${hub.pathname.replace(/\/+$/, '')}/console/`;
   /**
    * The hub's own console (`<publicUrl>/console/` and any page under it) is always a return URL:
@@ -425,7 +439,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
           401: outcome('ACCESS_DENIED: unknown username or wrong password'),
           403: outcome('ACCESS_DENIED: sent from another site'),
           429: outcome(
-            'TOO_MANY_REQUESTS: locked after repeated failures, or too many sign-ins at once (Retry-After)',
+            'TOO_MANY_REQUESTS: too many attempts from this address, locked after repeated failures, or too many sign-ins at once (Retry-After)',
           ),
         },
       },
@@ -447,6 +461,16 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
         throw OperationOutcomeError.spine('INVALID_VALUE', {
           status: 400,
           diagnostics: 'Send JSON { "username": "…", "password": "…" }',
+        });
+      }
+      const taken = adminThrottle.take(request.ip);
+      if (!taken.ok) {
+        // Refused before any lookup or hash; not audited one by one (a flood would fill the trail).
+        request.log.info({ rule: 'sign-in.admin-throttled', status: 429 }, 'admin sign-in refused');
+        reply.header('retry-after', String(taken.retryAfterS));
+        throw OperationOutcomeError.spine('TOO_MANY_REQUESTS', {
+          status: 429,
+          diagnostics: 'Too many sign-in attempts from this address: try again later',
         });
       }
       const result = await signInAdmin(store, { username: body.username, password: body.password, now });
