@@ -168,11 +168,19 @@ export class OperationOutcomeError extends Error {
   override readonly name = 'OperationOutcomeError';
   readonly status: number;
   readonly outcome: OperationOutcome;
+  /**
+   * Raised by Junction itself before or outside any exchange with a remote service (a body that
+   * cannot be serialised, a header value that is not legal): sending again cannot help, and the
+   * remote service must not be counted as failing for it. False for answers of, and failures to
+   * reach, a remote service.
+   */
+  readonly local: boolean;
 
-  constructor(status: number, outcome: OperationOutcome, options?: { cause?: unknown }) {
-    super(summariseOutcome(outcome), options);
+  constructor(status: number, outcome: OperationOutcome, options?: { cause?: unknown; local?: boolean }) {
+    super(summariseOutcome(outcome), options && 'cause' in options ? { cause: options.cause } : undefined);
     this.status = status;
     this.outcome = outcome;
+    this.local = options?.local ?? false;
   }
 
   /**
@@ -189,9 +197,9 @@ export class OperationOutcomeError extends Error {
     return spineCodeOf(this.outcome);
   }
 
-  /** Whether sending the same request again may succeed (throttling, timeouts, server faults). */
+  /** Whether sending the same request again may succeed (throttling, timeouts, server faults); never for a local error. */
   get retryable(): boolean {
-    return RETRYABLE_STATUSES.has(this.status);
+    return !this.local && RETRYABLE_STATUSES.has(this.status);
   }
 }
 

@@ -75,6 +75,8 @@ describe('HttpClient headers (personal-demographics.yaml components/parameters)'
     const error = await rejection(client(fetch).http.request(GET, { correlationId: 'bad\nvalue' }));
     expect(error.status).toBe(400);
     expect(error.code).toBe('INVALID_VALUE');
+    expect(error.local).toBe(true);
+    expect(error.retryable).toBe(false);
     expect(error.message).not.toContain('bad');
     expect(calls).toHaveLength(0);
   });
@@ -225,6 +227,34 @@ describe('HttpClient retries', () => {
     expect(waits).toEqual([2000]);
     expect(calls[0]?.headers.get('x-request-id')).toBe(calls[1]?.headers.get('x-request-id'));
     expect(calls[1]?.body).toBe('{}');
+  });
+
+  it('never sends or retries a body JSON cannot serialise (too deep: RangeError; a cycle: TypeError): a local 400', async () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 1_000_000; i++) deep = [deep];
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const json of [deep, cyclic]) {
+      const { fetch, calls } = fakeFetch(OK);
+      const { http, waits } = client(fetch);
+      const error = await rejection(http.request({ ...GET, method: 'PATCH', json }));
+      expect(calls).toHaveLength(0);
+      expect(waits).toEqual([]);
+      expect(error.status).toBe(400);
+      expect(error.code).toBe('INVALID_VALUE');
+      expect(error.local).toBe(true);
+      expect(error.retryable).toBe(false);
+      expect(error.message).toBe(
+        'INVALID_VALUE: PDS read patient: the request body cannot be serialised as JSON',
+      );
+    }
+  });
+
+  it('a network failure is not local, and retryable', async () => {
+    const { fetch } = fakeFetch(networkFailure('ECONNRESET'));
+    const error = await rejection(client(fetch, { retry: { maxAttempts: 1 } }).http.request(GET));
+    expect(error.local).toBe(false);
+    expect(error.retryable).toBe(true);
   });
 
   it("mode 'never' sends once", async () => {

@@ -67,7 +67,9 @@ const FHIR_JSON = 'application/fhir+json';
 /**
  * The shared HTTP layer under every NHS API client: ids, auth, retries, error mapping.
  * Any non-2xx answer (after retries) is thrown as `OperationOutcomeError`; so is a network failure
- * (502/504 `UNABLE_TO_CALL_SERVICE`). An abort through `ctx.signal` rejects with the signal's reason.
+ * (502/504 `UNABLE_TO_CALL_SERVICE`). A request that cannot be sent as given (a body JSON cannot
+ * serialise, an illegal header value) is a 400 `INVALID_VALUE` with `local: true`, never sent or
+ * retried. An abort through `ctx.signal` rejects with the signal's reason.
  *
  * @example
  * const http = new HttpClient({ baseUrl: 'http://127.0.0.1:9000/personal-demographics/FHIR/R4' });
@@ -105,6 +107,9 @@ export class HttpClient {
     const requestId = this.uuid();
     const correlationId = ctx.correlationId ?? this.uuid();
     const url = this.url(request);
+    // Serialised once, before anything is sent: a body that cannot be is a local error, not a
+    // network failure to retry or to count against the service.
+    const body = serialisedBody(request);
     const startedMs = this.now().getTime();
     let attempt = 0;
     let sends = 0;
@@ -121,20 +126,21 @@ export class HttpClient {
       const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
 
       let response: Response;
-      let body: unknown;
+      let answer: unknown;
       sends++;
       try {
         response = await this.fetch(url, {
           method: request.method,
           headers,
-          ...(request.json !== undefined ? { body: JSON.stringify(request.json) } : {}),
+          ...(body !== undefined ? { body } : {}),
           signal: attemptSignal,
         });
-        body = await readJson(response);
+        answer = await readJson(response);
       } catch (cause) {
         if (signal?.aborted) throw signal.reason;
         const error = networkError(request.operation, cause, timeout.aborted);
         if (
+          error.retryable &&
           isRetryableNetworkFailure(request.retry) &&
           (await this.waitToRetry(attempt, undefined, startedMs, signal))
         ) {
@@ -154,13 +160,13 @@ export class HttpClient {
         return {
           status: response.status,
           headers: response.headers,
-          body,
+          body: answer,
           requestId,
           correlationId,
           attempts: sends,
         };
       }
-      const error = errorFromResponse(response.status, body, request.operation);
+      const error = errorFromResponse(response.status, answer, request.operation);
       if (isRetryableStatus(request.retry, response.status)) {
         const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now());
         if (await this.waitToRetry(attempt, retryAfterMs, startedMs, signal)) continue;
@@ -196,9 +202,7 @@ export class HttpClient {
     } catch {
       // A caller's value (e.g. a correlation id with a newline) is not a legal header: a local error, not
       // a network failure to retry. The value is not echoed.
-      throw OperationOutcomeError.spine('INVALID_VALUE', {
-        diagnostics: `${request.operation}: a request header value is not a valid HTTP header value`,
-      });
+      throw localError(request.operation, 'a request header value is not a valid HTTP header value');
     }
   }
 
@@ -227,6 +231,32 @@ export class HttpClient {
     await this.sleep(delayMs, signal);
     return true;
   }
+}
+
+/**
+ * The request's JSON body as text. `JSON.stringify` throws for a value nested deep enough to exhaust
+ * the stack (RangeError), a cycle or a BigInt (TypeError): answered as a local 400 INVALID_VALUE that
+ * names neither the value nor the error class.
+ */
+function serialisedBody(request: HttpRequest): string | undefined {
+  if (request.json === undefined) return undefined;
+  try {
+    return JSON.stringify(request.json);
+  } catch (cause) {
+    throw localError(request.operation, 'the request body cannot be serialised as JSON', cause);
+  }
+}
+
+/** A caller's request that cannot be sent as given: refused before the network, never retried or counted. */
+function localError(operation: string, problem: string, cause?: unknown): OperationOutcomeError {
+  return new OperationOutcomeError(
+    400,
+    spineOutcome('INVALID_VALUE', { diagnostics: `${operation}: ${problem}` }),
+    {
+      local: true,
+      ...(cause !== undefined && { cause }),
+    },
+  );
 }
 
 async function readJson(response: Response): Promise<unknown> {

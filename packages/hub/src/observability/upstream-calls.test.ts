@@ -1,3 +1,4 @@
+import { PdsClient } from '@junction/client';
 import { OperationOutcomeError } from '@junction/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../store/database.js';
@@ -28,6 +29,32 @@ describe.each(await testStores())('operations statistics on $dialect', (factory)
     await other?.close();
     await t?.cleanup();
   });
+
+  it.skipIf(factory.skip)(
+    'a request PDS was never sent (a patch too deep to serialise) is no call: not counted, not a failure, not retried',
+    async () => {
+      const metrics = createMetrics({ defaultMetrics: false });
+      const hour = '2026-11-25T09:00:00.000Z';
+      const calls = new UpstreamCalls({ store: t.store, metrics, now: () => new Date(hour) });
+      const sent: unknown[] = [];
+      const fetch: typeof globalThis.fetch = async (...request) => {
+        sent.push(request);
+        return new Response('{}', { status: 200 });
+      };
+      const pds = new PdsClient({ baseUrl: 'https://pds.test/personal-demographics/FHIR/R4', fetch });
+      let deep: unknown = 'female';
+      for (let i = 0; i < 1_000_000; i++) deep = [deep];
+      const patches = [{ op: 'replace' as const, path: '/gender', value: deep }];
+      const error = await calls
+        .time('pds', 'update', () => pds.updatePatient('9000000009', patches, { versionId: '1' }))
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 400, local: true, code: 'INVALID_VALUE' });
+      expect(sent).toHaveLength(0);
+      expect(await metrics.registry.metrics()).not.toMatch(/service="pds"/);
+      await calls.flush();
+      expect(await readUpstreamMinutes(t.store, hour, '2026-11-25T09:01:00.000Z')).toEqual([]);
+    },
+  );
 
   it.skipIf(factory.skip)(
     'two instances flushing into the same minute add up (calls, failures, latency sum, max, buckets, requests)',

@@ -101,7 +101,10 @@ export class UpstreamCalls {
       this.record(service, operation, performance.now() - started, { reachable: true, failed: false });
       return result;
     } catch (error) {
-      this.record(service, operation, performance.now() - started, outcomeOf(error));
+      // A local error (the request could not be sent as given) is no call and says nothing about the service.
+      if (!(error instanceof OperationOutcomeError && error.local)) {
+        this.record(service, operation, performance.now() - started, outcomeOf(error));
+      }
       throw error;
     }
   }
