@@ -5,6 +5,8 @@ import { activeDelegationsFor } from './access/proxy-delegations.js';
 import type { ActiveSession } from './access/sessions.js';
 import type { Cis2Port, NhsLoginPort } from './api/auth-routes.js';
 import { type BuildAppOptions, buildApp } from './api/build-app.js';
+import { loadAuditCheckpointKey } from './audit/audit-checkpoint.js';
+import { AUDIT_CHECKPOINT_JOB, AuditCheckpointSchedule } from './audit/audit-checkpoint-schedule.js';
 import type { HubConfig, MeshMailboxConfig } from './config/load-config.js';
 import { HubJobs } from './jobs/hub-jobs.js';
 import type { JobRunnerOptions } from './jobs/runner.js';
@@ -169,6 +171,18 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     });
     for (const [kind, handler] of Object.entries(mesh.jobHandlers)) jobs.register(kind, handler);
     jobs.register(DMD_IMPORT_JOB, dmdImportJobHandler({ store, now, ...deps.dmdImport }));
+    const checkpoints =
+      config.auditCheckpoints && config.auditCheckpointKeyPath !== undefined
+        ? new AuditCheckpointSchedule({
+            store,
+            privateKey: (await loadAuditCheckpointKey(config.auditCheckpointKeyPath)).privateKey,
+            dir: config.auditCheckpoints.dir,
+            intervalMs: config.auditCheckpoints.intervalMs,
+            now,
+            notify: () => jobs.notify(),
+          })
+        : undefined;
+    if (checkpoints) jobs.register(AUDIT_CHECKPOINT_JOB, checkpoints.jobHandler);
     const uses = {
       apiPlatformAuth: config.apiPlatform.apiKey !== undefined && config.apiPlatform.keyId !== undefined,
       nhsLogin: clients.nhsLogin !== undefined,
@@ -235,6 +249,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
     if (deps.startJobs !== false) {
       jobs.start();
       mesh.startPolling();
+      checkpoints?.start();
     }
     let closing: Promise<void> | undefined;
     return {
@@ -250,6 +265,7 @@ export async function createHub(config: HubConfig, deps: HubDeps = {}): Promise<
         closing ??= (async () => {
           settings.stop();
           mesh.stopPolling();
+          checkpoints?.stop();
           await app.close();
           // Running jobs finish (or are released) before the store closes.
           await jobs.stop();

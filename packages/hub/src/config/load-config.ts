@@ -71,6 +71,8 @@ export interface HubConfig {
    * Keep it outside the store: someone who can rewrite the database must not be able to sign.
    */
   auditCheckpointKeyPath?: string;
+  /** With the key: the hub writes a checkpoint into this folder every `intervalMs` (default hourly). */
+  auditCheckpoints?: { dir: string; intervalMs: number };
   /** The durable job queue (`src/jobs`). */
   jobs: {
     /**
@@ -157,6 +159,8 @@ export const ENV_VARS = {
   JUNCTION_JOBS_RETENTION_DAYS: 'jobs.retentionDays',
   JUNCTION_SECRETS_KEY: 'secretsKey',
   JUNCTION_AUDIT_CHECKPOINT_KEY: 'auditCheckpointKeyPath',
+  JUNCTION_AUDIT_CHECKPOINT_DIR: 'auditCheckpoints.dir',
+  JUNCTION_AUDIT_CHECKPOINT_INTERVAL_MS: 'auditCheckpoints.intervalMs',
 } as const;
 
 /** The environment's values and the overrides (CLI flags, `junction start`), unparsed (see HubConfig.input). */
@@ -316,6 +320,12 @@ const schema = z
       )
       .optional(),
     auditCheckpointKeyPath: z.string().trim().min(1).optional(),
+    auditCheckpoints: z
+      .object({
+        dir: z.string().trim().min(1).optional(),
+        intervalMs: z.coerce.number().int().min(1_000).default(3_600_000),
+      })
+      .default({ intervalMs: 3_600_000 }),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -331,6 +341,13 @@ const schema = z
     });
   })
   .superRefine((c, ctx) => {
+    if (c.auditCheckpoints.dir !== undefined && c.auditCheckpointKeyPath === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auditCheckpoints', 'dir'],
+        message: 'set JUNCTION_AUDIT_CHECKPOINT_KEY too: the key that signs the checkpoints',
+      });
+    }
     for (const [name, p] of [
       ['nhsLogin', c.nhsLogin],
       ['cis2', c.cis2],
@@ -492,6 +509,8 @@ function resolveConfig(input: ConfigInput, overlay: object = {}): HubConfig {
   if (c.databaseUrl !== undefined && c.databaseUrl !== '') config.databaseUrl = c.databaseUrl;
   if (c.secretsKey !== undefined) config.secretsKey = c.secretsKey;
   if (c.auditCheckpointKeyPath !== undefined) config.auditCheckpointKeyPath = c.auditCheckpointKeyPath;
+  if (c.auditCheckpoints.dir !== undefined)
+    config.auditCheckpoints = { dir: c.auditCheckpoints.dir, intervalMs: c.auditCheckpoints.intervalMs };
   return config;
 }
 
