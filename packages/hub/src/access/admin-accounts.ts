@@ -5,6 +5,7 @@ import type { AdminAccountsTable, Store } from '../store/database.js';
 import { HashingBusyError } from './hashing-gate.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password-hash.js';
 import type { AdminPrincipal } from './policy.js';
+import { addressKey } from './sign-in-throttle.js';
 
 /**
  * Hub admin accounts: people who run the hub and sign in to the console with a username and
@@ -12,7 +13,8 @@ import type { AdminPrincipal } from './policy.js';
  *
  * Passwords: 12 to 128 characters, any characters (OWASP ASVS 4.0 V2.1.1, V2.1.2: at least 12,
  * at most 128; no composition rules, V2.1.9), hashed with scrypt (`password-hash.ts`). Repeated
- * failures lock the username for a while (V2.2.1), counted in the store so every hub instance agrees.
+ * failures lock the username for a while (V2.2.1), counted in the store so every hub instance agrees,
+ * and per client address, so that someone elsewhere cannot lock the account's owner out.
  */
 
 export interface AdminAccountInfo {
@@ -53,6 +55,11 @@ export const ADMIN_PASSWORD_MAX_LENGTH = 128;
 export const ADMIN_SIGN_IN_MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 15 * 60_000;
 export const ADMIN_LOCKOUT_MS = 15 * 60_000;
+/**
+ * Most failure rows kept: beyond it the oldest rows without a running lock go first, so attempts on
+ * ever new names from ever new addresses cannot grow the table without end.
+ */
+export const ADMIN_SIGN_IN_FAILURE_ROWS = 10_000;
 
 /** Usernames are compared in lower case, trimmed. */
 export function normaliseAdminUsername(username: string): string {
@@ -189,16 +196,19 @@ export type AdminSignIn =
   | { ok: false; reason: 'busy'; username: string; known: boolean; retryAfterS: number };
 
 /**
- * Checks a username and password. The password is hashed whatever happens (against a dummy hash
- * for an unknown username), so the time taken does not tell whether the account exists. While a
- * username is locked nothing is checked.
- * @example const result = await signInAdmin(store, { username, password, now });
+ * Checks a username and password tried from `clientAddress`. The password is hashed whatever
+ * happens (against a dummy hash for an unknown username), so the time taken does not tell whether
+ * the account exists. Failures are counted per username and client address (an IPv6 client by its
+ * /64), known and unknown names alike (so a lock does not tell either); while that pair is locked
+ * nothing is checked.
+ * @example const result = await signInAdmin(store, { username, password, clientAddress: request.ip, now });
  */
 export async function signInAdmin(
   store: Store,
-  input: { username: string; password: string; now: () => Date },
+  input: { username: string; password: string; clientAddress: string; now: () => Date },
 ): Promise<AdminSignIn> {
   const username = normaliseAdminUsername(input.username).slice(0, 64);
+  const client = addressKey(input.clientAddress).slice(0, 64);
   const row = USERNAME_PATTERN.test(username) ? await findRow(store, username) : undefined;
   const known = row !== undefined;
   const at = input.now();
@@ -206,6 +216,7 @@ export async function signInAdmin(
     .selectFrom('admin_sign_in_failures')
     .select('locked_until')
     .where('username', '=', username)
+    .where('client_address', '=', client)
     .executeTakeFirst();
   if (lock?.locked_until && Date.parse(lock.locked_until) > at.getTime()) {
     const retryAfterS = Math.ceil((Date.parse(lock.locked_until) - at.getTime()) / 1000);
@@ -220,12 +231,16 @@ export async function signInAdmin(
     return { ok: false, reason: 'busy', username, known, retryAfterS: error.retryAfterS };
   }
   if (!row || !matches || row.disabled_at !== null) {
-    const locked = await recordFailure(store, username, at);
+    const locked = await recordFailure(store, username, client, at);
     return locked === undefined
       ? { ok: false, reason: 'invalid', username, known }
       : { ok: false, reason: 'locked', username, known, retryAfterS: Math.ceil(ADMIN_LOCKOUT_MS / 1000) };
   }
-  await store.db.deleteFrom('admin_sign_in_failures').where('username', '=', username).execute();
+  await store.db
+    .deleteFrom('admin_sign_in_failures')
+    .where('username', '=', username)
+    .where('client_address', '=', client)
+    .execute();
   await store.db
     .updateTable('admin_accounts')
     .set({ last_sign_in_at: at.toISOString() })
@@ -258,9 +273,15 @@ export function randomAdminPassword(): string {
 
 /**
  * Counts one failure atomically (an upsert, so instances racing each other all count) and locks
- * the username once there are enough in the window. Returns the lock's end when it locked.
+ * the username for this client once there are enough in the window. Returns the lock's end when
+ * it locked.
  */
-async function recordFailure(store: Store, username: string, at: Date): Promise<string | undefined> {
+async function recordFailure(
+  store: Store,
+  username: string,
+  client: string,
+  at: Date,
+): Promise<string | undefined> {
   const now = at.toISOString();
   const windowStart = new Date(at.getTime() - FAILURE_WINDOW_MS).toISOString();
   // Old rows of usernames nobody tries any more (attackers try many): kept no longer than needed.
@@ -271,9 +292,9 @@ async function recordFailure(store: Store, username: string, at: Date): Promise<
     .execute();
   await store.db
     .insertInto('admin_sign_in_failures')
-    .values({ username, failures: 1, first_failed_at: now, locked_until: null })
+    .values({ username, client_address: client, failures: 1, first_failed_at: now, locked_until: null })
     .onConflict((oc) =>
-      oc.column('username').doUpdateSet({
+      oc.columns(['username', 'client_address']).doUpdateSet({
         failures: sql<number>`case when admin_sign_in_failures.first_failed_at < ${windowStart} then 1 else admin_sign_in_failures.failures + 1 end`,
         first_failed_at: sql<string>`case when admin_sign_in_failures.first_failed_at < ${windowStart} then ${now} else admin_sign_in_failures.first_failed_at end`,
       }),
@@ -285,9 +306,31 @@ async function recordFailure(store: Store, username: string, at: Date): Promise<
     .updateTable('admin_sign_in_failures')
     .set({ locked_until: until, failures: 0, first_failed_at: now })
     .where('username', '=', username)
+    .where('client_address', '=', client)
     .where('failures', '>=', ADMIN_SIGN_IN_MAX_FAILURES)
     .executeTakeFirst();
+  await pruneFailures(store, now);
   return Number(locked.numUpdatedRows) > 0 ? until : undefined;
+}
+
+/**
+ * Keeps at most `ADMIN_SIGN_IN_FAILURE_ROWS` rows: the newest that many by first failure stay, and
+ * of the older ones those whose lock still runs (a lock is never lifted early by a flood).
+ */
+async function pruneFailures(store: Store, now: string): Promise<void> {
+  const boundary = await store.db
+    .selectFrom('admin_sign_in_failures')
+    .select('first_failed_at')
+    .orderBy('first_failed_at', 'desc')
+    .limit(1)
+    .offset(ADMIN_SIGN_IN_FAILURE_ROWS - 1)
+    .executeTakeFirst();
+  if (!boundary) return;
+  await store.db
+    .deleteFrom('admin_sign_in_failures')
+    .where('first_failed_at', '<', boundary.first_failed_at)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .execute();
 }
 
 /**

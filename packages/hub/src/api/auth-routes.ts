@@ -473,7 +473,12 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
           diagnostics: 'Too many sign-in attempts from this address: try again later',
         });
       }
-      const result = await signInAdmin(store, { username: body.username, password: body.password, now });
+      const result = await signInAdmin(store, {
+        username: body.username,
+        password: body.password,
+        clientAddress: request.ip,
+        now,
+      });
       if (!result.ok && result.reason === 'busy') {
         // Nothing was checked: not a failed sign-in, so not audited as one (a flood would fill the trail).
         request.log.info({ rule: 'sign-in.admin-busy', status: 429 }, 'admin sign-in refused');
@@ -487,7 +492,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
         const locked = result.reason === 'locked';
         const status = locked ? 429 : 401;
         const diagnostics = locked
-          ? 'Too many failed sign-ins for this username: try again later'
+          ? 'Too many failed sign-ins for this username from this address: try again later'
           : 'Unknown username or wrong password';
         const decision = {
           allow: false,

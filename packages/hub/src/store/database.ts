@@ -308,6 +308,8 @@ export interface ClinicianNamesTable {
 /** Failed admin sign-ins per attempted username: the lockout every hub instance shares. */
 export interface AdminSignInFailuresTable {
   username: string;
+  /** The client's address (an IPv6 client's /64), as `addressKey` gives it. */
+  client_address: string;
   failures: number;
   first_failed_at: string;
   locked_until: string | null;

@@ -14,6 +14,7 @@ import * as m0010 from './0010-operations-stats.js';
 import * as m0011 from './0011-hub-settings.js';
 import * as m0012 from './0012-periodic-jobs.js';
 import * as m0013 from './0013-clinician-names.js';
+import * as m0014 from './0014-admin-sign-in-failures-by-address.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: StoreDialect): Promise<void>;
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0011-hub-settings': m0011,
   '0012-periodic-jobs': m0012,
   '0013-clinician-names': m0013,
+  '0014-admin-sign-in-failures-by-address': m0014,
 };
 
 /**
