@@ -15,6 +15,7 @@ describe('junction start --open-sandbox: PDS PATCH through the hub', () => {
   let dataDir: string;
   let hubUrl: string;
   let apiKey: string;
+  let updaterKey: string;
   let out: string;
   // Stray key material in the shell must not reach the hub: the open sandbox has no app to sign in
   // as, and an unreadable key file would stop the hub starting at all.
@@ -35,6 +36,20 @@ describe('junction start --open-sandbox: PDS PATCH through the hub', () => {
     hubUrl = /hub:\s+(\S+)/.exec(out)?.[1] ?? '';
     apiKey = /demo API key:\s+(\S+)/.exec(out)?.[1] ?? '';
     expect(hubUrl, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // The demo key reads only; an operator with the store makes the key that may update.
+    const made = testRuntime();
+    const createArgs = [
+      'keys',
+      'create',
+      '--name',
+      'Updater',
+      '--scope',
+      'patient:update',
+      '--data-dir',
+      dataDir,
+    ];
+    expect(await runCli(createArgs, made), made.err()).toBe(0);
+    updaterKey = (JSON.parse(made.out()) as { secret: string }).secret;
   });
 
   afterAll(async () => {
@@ -49,7 +64,7 @@ describe('junction start --open-sandbox: PDS PATCH through the hub', () => {
     fetch(`${hubUrl}/fhir/R4/Patient/${nhsNumber}`, {
       method: 'PATCH',
       headers: {
-        authorization: `Bearer ${apiKey}`,
+        authorization: `Bearer ${updaterKey}`,
         'content-type': 'application/json-patch+json',
         ...headers,
       },

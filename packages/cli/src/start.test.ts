@@ -141,14 +141,46 @@ describe('junction start: the PDS trace journey end to end', () => {
     expect(bundle.entry?.[0]?.resource?.id).toBe('9000000009');
   });
 
+  it('prints a demo key holding the default scopes only: lookups, no jobs, audit or key management', async () => {
+    expect((await get('/medicines/search?q=amox')).status).toBe(200);
+    for (const path of ['/jobs', '/audit/events', '/api-keys']) {
+      expect((await get(path)).status, path).toBe(403);
+    }
+  });
+
   it('passes PDS’s 403 INVALID_METHOD through for a PATCH: the hub signs in application-restricted', async () => {
     const read = await get('/fhir/R4/Patient/9000000009');
     const etag = read.headers.get('etag') ?? '';
     expect(etag).toMatch(/^W\/"\d+"$/);
-    const res = await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`, {
+    // The demo key holds the default scopes only: the hub itself refuses its PATCH.
+    const refused = await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`, {
       method: 'PATCH',
       headers: {
         authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json-patch+json',
+        'if-match': etag,
+      },
+      body: JSON.stringify({ patches: [{ op: 'replace', path: '/gender', value: 'male' }] }),
+    });
+    expect(refused.status).toBe(403);
+    // A key that may update, made by the operator with the store, reaches PDS.
+    const made = testRuntime();
+    const createArgs = [
+      'keys',
+      'create',
+      '--name',
+      'Updater',
+      '--scope',
+      'patient:update',
+      '--data-dir',
+      dataDir,
+    ];
+    expect(await runCli(createArgs, made), made.err()).toBe(0);
+    const updater = (JSON.parse(made.out()) as { secret: string }).secret;
+    const res = await fetch(`${hubUrl}/fhir/R4/Patient/9000000009`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${updater}`,
         'content-type': 'application/json-patch+json',
         'if-match': etag,
       },

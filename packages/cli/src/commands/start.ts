@@ -6,10 +6,10 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  API_KEY_SCOPES,
   activeDmdRelease,
   createApiKey,
   createHub,
+  DEFAULT_API_KEY_SCOPES,
   type DmdReleaseInfo,
   ENV_VARS,
   generateDmdRelease,
@@ -383,12 +383,17 @@ async function localSecretsKey(dataDir: string): Promise<string> {
 /** The console admin account `junction start` creates or resets. */
 export const ADMIN_USERNAME = 'admin';
 
-/** One demo key at a time: earlier ones made by `start` are revoked, their secrets were shown once. */
+/**
+ * One demo key at a time: earlier ones made by `start` are revoked, their secrets were shown once.
+ * It holds the default scopes only, like any key made without naming scopes: a secret printed to a
+ * terminal must not also manage keys, write to PDS or read audit. Stronger keys are asked for by name
+ * (`junction keys create --scope …`).
+ */
 async function renewDemoKey(store: Parameters<typeof createApiKey>[0]): Promise<string> {
   for (const key of await listApiKeys(store)) {
     if (key.name === DEMO_KEY_NAME && !key.revokedAt) await revokeApiKey(store, key.id);
   }
-  const created = await createApiKey(store, { name: DEMO_KEY_NAME, scopes: [...API_KEY_SCOPES] });
+  const created = await createApiKey(store, { name: DEMO_KEY_NAME, scopes: DEFAULT_API_KEY_SCOPES });
   return created.secret;
 }
 
