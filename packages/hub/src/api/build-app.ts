@@ -79,6 +79,27 @@ export interface BuildAppOptions {
   medicineImports?: Pick<MedicineImportRoutesOptions, 'dataDir' | 'maxUploadBytes' | 'notifyJobs'>;
 }
 
+/** A year, the value RFC 6797 section 11.2 and browsers' preload lists expect. */
+const HSTS = 'max-age=31536000';
+
+/**
+ * /docs (Swagger UI) Content-Security-Policy: its page, script and styles come from the hub; the
+ * UI sets inline styles on elements, so styles need 'unsafe-inline'; its schema images are data:
+ * URIs. No validator badge (validatorUrl is off), no framing.
+ */
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /**
  * The hub's HTTP surface. Logging is done here, once per request, with the route *pattern* and
  * never the URL (an NHS number or a trace query is patient data) and never a body.
@@ -90,6 +111,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const calls = options.calls ?? new UpstreamCalls({ store, metrics, now });
   const pds = recordedPds(options.pds, calls);
   const sessionPds = options.pdsForSession;
+  const publicUrl = options.auth?.publicUrl ?? 'http://127.0.0.1';
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Fastify's own request lines would carry the URL; ours (onResponse) carry the route pattern.
@@ -123,6 +145,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     request.correlationId = correlationIdFrom(request.headers);
     reply.header('x-correlation-id', request.correlationId);
     reply.header('x-request-id', request.id);
+  });
+
+  // Hygiene headers on every answer: API answers (patients, audit, settings) must not be kept by a
+  // browser or shared cache, and no answer may be content-sniffed into something it is not. Static
+  // files (the console, /docs assets) set their own Cache-Control and keep it. HSTS only when the
+  // configured public URL is https: the hub itself listens on plain HTTP behind a TLS terminator,
+  // and HSTS over plain http is ignored by browsers anyway (RFC 6797 section 8.1).
+  const hsts = publicUrl.startsWith('https://');
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+    if (hsts) reply.header('strict-transport-security', HSTS);
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -222,14 +257,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   await app.register(rootRoute, { version });
 
   const access = accessControl({
     store,
     metrics,
     now,
-    publicUrl: options.auth?.publicUrl ?? 'http://127.0.0.1',
+    publicUrl,
     ...(options.auth?.delegationsFor && { delegationsFor: options.auth.delegationsFor }),
   });
   const patientOptions: PatientRoutesOptions = { store, pds, metrics, now, access };
