@@ -95,6 +95,7 @@ export type {
 } from './audit/audit-hash.js';
 export { type ListAuditEventsOptions, listAuditEvents } from './audit/list-audit-events.js';
 export { type AuditChainVerification, verifyAuditChain } from './audit/verify-audit-chain.js';
+export { createDataDir } from './config/data-dir.js';
 export {
   ConfigError,
   ENV_VARS,

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import {
   activeDmdRelease,
   createApiKey,
+  createDataDir,
   createHub,
   DEFAULT_API_KEY_SCOPES,
   type DmdReleaseInfo,
@@ -267,7 +268,7 @@ export async function startJunction(
       }),
     };
     try {
-      await mkdir(config.dataDir, { recursive: true });
+      createDataDir(config.dataDir);
       await writeStartRecord(config.dataDir, record);
     } catch (error) {
       await hub.close();
@@ -369,7 +370,7 @@ async function localSecretsKey(dataDir: string): Promise<string> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await mkdir(dataDir, { recursive: true });
+  createDataDir(dataDir);
   const key = randomBytes(32).toString('base64');
   // `wx`: two starts at once never overwrite each other's key.
   await writeFile(path, `${key}\n`, { mode: 0o600, flag: 'wx' }).catch(

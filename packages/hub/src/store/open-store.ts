@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
+import { createDataDir, createDataFile } from '../config/data-dir.js';
 import type { Database, Store, StoreDialect } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -42,6 +42,8 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   } else {
     dialect = 'sqlite';
     const file = sqlitePath(options);
+    // Owner-only before SQLite opens it: its -wal and -shm files take the database file's mode.
+    if (file !== ':memory:') createDataFile(file);
     const sqlite = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     // WAL: readers don't block the writer; NORMAL sync is durable at checkpoints and safe with WAL.
     sqlite.pragma('journal_mode = WAL');
@@ -74,7 +76,7 @@ function sqlitePath(options: OpenStoreOptions): string {
     return options.databaseUrl.replace(/^(sqlite|file):(\/\/)?/, '');
   }
   const dir = options.dataDir ?? './data';
-  mkdirSync(dir, { recursive: true });
+  createDataDir(dir);
   return join(dir, SQLITE_FILE);
 }
 
