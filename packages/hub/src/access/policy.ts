@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from './api-keys.js';
+import { API_KEY_SCOPES, type ApiKeyScope } from './api-keys.js';
 
 /**
  * The hub's access policy: one pure function decides every request, for every kind of caller.
@@ -215,6 +215,40 @@ export const ADMIN_ACTIONS: readonly AccessAction[] = [
   'jobs.read',
   'jobs.retry',
 ];
+
+/**
+ * The scopes of a hub admin account's own actions: what it may put on a product's key. An account
+ * that may not read patient data must not mint a key that can (separation of duties).
+ */
+const ADMIN_GRANTABLE_SCOPES: ReadonlySet<ApiKeyScope> = new Set(ADMIN_ACTIONS.map((a) => ACTIONS[a].scope));
+
+/** Scopes that read or write patient data: every scope no hub admin action carries. */
+export const PATIENT_DATA_SCOPES: readonly ApiKeyScope[] = API_KEY_SCOPES.filter(
+  (scope) => !ADMIN_GRANTABLE_SCOPES.has(scope),
+);
+
+/**
+ * Of `scopes`, those the principal may not put on (or take off) a product's key: an API key only
+ * gives what it holds; a hub admin account gives its own actions' scopes, and patient-data scopes
+ * only where the deployment allows it; nobody else manages keys.
+ */
+export function scopesBeyondGrant(
+  principal: Principal,
+  scopes: readonly ApiKeyScope[],
+  options: { adminMayGrantPatientData: boolean },
+): ApiKeyScope[] {
+  const may = (scope: ApiKeyScope): boolean => {
+    switch (principal.kind) {
+      case 'api-key':
+        return principal.scopes.includes(scope);
+      case 'admin':
+        return options.adminMayGrantPatientData || ADMIN_GRANTABLE_SCOPES.has(scope);
+      default:
+        return false;
+    }
+  };
+  return scopes.filter((scope) => !may(scope));
+}
 
 /**
  * What a proxy (a parent, a carer) may be given access to, by kind, as GP practices grant online

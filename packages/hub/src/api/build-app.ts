@@ -292,6 +292,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     access,
     now,
     mailboxes: () => settings.current.mesh.mailboxes,
+    adminMayGrantPatientData: settings.current.auth.adminMayGrantPatientDataScopes,
   });
   await app.register(settingsRoutes, {
     store,

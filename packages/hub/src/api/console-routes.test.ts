@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminAccount } from '../access/admin-accounts.js';
 import { API_KEY_SCOPES, type ApiKeyScope, createApiKey } from '../access/api-keys.js';
+import { PATIENT_DATA_SCOPES } from '../access/policy.js';
 import type { SessionPrincipal } from '../access/sessions.js';
 import { appendAuditEvent } from '../audit/append-audit-event.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
@@ -166,7 +167,7 @@ describe.each(await testStores())('console routes on $dialect', (factory) => {
       method: 'POST',
       url: '/api-keys',
       headers: { ...asAdmin, 'content-type': 'application/json' },
-      payload: JSON.stringify({ name: 'Pharmacy app', organisationOds: 'fa123', scopes: ['patient:read'] }),
+      payload: JSON.stringify({ name: 'Pharmacy app', organisationOds: 'fa123', scopes: ['jobs:read'] }),
     });
     expect(created.statusCode, created.body).toBe(201);
     const { key, secret } = created.json();
@@ -175,14 +176,12 @@ describe.each(await testStores())('console routes on $dialect', (factory) => {
       id: expect.any(String),
       name: 'Pharmacy app',
       organisationOds: 'FA123',
-      scopes: ['patient:read'],
+      scopes: ['jobs:read'],
       createdAt: TIME.toISOString(),
       revokedAt: null,
     });
     // The new key works at once.
-    expect((await get('/fhir/R4/Patient/9000000009', { authorization: `Bearer ${secret}` })).statusCode).toBe(
-      200,
-    );
+    expect((await get('/jobs', { authorization: `Bearer ${secret}` })).statusCode).toBe(200);
 
     const listed = await get('/api-keys', asAdmin);
     expect(listed.statusCode).toBe(200);
@@ -195,9 +194,7 @@ describe.each(await testStores())('console routes on $dialect', (factory) => {
 
     const revoked = await hub.app.inject({ method: 'DELETE', url: `/api-keys/${key.id}`, headers: asAdmin });
     expect(revoked.statusCode).toBe(204);
-    expect((await get('/fhir/R4/Patient/9000000009', { authorization: `Bearer ${secret}` })).statusCode).toBe(
-      401,
-    );
+    expect((await get('/jobs', { authorization: `Bearer ${secret}` })).statusCode).toBe(401);
     expect((await get('/api-keys', asAdmin)).json().keys[0].revokedAt).toBe(TIME.toISOString());
     const missing = await hub.app.inject({
       method: 'DELETE',
@@ -218,7 +215,7 @@ describe.each(await testStores())('console routes on $dialect', (factory) => {
     for (const payload of [
       '{}',
       '{"name":"x","scopes":["everything"]}',
-      '{"name":"x","organisationOds":"not ods!"}',
+      '{"name":"x","organisationOds":"not ods!","scopes":["jobs:read"]}',
     ]) {
       const bad = await hub.app.inject({
         method: 'POST',
@@ -232,6 +229,74 @@ describe.each(await testStores())('console routes on $dialect', (factory) => {
       expect((await get('/api-keys', await bearer(who))).statusCode, who.kind).toBe(403);
     }
     expect((await get('/api-keys', {})).statusCode).toBe(401);
+  });
+
+  it('refuses a hub admin a key with patient-data scopes, to create or to revoke (separation of duties)', async () => {
+    expect(PATIENT_DATA_SCOPES).toEqual(
+      expect.arrayContaining(['patient:read', 'patient:search', 'patient:update', 'gp-record:read']),
+    );
+    expect(PATIENT_DATA_SCOPES).not.toEqual(expect.arrayContaining(['medicines:read']));
+    expect(PATIENT_DATA_SCOPES).not.toEqual(expect.arrayContaining(['jobs:read']));
+    const asAdmin = await admin();
+    const post = (scopes?: string[]) =>
+      hub.app.inject({
+        method: 'POST',
+        url: '/api-keys',
+        headers: { ...asAdmin, 'content-type': 'application/json' },
+        payload: JSON.stringify({ name: 'Pharmacy app', ...(scopes && { scopes }) }),
+      });
+    const refused = await post(['medicines:read', 'patient:read', 'gp-record:read']);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().issue[0]).toMatchObject({ code: 'forbidden' });
+    expect(refused.json().issue[0].diagnostics).toMatch(
+      /scopes patient:read, gp-record:read: they reach patient data/,
+    );
+    expect((await post()).statusCode).toBe(403); // the defaults include patient:read
+    expect((await post(['medicines:read', 'jobs:read'])).statusCode).toBe(201);
+
+    // Revoking follows the same rule: an operator's patient-data key stays out of the admin's reach.
+    const operatorKey = await createApiKey(t.store, { name: 'made with the CLI', scopes: ['patient:read'] });
+    const revoke = await hub.app.inject({
+      method: 'DELETE',
+      url: `/api-keys/${operatorKey.id}`,
+      headers: asAdmin,
+    });
+    expect(revoke.statusCode).toBe(403);
+    expect(revoke.json().issue[0].diagnostics).toMatch(/patient:read/);
+    expect((await get('/fhir/R4/Patient/9000000009', { 'x-api-key': operatorKey.secret })).statusCode).toBe(
+      200,
+    );
+
+    const audit = (await auditRows()).filter((r) => r.action.startsWith('api-key.'));
+    expect(audit.map((r) => [r.action, r.outcome, r.http_status, r.actor_kind])).toEqual([
+      ['api-key.create', 'denied', 403, 'admin'],
+      ['api-key.create', 'denied', 403, 'admin'],
+      ['api-key.create', 'success', 201, 'admin'],
+      ['api-key.revoke', 'denied', 403, 'admin'],
+    ]);
+  });
+
+  it('lets a hub admin give and take patient-data scopes where the deployment enables it', async () => {
+    await hub.close();
+    hub = await createHub(
+      loadConfig(
+        { JUNCTION_PUBLIC_URL: ORIGIN, JUNCTION_ADMIN_MAY_GRANT_PATIENT_DATA_SCOPES: 'true' },
+        { logLevel: 'silent' },
+      ),
+      { store: t.store, pds: fakePds(), now, startJobs: false, cis2: fakeCis2() },
+    );
+    const asAdmin = await admin();
+    const created = await hub.app.inject({
+      method: 'POST',
+      url: '/api-keys',
+      headers: { ...asAdmin, 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'Pharmacy app', scopes: ['patient:read'] }),
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const { key } = created.json();
+    expect(
+      (await hub.app.inject({ method: 'DELETE', url: `/api-keys/${key.id}`, headers: asAdmin })).statusCode,
+    ).toBe(204);
   });
 
   it('lets an API key with keys:manage give only scopes it holds itself', async () => {

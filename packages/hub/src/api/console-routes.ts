@@ -10,6 +10,7 @@ import {
   revokeApiKey,
 } from '../access/api-keys.js';
 import { clinicianNames } from '../access/clinician-names.js';
+import { type Principal, scopesBeyondGrant } from '../access/policy.js';
 import type { AuditRecord } from '../audit/audit-hash.js';
 import { type ListAuditEventsOptions, listAuditEvents } from '../audit/list-audit-events.js';
 import { verifyAuditChain } from '../audit/verify-audit-chain.js';
@@ -44,6 +45,14 @@ export interface ConsoleRoutesOptions {
   now: () => Date;
   /** The MESH mailboxes in force (the console's settings may change them). */
   mailboxes: () => readonly MeshMailboxConfig[];
+  /** Whether hub admin accounts may give products' keys patient-data scopes (default: no). */
+  adminMayGrantPatientData?: boolean;
+}
+
+function beyondGrantMessage(principal: Principal, beyond: readonly ApiKeyScope[]): string {
+  return principal.kind === 'api-key'
+    ? `An API key may only give scopes it has itself; this one lacks ${beyond.join(', ')}`
+    : `This account may not give or take away the scopes ${beyond.join(', ')}: they reach patient data, and this hub does not let admin accounts manage them (an operator grants them with junction keys create)`;
 }
 
 const AUDIT_OUTCOMES = ['success', 'not-found', 'denied', 'error'] as const;
@@ -61,6 +70,7 @@ const CSV_PAGE = 1_000;
 
 export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutesOptions): Promise<void> {
   const { store, access, now } = options;
+  const adminMayGrantPatientData = options.adminMayGrantPatientData ?? false;
 
   const guarded = guardedBy(access);
 
@@ -133,28 +143,24 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
           throw new BadRequest(`Unknown scope '${scope}'; scopes are: ${API_KEY_SCOPES.join(', ')}`);
         }
       }
-      // A key that manages keys gives out only what it holds, so it cannot mint a stronger one.
-      const p = caller.principal;
-      if (p.kind === 'api-key') {
-        const beyond = (scopes ?? DEFAULT_API_KEY_SCOPES).filter((s) => !p.scopes.includes(s as ApiKeyScope));
-        if (beyond.length > 0) {
-          await access.audit(request, {
-            action: 'api-key.create',
-            caller,
-            nhsNumbers: [],
-            outcome: 'denied',
-            errorCode: 'ACCESS_DENIED',
-            httpStatus: 403,
-          });
-          return sendFhir(
-            reply,
-            403,
-            outcome(
-              'forbidden',
-              `An API key may only give scopes it has itself; this one lacks ${beyond.join(', ')}`,
-            ),
-          );
-        }
+      // Separation of duties: a caller gives out only what it could grant (policy.ts scopesBeyondGrant).
+      const beyond = scopesBeyondGrant(
+        caller.principal,
+        (scopes ?? DEFAULT_API_KEY_SCOPES) as ApiKeyScope[],
+        {
+          adminMayGrantPatientData,
+        },
+      );
+      if (beyond.length > 0) {
+        await access.audit(request, {
+          action: 'api-key.create',
+          caller,
+          nhsNumbers: [],
+          outcome: 'denied',
+          errorCode: 'ACCESS_DENIED',
+          httpStatus: 403,
+        });
+        return sendFhir(reply, 403, outcome('forbidden', beyondGrantMessage(caller.principal, beyond)));
       }
       const created = await createApiKey(store, {
         name: body.name,
@@ -185,7 +191,25 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
     },
     guarded('keys.manage', async (request, reply, caller) => {
       const { id } = request.params as { id: string };
-      const found = /^[0-9a-f-]{36}$/.test(id) && (await revokeApiKey(store, id, now));
+      // Revoking follows the rule for creating: only a key within what the caller could grant.
+      const target = /^[0-9a-f-]{36}$/.test(id)
+        ? (await listApiKeys(store)).find((key) => key.id === id)
+        : undefined;
+      const beyond = target
+        ? scopesBeyondGrant(caller.principal, target.scopes, { adminMayGrantPatientData })
+        : [];
+      if (beyond.length > 0) {
+        await access.audit(request, {
+          action: 'api-key.revoke',
+          caller,
+          nhsNumbers: [],
+          outcome: 'denied',
+          errorCode: 'ACCESS_DENIED',
+          httpStatus: 403,
+        });
+        return sendFhir(reply, 403, outcome('forbidden', beyondGrantMessage(caller.principal, beyond)));
+      }
+      const found = target !== undefined && (await revokeApiKey(store, id, now));
       await access.audit(request, {
         action: 'api-key.revoke',
         caller,

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:8080',
       nhsLogin: { issuer: 'http://127.0.0.1:9000/nhs-login' },
       cis2: { issuer: 'http://127.0.0.1:9000/openam/oauth2/realms/root/realms/oidc' },
-      auth: { returnUrls: [], sessionTtlS: 3600 },
+      auth: { returnUrls: [], sessionTtlS: 3600, adminMayGrantPatientDataScopes: false },
       mesh: { mailboxes: [], trackIntervalMs: 60_000 },
       jobs: { retentionDays: 7 },
     });
@@ -96,7 +96,15 @@ describe('loadConfig', () => {
     expect(config.auth).toEqual({
       returnUrls: ['https://app.example.com/signed-in', 'junction-app://signed-in'],
       sessionTtlS: 1800,
+      adminMayGrantPatientDataScopes: false,
     });
+    expect(
+      loadConfig({ JUNCTION_ADMIN_MAY_GRANT_PATIENT_DATA_SCOPES: 'true' }).auth
+        .adminMayGrantPatientDataScopes,
+    ).toBe(true);
+    expect(() => loadConfig({ JUNCTION_ADMIN_MAY_GRANT_PATIENT_DATA_SCOPES: 'yes' })).toThrow(
+      /JUNCTION_ADMIN_MAY_GRANT_PATIENT_DATA_SCOPES/,
+    );
     expect(() => loadConfig({ JUNCTION_CIS2_CLIENT_ID: 'x' })).toThrow(/JUNCTION_CIS2_KEY_ID/);
     expect(() => loadConfig({ JUNCTION_AUTH_RETURN_URLS: 'not a url' })).toThrow(/JUNCTION_AUTH_RETURN_URLS/);
     expect(

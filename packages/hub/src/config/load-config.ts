@@ -54,6 +54,12 @@ export interface HubConfig {
     returnUrls: string[];
     /** Session lifetime; a session also ends when its id_token expires. */
     sessionTtlS: number;
+    /**
+     * Whether hub admin accounts (who see no patient data) may give products' keys scopes that
+     * read or write patient data over HTTP. Off by default: an operator with the database grants
+     * them (`junction keys create`), so no single console account both runs the hub and reaches patients.
+     */
+    adminMayGrantPatientDataScopes: boolean;
   };
   /** MESH mailboxes the hub sends from and polls (`src/mesh`); none by default. */
   mesh: {
@@ -154,6 +160,7 @@ export const ENV_VARS = {
   JUNCTION_CIS2_KEY_ID: 'cis2.keyId',
   JUNCTION_AUTH_RETURN_URLS: 'auth.returnUrls',
   JUNCTION_SESSION_TTL_S: 'auth.sessionTtlS',
+  JUNCTION_ADMIN_MAY_GRANT_PATIENT_DATA_SCOPES: 'auth.adminMayGrantPatientDataScopes',
   JUNCTION_MESH_MAILBOXES: 'mesh.mailboxes',
   JUNCTION_MESH_TRACK_INTERVAL_MS: 'mesh.trackIntervalMs',
   JUNCTION_JOBS_RETENTION_DAYS: 'jobs.retentionDays',
@@ -303,6 +310,9 @@ const schema = z
     auth: z.object({
       returnUrls: urlList.default([]),
       sessionTtlS: z.coerce.number().int().min(60).max(86_400).default(DEFAULT_SESSION_TTL_S),
+      adminMayGrantPatientDataScopes: z
+        .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+        .default(false),
     }),
     mesh: z.object({
       mailboxes: meshMailboxes.default([]),
@@ -497,7 +507,11 @@ function resolveConfig(input: ConfigInput, overlay: object = {}): HubConfig {
     publicUrl: stripSlash(c.publicUrl ?? `http://${loopbackHost(c.host)}:${c.port}`),
     nhsLogin: providerConfig(c.nhsLogin, published.nhsLogin.issuer),
     cis2: providerConfig(c.cis2, published.cis2.issuer),
-    auth: { returnUrls: c.auth.returnUrls, sessionTtlS: c.auth.sessionTtlS },
+    auth: {
+      returnUrls: c.auth.returnUrls,
+      sessionTtlS: c.auth.sessionTtlS,
+      adminMayGrantPatientDataScopes: c.auth.adminMayGrantPatientDataScopes,
+    },
     mesh: { mailboxes: c.mesh.mailboxes.map(meshMailboxConfig), trackIntervalMs: c.mesh.trackIntervalMs },
     jobs: { retentionDays: c.jobs.retentionDays },
   };
