@@ -6,6 +6,8 @@ import { MeshClient } from '@junction/client';
 import { buildItkAck } from '@junction/hub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningJunction, startJunction } from './commands/start.js';
+import { runCli } from './program.js';
+import { testRuntime } from './test-runtime.js';
 
 /*
  * The submitting-data journey end to end, as `junction start` runs it: the hub (real MeshClient, its
@@ -25,10 +27,17 @@ describe('submitting readings through junction start (hub + sandbox MESH)', () =
   let dataDir: string;
   let running: RunningJunction;
   let practice: MeshClient;
+  /** The product's key: the demo key only looks up, so an operator makes one that submits readings. */
+  let productKey: string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'junction-submit-'));
     running = await startJunction({}, { port: 0, dataDir, logLevel: 'silent' });
+    const made = testRuntime();
+    const create = ['keys', 'create', '--name', 'Readings product', '--scope', 'readings:submit'];
+    create.push('--scope', 'readings:read', '--data-dir', dataDir);
+    expect(await runCli(create, made), made.err()).toBe(0);
+    productKey = (JSON.parse(made.out()) as { secret: string }).secret;
     practice = new MeshClient({
       baseUrl: running.sandboxUrl,
       mailboxId: PRACTICE_MAILBOX,
@@ -45,7 +54,7 @@ describe('submitting readings through junction start (hub + sandbox MESH)', () =
   const hub = (path: string, init: RequestInit = {}) =>
     fetch(`${running.hubUrl}${path}`, {
       ...init,
-      headers: { authorization: `Bearer ${running.demoApiKey}`, ...init.headers },
+      headers: { authorization: `Bearer ${productKey}`, ...init.headers },
     });
   const status = async (id: string) =>
     (await (await hub(`/submissions/${id}`)).json()) as {
