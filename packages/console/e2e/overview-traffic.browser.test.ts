@@ -412,10 +412,15 @@ describe.runIf(hasChromium)('Overview with a day of traffic', () => {
       ] as const) {
         const row = services.getByRole('row', { name: new RegExp(name) });
         await expectText(row, 'Reachable');
-        const cells = await row.getByRole('cell').allTextContents();
-        expect(Number((cells[3] ?? '').replace(/\D/g, '')), `${window} ${name}: ${cells.join(' | ')}`).toBe(
-          callsOf(service),
-        );
+        // Polled: the row shows the previous window's figures until the new window's answer arrives.
+        const callsCell = async () =>
+          ((await row.getByRole('cell').allTextContents())[3] ?? '').replace(/\D/g, '');
+        await expect
+          .poll(async () => Number(await callsCell()), {
+            timeout: 10_000,
+            message: `${window} ${name} calls`,
+          })
+          .toBe(callsOf(service));
       }
       const pdsCells = await services
         .getByRole('row', { name: /Personal Demographics/ })
